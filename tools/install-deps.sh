@@ -1,0 +1,29 @@
+#!/bin/bash
+# Installs the Debian packages the project needs, only those that are missing.
+# Runs as root on Debian 12 (bookworm, with bookworm-security for 6.12).
+set -euo pipefail
+
+pkgs=(
+	build-essential bc bison flex libelf-dev pkg-config
+	linux-headers-amd64 linux-headers-6.12-amd64
+	linux-image-amd64 linux-image-6.12-amd64
+	linux-source-6.1
+	qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
+	sparse libnl-3-dev libnl-genl-3-dev dkms gnuplot-nox
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages and not root; run as root or install them" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

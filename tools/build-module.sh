@@ -3,9 +3,11 @@
 # in BUILD/<kernel release>/, warning-free with W=1 (warnings are errors).
 set -euo pipefail
 kdir=$(realpath "$1")
-build=$2
+build=$(realpath -m "$2")
 top=$(cd "$(dirname "$0")/.." && pwd)
-krel=$(cat "$kdir/include/config/kernel.release")
+# Debian headers dirs are named after the release: linux-headers-<release>.
+krel=$(basename "$kdir")
+krel=${krel#linux-headers-}
 out="$build/$krel"
 
 mkdir -p "$out/kmod" "$out/uapi/linux"

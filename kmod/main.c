@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-shmem: VIRTIO Shared Memory Regions owned by the kernel.
+ *
+ * /dev/vhost-shmem: each open is one device context. The owner (the VMM)
+ * binds its mm, configures and mmaps the regions; any holder of the fd
+ * installs backend files into them (see region.c) through the owner's mm.
+ *
+ * Lifetime: the device lives as long as its file. The file is referenced by
+ * every fd and by every region vma (placeholders map it), so it outlives
+ * both the VMM's fds and the regions. The owner's mm is pinned with mmgrab()
+ * only; when it dies, the mmu notifier marks the device dead and the table
+ * of mappings is dropped (the mm teardown already unmapped the files).
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/memcontrol.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vhost_shmem.h"
+
+unsigned int vhost_shmem_max_mappings = 65536;
+module_param_named(max_mappings, vhost_shmem_max_mappings, uint, 0644);
+MODULE_PARM_DESC(max_mappings, "Live mappings per device (ENOSPC beyond)");
+
+static unsigned long long max_region_size = 1ULL << VHOST_SHMEM_REGION_SHIFT;
+module_param(max_region_size, ullong, 0644);
+MODULE_PARM_DESC(max_region_size, "Largest region in bytes, at most 1 TiB (E2BIG beyond)");
+
+static unsigned int max_devices = 1024;
+module_param(max_devices, uint, 0644);
+MODULE_PARM_DESC(max_devices, "Open devices system-wide (ENOSPC beyond)");
+
+static atomic_t nr_devices = ATOMIC_INIT(0);
+
+static const struct file_operations vhost_shmem_fops;
+
+static void vhost_shmem_drain(struct work_struct *work)
+{
+	struct vhost_shmem_dev *dev =
+		container_of(work, struct vhost_shmem_dev, drain_work);
+
+	vhost_shmem_drop_all(dev);
+}
+
+/*
+ * The owner's mm is being torn down (exit_mmap, or unregister at release).
+ * Runs under reclaim-safe conditions: no dev->mutex here.
+ */
+static void vhost_shmem_mm_release(struct mmu_notifier *mn,
+				   struct mm_struct *mm)
+{
+	struct vhost_shmem_dev *dev = container_of(mn, struct vhost_shmem_dev, mn);
+
+	WRITE_ONCE(dev->mm_dead, true);
+	schedule_work(&dev->drain_work);
+}
+
+static const struct mmu_notifier_ops vhost_shmem_mn_ops = {
+	.release = vhost_shmem_mm_release,
+};
+
+static int vhost_shmem_open(struct inode *inode, struct file *file)
+{
+	struct vhost_shmem_dev *dev;
+	unsigned int i;
+
+	if (atomic_inc_return(&nr_devices) > READ_ONCE(max_devices)) {
+		atomic_dec(&nr_devices);
+		return -ENOSPC;
+	}
+	dev = kvzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev) {
+		atomic_dec(&nr_devices);
+		return -ENOMEM;
+	}
+	mutex_init(&dev->mutex);
+	INIT_WORK(&dev->drain_work, vhost_shmem_drain);
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
+		mt_init(&dev->regions[i].mappings);
+	dev->file = file;
+	file->private_data = dev;
+	return 0;
+}
+
+static int vhost_shmem_release(struct inode *inode, struct file *file)
+{
+	struct vhost_shmem_dev *dev = file->private_data;
+	unsigned int i;
+
+	if (dev->mm) {
+		/* Undo the mappings in a live owner; ESRCH if it is gone. */
+		if (!READ_ONCE(dev->mm_dead))
+			vhost_shmem_run_in_owner(dev, vhost_shmem_do_reset, NULL);
+		vhost_shmem_worker_stop(dev);
+		/* Calls ->release if the mm still lives; then no more calls. */
+		mmu_notifier_unregister(&dev->mn, dev->mm);
+		flush_work(&dev->drain_work);
+		vhost_shmem_drop_all(dev);
+		mem_cgroup_put(dev->memcg);
+		mmdrop(dev->mm);
+	}
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
+		mtree_destroy(&dev->regions[i].mappings);
+	mutex_destroy(&dev->mutex);
+	kvfree(dev);
+	atomic_dec(&nr_devices);
+	return 0;
+}
+
+static long vhost_shmem_set_owner(struct vhost_shmem_dev *dev)
+{
+	struct mm_struct *mm = current->mm;
+	int ret;
+
+	if (!mm)
+		return -EINVAL;
+	mutex_lock(&dev->mutex);
+	ret = -EBUSY;
+	if (dev->mm)
+		goto out;
+	dev->mn.ops = &vhost_shmem_mn_ops;
+	ret = mmu_notifier_register(&dev->mn, mm);
+	if (ret)
+		goto out;
+	mmgrab(mm);
+	dev->memcg = get_mem_cgroup_from_mm(mm);
+	/* The worker reads dev->mm: publish it first. */
+	WRITE_ONCE(dev->mm, mm);
+	ret = vhost_shmem_worker_start(dev);
+	if (ret) {
+		/* ->release only marks the device dead; nothing else ran. */
+		mmu_notifier_unregister(&dev->mn, mm);
+		flush_work(&dev->drain_work);
+		mem_cgroup_put(dev->memcg);
+		WRITE_ONCE(dev->mm, NULL);
+		WRITE_ONCE(dev->mm_dead, false);
+		mmdrop(mm);
+	}
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+static int check_config(const struct vhost_shmem_config *cfg)
+{
+	unsigned int i, n = 0;
+
+	if (cfg->padding)
+		return -EINVAL;
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
+		const struct vhost_shmem_region_config *r = &cfg->regions[i];
+
+		if (r->padding || (r->flags & ~VHOST_SHMEM_REGION_F_ALL) ||
+		    !PAGE_ALIGNED(r->size) || (!r->size && r->flags))
+			return -EINVAL;
+		if (r->size > min_t(u64, READ_ONCE(max_region_size),
+				    1ULL << VHOST_SHMEM_REGION_SHIFT))
+			return -E2BIG;
+		n += !!r->size;
+	}
+	return n ? 0 : -EINVAL;
+}
+
+static long vhost_shmem_set_config(struct vhost_shmem_dev *dev,
+				   void __user *argp)
+{
+	struct vhost_shmem_config *cfg;
+	unsigned int i;
+	long ret;
+
+	cfg = memdup_user(argp, sizeof(*cfg));
+	if (IS_ERR(cfg))
+		return PTR_ERR(cfg);
+	ret = check_config(cfg);
+	if (ret)
+		goto out_free;
+
+	mutex_lock(&dev->mutex);
+	ret = -EBADFD;
+	if (!dev->mm)
+		goto out;
+	ret = -EPERM;
+	if (current->mm != dev->mm)
+		goto out;
+	ret = -EBUSY;
+	if (dev->configured)
+		goto out;
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
+		dev->regions[i].size = cfg->regions[i].size;
+		dev->regions[i].flags = cfg->regions[i].flags;
+	}
+	/* ->mmap and ->fault read the regions locklessly after this. */
+	smp_store_release(&dev->configured, true);
+	ret = 0;
+out:
+	mutex_unlock(&dev->mutex);
+out_free:
+	kfree(cfg);
+	return ret;
+}
+
+static long vhost_shmem_get_config(struct vhost_shmem_dev *dev,
+				   void __user *argp)
+{
+	struct vhost_shmem_config *cfg;
+	unsigned int i;
+	long ret = 0;
+
+	if (!smp_load_acquire(&dev->configured))
+		return -EBADFD;
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
+		cfg->regions[i].size = dev->regions[i].size;
+		cfg->regions[i].flags = dev->regions[i].flags;
+		cfg->nregions += !!dev->regions[i].size;
+	}
+	if (copy_to_user(argp, cfg, sizeof(*cfg)))
+		ret = -EFAULT;
+	kfree(cfg);
+	return ret;
+}
+
+static long vhost_shmem_region_info(struct vhost_shmem_dev *dev,
+				    void __user *argp)
+{
+	struct vhost_shmem_region_info info;
+	struct vhost_shmem_region *region;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (!smp_load_acquire(&dev->configured))
+		return -EBADFD;
+	if (info.shmid >= VHOST_SHMEM_MAX_REGIONS)
+		return -EBADSLT;
+	region = &dev->regions[info.shmid];
+	info.flags = region->flags;
+	info.size = region->size;
+	info.offset = (u64)info.shmid << VHOST_SHMEM_REGION_SHIFT;
+	info.addr = smp_load_acquire(&region->addr);
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/* Checks that need no lock: the region layout is immutable once set. */
+static int check_range_args(struct vhost_shmem_dev *dev, u32 shmid,
+			    u64 shm_offset, u64 len)
+{
+	u64 end;
+
+	if (!dev->mm || !smp_load_acquire(&dev->configured))
+		return -EBADFD;
+	if (!len || !PAGE_ALIGNED(shm_offset) || !PAGE_ALIGNED(len))
+		return -EINVAL;
+	if (shmid >= VHOST_SHMEM_MAX_REGIONS || !dev->regions[shmid].size)
+		return -EBADSLT;
+	if (check_add_overflow(shm_offset, len, &end) ||
+	    end > dev->regions[shmid].size)
+		return -ERANGE;
+	return 0;
+}
+
+/* Is @file something the owner could mmap as asked? */
+static int check_backend(struct file *file, const struct vhost_shmem_map *a)
+{
+	struct inode *inode = file_inode(file);
+	u64 end;
+
+	if (file->f_op == &vhost_shmem_fops)
+		return -ELOOP;
+	if (!file->f_op->mmap)
+		return -ENODEV;
+	if (!(file->f_mode & FMODE_READ) ||
+	    ((a->flags & VHOST_SHMEM_MAP_F_RW) && !(file->f_mode & FMODE_WRITE)))
+		return -EACCES;
+	if (check_add_overflow(a->fd_offset, a->len, &end) ||
+	    end > (u64)MAX_LFS_FILESIZE)
+		return -EOVERFLOW;
+	/* vm_mmap() accepts pages past EOF, which then SIGBUS: refuse. */
+	if (S_ISREG(inode->i_mode) && end > (u64)i_size_read(inode))
+		return -EOVERFLOW;
+	return 0;
+}
+
+static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
+{
+	struct vhost_shmem_map_req req = {};
+	struct vhost_shmem_map *a = &req.args;
+	long ret;
+
+	if (copy_from_user(a, argp, sizeof(*a)))
+		return -EFAULT;
+	ret = check_range_args(dev, a->shmid, a->shm_offset, a->len);
+	if (ret)
+		goto out;
+	ret = -EOPNOTSUPP;
+	if (a->flags & ~VHOST_SHMEM_MAP_F_ALL)
+		goto out;
+	ret = -EINVAL;
+	if (!PAGE_ALIGNED(a->fd_offset))
+		goto out;
+	ret = -EBADF;
+	req.file = fget(a->fd);
+	if (!req.file)
+		goto out;
+	ret = check_backend(req.file, a);
+	if (ret)
+		goto out_fput;
+	ret = -ENOMEM;
+	req.mapping = kzalloc(sizeof(*req.mapping), GFP_KERNEL_ACCOUNT);
+	if (!req.mapping)
+		goto out_fput;
+
+	ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_map, &req);
+	kfree(req.mapping);	/* NULL once the table took it */
+out_fput:
+	fput(req.file);
+out:
+	if (ret && ret != -ESRCH && !dev->mm)
+		return ret;
+	return ret;
+}
+
+static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
+{
+	struct vhost_shmem_unmap a;
+	long ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	ret = check_range_args(dev, a.shmid, a.shm_offset, a.len);
+	if (ret)
+		return ret;
+	if (a.padding)
+		return -EINVAL;
+	return vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a);
+}
+
+static long vhost_shmem_reset(struct vhost_shmem_dev *dev)
+{
+	if (!dev->mm)
+		return -EBADFD;
+	/* With the owner gone, its mm teardown removed the files already. */
+	if (vhost_shmem_run_in_owner(dev, vhost_shmem_do_reset, NULL) == -ESRCH)
+		vhost_shmem_drop_all(dev);
+	return 0;
+}
+
+static long vhost_shmem_get_stats(struct vhost_shmem_dev *dev,
+				  void __user *argp)
+{
+	struct vhost_shmem_stats st = {};
+
+	mutex_lock(&dev->mutex);
+	st.mappings = dev->nr_mappings;
+	st.max_mappings = READ_ONCE(vhost_shmem_max_mappings);
+	st.mapped_bytes = dev->mapped_bytes;
+	st.maps = dev->maps;
+	st.unmaps = dev->unmaps;
+	st.failures = dev->failures;
+	mutex_unlock(&dev->mutex);
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct vhost_shmem_dev *dev = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case VHOST_SHMEM_SET_OWNER:
+		return vhost_shmem_set_owner(dev);
+	case VHOST_SHMEM_SET_CONFIG:
+		return vhost_shmem_set_config(dev, argp);
+	case VHOST_SHMEM_GET_CONFIG:
+		return vhost_shmem_get_config(dev, argp);
+	case VHOST_SHMEM_GET_REGION_INFO:
+		return vhost_shmem_region_info(dev, argp);
+	case VHOST_SHMEM_MAP:
+		return vhost_shmem_map(dev, argp);
+	case VHOST_SHMEM_UNMAP:
+		return vhost_shmem_unmap(dev, argp);
+	case VHOST_SHMEM_RESET:
+		return vhost_shmem_reset(dev);
+	case VHOST_SHMEM_GET_STATS:
+		return vhost_shmem_get_stats(dev, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vhost_shmem_fops = {
+	.owner = THIS_MODULE,
+	.open = vhost_shmem_open,
+	.release = vhost_shmem_release,
+	.unlocked_ioctl = vhost_shmem_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = vhost_shmem_mmap,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vhost_shmem_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vhost-shmem",
+	.fops = &vhost_shmem_fops,
+	.mode = 0660,
+};
+
+module_misc_device(vhost_shmem_misc);
+
+MODULE_DESCRIPTION("VIRTIO Shared Memory Regions for vhost-user devices");
+MODULE_AUTHOR("vhost-shmem developers");
+MODULE_LICENSE("GPL");

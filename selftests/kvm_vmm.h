@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A tiny VMM for the vhost-shmem selftests: one vCPU in 32-bit protected
+ * mode (flat segments, no paging), one memslot for the guest code and ONE
+ * memslot over a region (or any host memory). Guest accesses are driven by
+ * setting registers per KVM_RUN: "mov eax,[esi]; hlt" and "mov [esi],eax; hlt".
+ */
+#ifndef KVM_VMM_H
+#define KVM_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_CODE_GPA	0x1000ULL
+#define VMM_REGION_GPA	0x10000000ULL	/* 256 MiB, 2 MiB aligned */
+
+struct kvm_vmm {
+	int kvm, vm, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	void *code;
+	uint8_t *region;
+	uint64_t region_size;
+	int memslot_calls;	/* KVM_SET_USER_MEMORY_REGION calls made */
+};
+
+enum vmm_outcome {
+	VMM_HLT,	/* the access completed, guest halted */
+	VMM_MMIO,	/* KVM_EXIT_MMIO: KVM could not map the page */
+	VMM_EFAULT,	/* KVM_RUN failed with EFAULT */
+	VMM_OTHER,	/* anything else (see vmm_result) */
+};
+
+struct vmm_result {
+	enum vmm_outcome outcome;
+	int err;		/* errno of KVM_RUN, if it failed */
+	uint32_t exit_reason;	/* kvm_run exit_reason */
+	uint64_t mmio_addr;
+	bool mmio_write;
+	uint32_t value;		/* EAX after a read that halted */
+};
+
+/* true if /dev/kvm can be opened. */
+bool vmm_available(void);
+/*
+ * Creates the VM with a memslot over [region, region + size) at
+ * VMM_REGION_GPA. 0 or -errno.
+ */
+int vmm_init(struct kvm_vmm *v, void *region, uint64_t size);
+/* 32-bit guest access at region offset @off. 0 or -errno (ioctl setup failure). */
+int vmm_read32(struct kvm_vmm *v, uint64_t off, struct vmm_result *res);
+int vmm_write32(struct kvm_vmm *v, uint64_t off, uint32_t val, struct vmm_result *res);
+const char *vmm_outcome_str(const struct vmm_result *res);
+void vmm_destroy(struct kvm_vmm *v);
+
+#endif /* KVM_VMM_H */

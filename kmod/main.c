@@ -194,7 +194,7 @@ static long vhost_shmem_set_config(struct vhost_shmem_dev *dev,
 		dev->regions[i].size = cfg->regions[i].size;
 		dev->regions[i].flags = cfg->regions[i].flags;
 	}
-	/* ->mmap and ->fault read the regions locklessly after this. */
+	/* Pairs with the acquire in ->mmap and the ioctls: regions first. */
 	smp_store_release(&dev->configured, true);
 	ret = 0;
 out:
@@ -211,6 +211,7 @@ static long vhost_shmem_get_config(struct vhost_shmem_dev *dev,
 	unsigned int i;
 	long ret = 0;
 
+	/* Pairs with SET_CONFIG's release: the regions are complete. */
 	if (!smp_load_acquire(&dev->configured))
 		return -EBADFD;
 	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
@@ -235,6 +236,7 @@ static long vhost_shmem_region_info(struct vhost_shmem_dev *dev,
 
 	if (copy_from_user(&info, argp, sizeof(info)))
 		return -EFAULT;
+	/* Pairs with SET_CONFIG's release: the regions are complete. */
 	if (!smp_load_acquire(&dev->configured))
 		return -EBADFD;
 	if (info.shmid >= VHOST_SHMEM_MAX_REGIONS)
@@ -243,6 +245,7 @@ static long vhost_shmem_region_info(struct vhost_shmem_dev *dev,
 	info.flags = region->flags;
 	info.size = region->size;
 	info.offset = (u64)info.shmid << VHOST_SHMEM_REGION_SHIFT;
+	/* Pairs with the release in the region's ->mmap. */
 	info.addr = smp_load_acquire(&region->addr);
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -253,6 +256,7 @@ static int check_range_args(struct vhost_shmem_dev *dev, u32 shmid,
 {
 	u64 end;
 
+	/* Pairs with SET_CONFIG's release: the regions are complete. */
 	if (!dev->mm || !smp_load_acquire(&dev->configured))
 		return -EBADFD;
 	if (!len || !PAGE_ALIGNED(shm_offset) || !PAGE_ALIGNED(len))
@@ -321,8 +325,6 @@ static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 out_fput:
 	fput(req.file);
 out:
-	if (ret && ret != -ESRCH && !dev->mm)
-		return ret;
 	return ret;
 }
 

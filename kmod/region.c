@@ -76,6 +76,7 @@ static int vhost_shmem_mmap_region(struct vhost_shmem_dev *dev,
 
 	if (current->mm != READ_ONCE(dev->mm))
 		return -EPERM;
+	/* Pairs with SET_CONFIG's release: the regions are complete. */
 	if (!smp_load_acquire(&dev->configured))
 		return -EBADFD;
 	if (shmid >= VHOST_SHMEM_MAX_REGIONS)
@@ -92,6 +93,7 @@ static int vhost_shmem_mmap_region(struct vhost_shmem_dev *dev,
 		return -EBUSY;
 	region->prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
 		       (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
+	/* Pairs with live_region() and REGION_INFO: @prot first. */
 	smp_store_release(&region->addr, vma->vm_start);
 	vhost_shmem_make_hole(vma);
 	return 0;
@@ -246,7 +248,7 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 
 	if (READ_ONCE(dev->mm_dead))
 		*err = -ESRCH;
-	else if (!smp_load_acquire(&region->addr))
+	else if (!smp_load_acquire(&region->addr))	/* pairs with ->mmap */
 		*err = -ENXIO;
 	else
 		return region;

@@ -98,7 +98,7 @@ struct vhost_shmem_worker {
  * @failures: failed MAP and UNMAP requests. Protected by @mutex.
  */
 struct vhost_shmem_dev {
-	struct mutex mutex;
+	struct mutex mutex;	/* see "Locking" at the top of this file */
 	struct file *file;
 	struct mm_struct *mm;
 	bool mm_dead;

@@ -14,6 +14,7 @@
 #ifndef _UAPI_LINUX_VHOST_SHMEM_H
 #define _UAPI_LINUX_VHOST_SHMEM_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -22,12 +23,12 @@
 
 /* Region flags (struct vhost_shmem_region_config.flags). */
 /* Every access to a hole faults (SIGBUS) instead of reading zeros. */
-#define VHOST_SHMEM_REGION_F_FAULT_HOLES	(1U << 0)
+#define VHOST_SHMEM_REGION_F_FAULT_HOLES	_BITUL(0)
 #define VHOST_SHMEM_REGION_F_ALL		VHOST_SHMEM_REGION_F_FAULT_HOLES
 
 /* Mapping flags (struct vhost_shmem_map.flags), as VhostUserMMap.flags. */
 /* Map read-write; without it the mapping is read-only, also for the owner. */
-#define VHOST_SHMEM_MAP_F_RW		(1ULL << 0)
+#define VHOST_SHMEM_MAP_F_RW		_BITULL(0)
 #define VHOST_SHMEM_MAP_F_ALL		VHOST_SHMEM_MAP_F_RW
 
 /**

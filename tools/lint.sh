@@ -1,0 +1,42 @@
+#!/bin/bash
+# make lint: checkpatch.pl --strict on kmod/ and uapi/, and the module built
+# with sparse (C=2) and W=1 against every supported kernel. Fails on findings.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cp_dir="$top/build/checkpatch"
+
+# checkpatch.pl and its data files come from Debian's linux-source-6.1.
+if [ ! -x "$cp_dir/scripts/checkpatch.pl" ]; then
+	mkdir -p "$cp_dir"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$cp_dir" --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+fi
+
+rc=0
+echo "lint: checkpatch --strict"
+cp() {
+	"$cp_dir/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG "$@" |
+		grep -v ' total: 0 errors, 0 warnings, 0 checks' || true
+}
+# compat.h is the one place allowed to test kernel versions.
+out=$(cp -f $(find "$top/kmod" -name "*.[ch]" ! -name compat.h) "$top"/uapi/linux/*.h
+	cp --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f "$top"/kmod/compat.h)
+if [ -n "$out" ]; then
+	echo "$out"
+	rc=1
+fi
+
+for k in $("$top/tools/kernels.sh"); do
+	echo "lint: W=1 + sparse against $k"
+	out=$(C=2 "$top/tools/build-module.sh" "/lib/modules/$k/build" \
+		"$top/build/lint" 2>&1 | grep -v -e '^module:' -e 'Skipping BTF' || true)
+	if [ -n "$out" ]; then
+		echo "$out"
+		rc=1
+	fi
+done
+[ $rc = 0 ] && echo "lint: clean"
+exit $rc

@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy.h"
+#include "sock.h"
+
+#define SEND_TIMEOUT_MS	5000
+
+enum { OWNER_FRONTEND, OWNER_HELPER };
+
+#define BIT(n) (1ull << (n))
+
+/* ---- small pieces ---------------------------------------------------- */
+
+static void end_session(struct proxy *p, enum proxy_end why)
+{
+	if (p->end == PROXY_RUNNING)
+		p->end = why;
+}
+
+static void protocol_error(struct proxy *p, const struct vu_conn *c,
+			   const char *what, const struct vu_msg *m)
+{
+	log_err(p->log, "malformed message from %s: %s (request %" PRIu32
+		", flags 0x%" PRIx32 ", size %" PRIu32 ", %u fds); closing the session",
+		c->name, what, m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds);
+	end_session(p, PROXY_PROTOCOL_ERROR);
+}
+
+static int fifo_push(struct proxy_fifo *f, uint32_t req, uint8_t owner)
+{
+	unsigned int i;
+
+	if (f->count == PROXY_PENDING_MAX)
+		return -1;
+	i = (f->head + f->count++) % PROXY_PENDING_MAX;
+	f->req[i] = req;
+	f->owner[i] = owner;
+	return 0;
+}
+
+/* Pops the oldest entry if it is for @req; returns its owner or -1. */
+static int fifo_pop(struct proxy_fifo *f, uint32_t req)
+{
+	int owner;
+
+	if (!f->count || f->req[f->head] != req)
+		return -1;
+	owner = f->owner[f->head];
+	f->head = (f->head + 1) % PROXY_PENDING_MAX;
+	f->count--;
+	return owner;
+}
+
+static void trace_msg(struct proxy *p, const char *dirstr, enum vu_dir dir,
+		      const struct vu_msg *m)
+{
+	log_trace(p->log, "%s: %s (%" PRIu32 ") flags 0x%" PRIx32 " size %" PRIu32
+		  " fds %u", dirstr, vu_request_name(dir, m->hdr.request),
+		  m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds);
+}
+
+static int send_to(struct proxy *p, struct vu_conn *to, const struct vu_hdr *hdr,
+		   const void *payload, const int *fds, unsigned int nfds)
+{
+	char eb[32];
+	int r;
+
+	if (to->fd < 0)
+		return -ENOTCONN;
+	r = vu_send(to->fd, hdr, payload, fds, nfds);
+	if (r) {
+		log_err(p->log, "sending %s to %s failed: %s; closing the session",
+			hdr->flags & VU_FLAG_REPLY ? "a reply" : "a request",
+			to->name, errno_name(-r, eb, sizeof(eb)));
+		end_session(p, PROXY_PEER_GONE);
+	}
+	return r;
+}
+
+static int forward(struct proxy *p, struct vu_conn *to, const struct vu_msg *m)
+{
+	return send_to(p, to, &m->hdr, m->payload.bytes, m->fds, m->nfds);
+}
+
+static void send_u64_reply(struct proxy *p, struct vu_conn *to, uint32_t req,
+			   uint64_t val)
+{
+	struct vu_hdr h = { req, VU_VERSION | VU_FLAG_REPLY, sizeof(val) };
+
+	send_to(p, to, &h, &val, NULL, 0);
+}
+
+static int watch(struct proxy *p, struct vu_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+	return epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) ? -errno : 0;
+}
+
+static void device_reset(struct proxy *p, const char *why)
+{
+	char eb[32];
+	int r;
+
+	if (p->dev->fd < 0)
+		return;
+	r = p->dev->ops->reset(p->dev->ctx, p->dev->fd);
+	if (r)
+		log_warn(p->log, "device reset (%s) failed: %s", why,
+			 errno_name(-r, eb, sizeof(eb)));
+	else
+		log_info(p->log, "device reset: %s", why);
+}
+
+/* ---- shared memory configuration check -------------------------------- */
+
+/* 0: matches; 1: device not configured yet (check later); -1: refuse. */
+static int check_config(struct proxy *p)
+{
+	struct vhost_shmem_config *cfg = &p->dev_cfg;
+	char eb[32];
+	int r;
+
+	if (!p->be_cfg_known || p->cfg_checked)
+		return 0;
+	memset(cfg, 0, sizeof(*cfg));
+	r = p->dev->ops->get_config(p->dev->ctx, p->dev->fd, cfg);
+	if (r == -EBADFD) {
+		log_info(p->log, "device not configured yet; checking the back-end's "
+			 "shared memory regions at the first SHMEM request");
+		return 1;
+	}
+	if (r) {
+		log_err(p->log, "cannot read the device configuration "
+			"(VHOST_SHMEM_GET_CONFIG): %s; is it a vhost-shmem device? "
+			"refusing to serve", errno_name(-r, eb, sizeof(eb)));
+		return -1;
+	}
+	for (unsigned int i = 0; i < VU_SHMEM_MAX_REGIONS; i++) {
+		if (cfg->regions[i].size != p->be_sizes[i]) {
+			log_err(p->log, "GET_SHMEM_CONFIG mismatch: shmid %u: back-end "
+				"wants %" PRIu64 " bytes, device region has %llu; "
+				"refusing to serve", i, p->be_sizes[i],
+				(unsigned long long)cfg->regions[i].size);
+			return -1;
+		}
+	}
+	p->cfg_checked = true;
+	log_info(p->log, "shared memory regions of back-end and device match");
+	return 0;
+}
+
+/* ---- front-end -> back-end (main channel) ------------------------------ */
+
+static int open_backend_channel(struct proxy *p, const struct vu_hdr *hdr)
+{
+	int sp[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))
+		return -errno;
+	r = send_to(p, &p->be, hdr, NULL, &sp[1], 1);
+	close(sp[1]);
+	if (r) {
+		close(sp[0]);
+		return r;
+	}
+	sock_set_send_timeout(sp[0], SEND_TIMEOUT_MS);
+	vu_conn_init(&p->be_chan, sp[0], "back-end (backend channel)");
+	r = watch(p, &p->be_chan);
+	if (!r)
+		log_info(p->log, "backend channel to the back-end established");
+	return r;
+}
+
+static void on_set_protocol_features(struct proxy *p, struct vu_msg *m)
+{
+	const uint64_t shmem = BIT(p->shmem_bit);
+	const uint64_t want = shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ) |
+			      BIT(VU_PROTOCOL_F_REPLY_ACK);
+	uint64_t add = 0;
+
+	p->fe_acked = m->payload.u64;
+	if (!p->be_offered_known)
+		log_warn(p->log, "SET_PROTOCOL_FEATURES before GET_PROTOCOL_FEATURES: "
+			 "cannot add F_SHMEM");
+	else
+		add = want & p->be_offered;
+	if (p->be_offered_known && (add & (shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ))) !=
+	    (shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ)))
+		log_warn(p->log, "back-end does not offer F_SHMEM (bit %u) and "
+			 "BACKEND_REQ (bit 5): SHMEM_MAP/UNMAP will not be served",
+			 p->shmem_bit);
+	p->be_acked = p->fe_acked | add;
+	m->payload.u64 = p->be_acked;
+	log_info(p->log, "protocol features: front-end 0x%" PRIx64 ", back-end 0x%"
+		 PRIx64, p->fe_acked, p->be_acked);
+	if (forward(p, &p->be, m))
+		return;
+
+	if ((p->be_acked & BIT(VU_PROTOCOL_F_BACKEND_REQ)) &&
+	    !(p->fe_acked & BIT(VU_PROTOCOL_F_BACKEND_REQ)) && p->be_chan.fd < 0) {
+		struct vu_hdr h = { VU_SET_BACKEND_REQ_FD, VU_VERSION, 0 };
+
+		log_trace(p->log, "helper -> back-end: SET_BACKEND_REQ_FD (21): the "
+			  "front-end did not negotiate BACKEND_REQ");
+		if (open_backend_channel(p, &h) && p->end == PROXY_RUNNING) {
+			log_err(p->log, "cannot create the backend channel");
+			end_session(p, PROXY_FATAL);
+		}
+	}
+	if (p->be_acked & shmem) {
+		struct vu_hdr h = { VU_GET_SHMEM_CONFIG, VU_VERSION, 0 };
+
+		if (fifo_push(&p->pend_main, VU_GET_SHMEM_CONFIG, OWNER_HELPER)) {
+			protocol_error(p, &p->fe, "too many outstanding requests", m);
+			return;
+		}
+		log_trace(p->log, "helper -> back-end: GET_SHMEM_CONFIG (44), to check "
+			  "the regions against the device");
+		send_to(p, &p->be, &h, NULL, NULL, 0);
+	}
+}
+
+static void on_set_backend_req_fd(struct proxy *p, struct vu_msg *m)
+{
+	int fd = m->fds[0];
+
+	m->nfds = 0;	/* the fd is ours now */
+	if (p->fe_chan.fd >= 0) {
+		log_warn(p->log, "front-end replaced its backend channel");
+		vu_conn_close(&p->fe_chan);
+	}
+	sock_set_send_timeout(fd, SEND_TIMEOUT_MS);
+	vu_conn_init(&p->fe_chan, fd, "front-end (backend channel)");
+	if (watch(p, &p->fe_chan)) {
+		log_err(p->log, "cannot watch the front-end's backend channel");
+		end_session(p, PROXY_FATAL);
+		return;
+	}
+	if (p->be_chan.fd < 0) {
+		if (open_backend_channel(p, &m->hdr) && p->end == PROXY_RUNNING) {
+			log_err(p->log, "cannot create the backend channel");
+			end_session(p, PROXY_FATAL);
+		}
+		return;
+	}
+	/* Our channel to the back-end exists already: answer ourselves. */
+	if (m->hdr.flags & VU_FLAG_NEED_REPLY)
+		send_u64_reply(p, &p->fe, VU_SET_BACKEND_REQ_FD, 0);
+}
+
+static void on_fe_request(struct proxy *p, struct vu_msg *m)
+{
+	uint32_t req = m->hdr.request;
+
+	switch (req) {
+	case VU_GET_PROTOCOL_FEATURES:
+	case VU_GET_SHMEM_CONFIG:
+		if (fifo_push(&p->pend_main, req, OWNER_FRONTEND)) {
+			protocol_error(p, &p->fe, "too many outstanding requests", m);
+			return;
+		}
+		break;
+	case VU_SET_PROTOCOL_FEATURES:
+		on_set_protocol_features(p, m);
+		return;
+	case VU_SET_BACKEND_REQ_FD:
+		on_set_backend_req_fd(p, m);
+		return;
+	case VU_RESET_OWNER:
+		device_reset(p, "RESET_OWNER from the front-end");
+		break;
+	case VU_RESET_DEVICE:
+		device_reset(p, "RESET_DEVICE from the front-end");
+		break;
+	case VU_SET_STATUS:
+		if (m->payload.u64 == 0)
+			device_reset(p, "SET_STATUS 0 from the front-end");
+		break;
+	}
+	forward(p, &p->be, m);
+}
+
+/* ---- back-end -> front-end (main channel replies) ---------------------- */
+
+static void on_shmem_config_reply(struct proxy *p, struct vu_msg *m, int owner)
+{
+	const struct vu_shmem_config *c = &m->payload.shmem;
+	unsigned int n = 0;
+
+	if (m->hdr.size != VU_SHMEM_CONFIG_SIZE) {
+		protocol_error(p, &p->be, "GET_SHMEM_CONFIG reply is not 2056 bytes", m);
+		return;
+	}
+	for (unsigned int i = 0; i < VU_SHMEM_MAX_REGIONS; i++)
+		n += c->memory_sizes[i] != 0;
+	if (n != c->nregions) {
+		protocol_error(p, &p->be, "GET_SHMEM_CONFIG nregions does not count "
+			       "the non-zero sizes", m);
+		return;
+	}
+	if (p->be_cfg_known && memcmp(p->be_sizes, c->memory_sizes, sizeof(p->be_sizes))) {
+		log_err(p->log, "back-end changed its shared memory configuration "
+			"during the connection; refusing to serve");
+		end_session(p, PROXY_FATAL);
+		return;
+	}
+	memcpy(p->be_sizes, c->memory_sizes, sizeof(p->be_sizes));
+	p->be_cfg_known = true;
+	log_info(p->log, "back-end has %u shared memory region(s)", n);
+	if (check_config(p) < 0) {
+		end_session(p, PROXY_FATAL);
+		return;
+	}
+	if (owner == OWNER_FRONTEND)
+		forward(p, &p->fe, m);
+}
+
+static void on_be_reply(struct proxy *p, struct vu_msg *m)
+{
+	uint32_t req = m->hdr.request;
+	int owner;
+
+	if (req != VU_GET_PROTOCOL_FEATURES && req != VU_GET_SHMEM_CONFIG) {
+		forward(p, &p->fe, m);
+		return;
+	}
+	owner = fifo_pop(&p->pend_main, req);
+	if (owner < 0) {
+		protocol_error(p, &p->be, "reply to a request that was not sent", m);
+		return;
+	}
+	if (req == VU_GET_SHMEM_CONFIG) {
+		on_shmem_config_reply(p, m, owner);
+		return;
+	}
+	p->be_offered = m->payload.u64;
+	p->be_offered_known = true;
+	log_info(p->log, "back-end offers protocol features 0x%" PRIx64
+		 " (F_SHMEM bit %u: %s)", p->be_offered, p->shmem_bit,
+		 p->be_offered & BIT(p->shmem_bit) ? "yes" : "no");
+	/* The helper serves SHMEM: the front-end does not see F_SHMEM. */
+	m->payload.u64 &= ~BIT(p->shmem_bit);
+	forward(p, &p->fe, m);
+}
+
+/* ---- back-end -> front-end (backend channel requests) ------------------ */
+
+static void log_shmem_failure(struct proxy *p, const char *what, int err,
+			      const struct vu_mmap *mm)
+{
+	char eb[32];
+
+	log_err(p->log, "%s failed: %s (%s): shmid=%u fd_offset=0x%" PRIx64
+		" shm_offset=0x%" PRIx64 " len=0x%" PRIx64 " flags=0x%" PRIx64,
+		what, errno_name(err, eb, sizeof(eb)), strerror(err), mm->shmid,
+		mm->fd_offset, mm->shm_offset, mm->len, mm->flags);
+}
+
+static void on_shmem(struct proxy *p, struct vu_msg *m)
+{
+	const struct vu_mmap *mm = &m->payload.mmap;
+	bool is_map = m->hdr.request == VU_BE_SHMEM_MAP;
+	const char *what = is_map ? "SHMEM_MAP" : "SHMEM_UNMAP";
+	int r;
+
+	if (!(p->be_acked & BIT(p->shmem_bit))) {
+		r = -EPROTO;
+		log_err(p->log, "%s although F_SHMEM was not negotiated", what);
+	} else if (check_config(p) < 0) {
+		vu_msg_close_fds(m);
+		end_session(p, PROXY_FATAL);
+		return;
+	} else if (is_map) {
+		struct vhost_shmem_map a = {
+			.shmid = mm->shmid, .fd = m->fds[0],
+			.fd_offset = mm->fd_offset, .shm_offset = mm->shm_offset,
+			.len = mm->len, .flags = mm->flags,
+		};
+
+		r = p->dev->ops->map(p->dev->ctx, p->dev->fd, &a);
+	} else {
+		struct vhost_shmem_unmap a = {
+			.shmid = mm->shmid, .shm_offset = mm->shm_offset, .len = mm->len,
+		};
+
+		r = p->dev->ops->unmap(p->dev->ctx, p->dev->fd, &a);
+	}
+	vu_msg_close_fds(m);	/* whatever happened */
+	if (r)
+		log_shmem_failure(p, what, -r, mm);
+	else
+		log_trace(p->log, "%s ok: shmid=%u fd_offset=0x%" PRIx64 " shm_offset=0x%"
+			  PRIx64 " len=0x%" PRIx64 " flags=0x%" PRIx64, what, mm->shmid,
+			  mm->fd_offset, mm->shm_offset, mm->len, mm->flags);
+	if (m->hdr.flags & VU_FLAG_NEED_REPLY)
+		send_u64_reply(p, &p->be_chan, m->hdr.request, r ? 1 : 0);
+}
+
+static void on_be_chan_request(struct proxy *p, struct vu_msg *m)
+{
+	uint32_t req = m->hdr.request;
+	bool need = m->hdr.flags & VU_FLAG_NEED_REPLY;
+
+	if (req == VU_BE_SHMEM_MAP || req == VU_BE_SHMEM_UNMAP) {
+		on_shmem(p, m);
+		return;
+	}
+	if (p->fe_chan.fd < 0 || !(p->fe_acked & BIT(VU_PROTOCOL_F_BACKEND_REQ))) {
+		log_warn(p->log, "front-end has no backend channel: %s dropped",
+			 vu_request_name(VU_DIR_BE_REQUEST, req));
+		if (need)
+			send_u64_reply(p, &p->be_chan, req, 1);
+		return;
+	}
+	if (need && (p->fe_acked & BIT(VU_PROTOCOL_F_REPLY_ACK))) {
+		if (fifo_push(&p->pend_chan, req, OWNER_FRONTEND)) {
+			protocol_error(p, &p->be_chan, "too many outstanding requests", m);
+			return;
+		}
+		forward(p, &p->fe_chan, m);
+		return;
+	}
+	/* The front-end did not negotiate REPLY_ACK: it will not answer. */
+	m->hdr.flags &= ~VU_FLAG_NEED_REPLY;
+	if (forward(p, &p->fe_chan, m) == 0 && need)
+		send_u64_reply(p, &p->be_chan, req, 0);
+}
+
+static void on_fe_chan_reply(struct proxy *p, struct vu_msg *m)
+{
+	if (fifo_pop(&p->pend_chan, m->hdr.request) < 0) {
+		protocol_error(p, &p->fe_chan, "reply to a request that was not sent", m);
+		return;
+	}
+	forward(p, &p->be_chan, m);
+}
+
+/* ---- event loop ---------------------------------------------------------- */
+
+static void on_readable(struct proxy *p, struct vu_conn *c)
+{
+	static const struct {
+		enum vu_dir dir;
+		const char *trace;
+	} kinds[] = {
+		{ VU_DIR_FE_REQUEST, "front-end -> back-end" },
+		{ VU_DIR_BE_REPLY, "back-end -> front-end" },
+		{ VU_DIR_BE_REQUEST, "back-end -> front-end (backend channel)" },
+		{ VU_DIR_FE_REPLY, "front-end -> back-end (backend channel)" },
+	};
+	unsigned int k = c == &p->fe ? 0 : c == &p->be ? 1 : c == &p->be_chan ? 2 : 3;
+	const char *why = NULL;
+	struct vu_msg *m = &c->msg;
+
+	if (c->fd < 0)
+		return;	/* closed earlier in this batch of events */
+	switch (vu_conn_recv(c, &why)) {
+	case VU_RX_AGAIN:
+		return;
+	case VU_RX_EOF:
+		log_info(p->log, "%s disconnected", c->name);
+		end_session(p, PROXY_PEER_GONE);
+		return;
+	case VU_RX_ERR:
+		if (c->have == 0 && m->nfds == 0 && !strcmp(why, "connection reset")) {
+			log_info(p->log, "%s disconnected (%s)", c->name, why);
+			end_session(p, PROXY_PEER_GONE);
+		} else {
+			protocol_error(p, c, why, m);
+		}
+		return;
+	case VU_RX_MSG:
+		break;
+	}
+	trace_msg(p, kinds[k].trace, kinds[k].dir, m);
+	why = vu_validate(kinds[k].dir, &m->hdr, m->payload.bytes, m->nfds);
+	if (why)
+		protocol_error(p, c, why, m);
+	else if (k == 0)
+		on_fe_request(p, m);
+	else if (k == 1)
+		on_be_reply(p, m);
+	else if (k == 2)
+		on_be_chan_request(p, m);
+	else
+		on_fe_chan_reply(p, m);
+	vu_conn_next(c);
+}
+
+int proxy_init(struct proxy *p, const struct hlog *log, struct shmem_dev *dev,
+	       unsigned int shmem_bit, int fe_fd, int be_fd, int sigfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+	memset(p, 0, sizeof(*p));
+	p->log = log;
+	p->dev = dev;
+	p->shmem_bit = shmem_bit;
+	p->sigfd = sigfd;
+	vu_conn_init(&p->fe, fe_fd, "front-end");
+	vu_conn_init(&p->be, be_fd, "back-end");
+	vu_conn_init(&p->fe_chan, -1, "front-end (backend channel)");
+	vu_conn_init(&p->be_chan, -1, "back-end (backend channel)");
+	sock_set_send_timeout(fe_fd, SEND_TIMEOUT_MS);
+	sock_set_send_timeout(be_fd, SEND_TIMEOUT_MS);
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0)
+		return -errno;
+	if (watch(p, &p->fe) || watch(p, &p->be) ||
+	    (sigfd >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, sigfd, &ev)))
+		return -errno;
+	return 0;
+}
+
+static const char *end_reason(enum proxy_end e)
+{
+	switch (e) {
+	case PROXY_PEER_GONE: return "peer disconnected";
+	case PROXY_TERMINATED: return "shutdown requested";
+	case PROXY_PROTOCOL_ERROR: return "malformed message";
+	case PROXY_FATAL: return "refusing to serve";
+	default: return "session ended";
+	}
+}
+
+enum proxy_end proxy_run(struct proxy *p)
+{
+	while (p->end == PROXY_RUNNING) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(p->epfd, evs, 8, -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_err(p->log, "epoll_wait: %s", strerror(errno));
+			end_session(p, PROXY_FATAL);
+		}
+		for (int i = 0; i < n && p->end == PROXY_RUNNING; i++) {
+			if (evs[i].data.ptr == NULL) {
+				struct signalfd_siginfo si;
+
+				if (read(p->sigfd, &si, sizeof(si)) == sizeof(si))
+					log_info(p->log, "signal %u received: shutting down",
+						 si.ssi_signo);
+				end_session(p, PROXY_TERMINATED);
+			} else {
+				on_readable(p, evs[i].data.ptr);
+			}
+		}
+	}
+	device_reset(p, end_reason(p->end));
+	vu_conn_close(&p->fe);
+	vu_conn_close(&p->be);
+	vu_conn_close(&p->fe_chan);
+	vu_conn_close(&p->be_chan);
+	close(p->epfd);
+	p->epfd = -1;
+	return p->end;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The interposition engine: one vhost-user session between a front-end
+ * and a back-end, with the helper's own backend channel toward the back-end
+ * and the front-end's backend channel kept for relaying.
+ */
+#ifndef PROXY_H
+#define PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "shmem_dev.h"
+#include "vu_msg.h"
+
+#define PROXY_PENDING_MAX 16
+
+/* Requests whose replies the helper must see, oldest first. */
+struct proxy_fifo {
+	uint32_t req[PROXY_PENDING_MAX];
+	uint8_t owner[PROXY_PENDING_MAX];
+	unsigned int head, count;
+};
+
+enum proxy_end {
+	PROXY_RUNNING,
+	PROXY_PEER_GONE,	/* a peer disconnected: exit 0 */
+	PROXY_TERMINATED,	/* SIGTERM/SIGINT: exit 0 */
+	PROXY_PROTOCOL_ERROR,	/* malformed message: exit 2 */
+	PROXY_FATAL,		/* refusing to serve (config mismatch...): exit 1 */
+};
+
+struct proxy {
+	const struct hlog *log;
+	struct shmem_dev *dev;
+	unsigned int shmem_bit;
+	int epfd;
+	int sigfd;		/* not owned */
+	enum proxy_end end;
+
+	struct vu_conn fe;	/* front-end, main channel */
+	struct vu_conn be;	/* back-end, main channel */
+	struct vu_conn fe_chan;	/* front-end's backend channel (we are its "back-end") */
+	struct vu_conn be_chan;	/* our backend channel toward the back-end */
+
+	uint64_t be_offered;	/* back-end's GET_PROTOCOL_FEATURES */
+	uint64_t fe_acked;	/* what the front-end set */
+	uint64_t be_acked;	/* what we set on the back-end */
+	bool be_offered_known;
+
+	struct proxy_fifo pend_main;	/* GET_PROTOCOL_FEATURES, GET_SHMEM_CONFIG */
+	struct proxy_fifo pend_chan;	/* relayed backend requests awaiting replies */
+
+	bool be_cfg_known, cfg_checked;
+	uint64_t be_sizes[VU_SHMEM_MAX_REGIONS];
+	struct vhost_shmem_config dev_cfg;	/* scratch for GET_CONFIG */
+};
+
+/*
+ * Takes ownership of fe_fd and be_fd (connected stream sockets). sigfd is a
+ * signalfd (or -1) watched for shutdown. Returns 0 or -errno.
+ */
+int proxy_init(struct proxy *p, const struct hlog *log, struct shmem_dev *dev,
+	       unsigned int shmem_bit, int fe_fd, int be_fd, int sigfd);
+/* Runs until the session ends; resets the device and closes everything. */
+enum proxy_end proxy_run(struct proxy *p);
+
+#endif

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <sys/ioctl.h>
+
+#include "shmem_dev.h"
+
+static int ret_errno(int r)
+{
+	return r < 0 ? -errno : 0;
+}
+
+static int ioctl_get_config(void *ctx, int devfd, struct vhost_shmem_config *cfg)
+{
+	(void)ctx;
+	return ret_errno(ioctl(devfd, VHOST_SHMEM_GET_CONFIG, cfg));
+}
+
+static int ioctl_map(void *ctx, int devfd, const struct vhost_shmem_map *map)
+{
+	(void)ctx;
+	return ret_errno(ioctl(devfd, VHOST_SHMEM_MAP, map));
+}
+
+static int ioctl_unmap(void *ctx, int devfd, const struct vhost_shmem_unmap *unmap)
+{
+	(void)ctx;
+	return ret_errno(ioctl(devfd, VHOST_SHMEM_UNMAP, unmap));
+}
+
+static int ioctl_reset(void *ctx, int devfd)
+{
+	(void)ctx;
+	return ret_errno(ioctl(devfd, VHOST_SHMEM_RESET));
+}
+
+const struct shmem_dev_ops shmem_ioctl_ops = {
+	.get_config = ioctl_get_config,
+	.map = ioctl_map,
+	.unmap = ioctl_unmap,
+	.reset = ioctl_reset,
+};

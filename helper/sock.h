@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Unix socket plumbing shared by the helper and the test programs. */
+#ifndef HELPER_SOCK_H
+#define HELPER_SOCK_H
+
+/* All return an fd (close-on-exec) or -errno. */
+int unix_listen(const char *path);
+int unix_connect(const char *path);
+/* Retries ENOENT/ECONNREFUSED for up to timeout_ms (peer not up yet). */
+int unix_connect_retry(const char *path, int timeout_ms);
+int unix_accept(int lfd);
+/*
+ * Device-fd hand-over: one byte of data with exactly one fd in SCM_RIGHTS.
+ * recv_one_fd returns the fd, or -errno (-EPROTO for anything else; any
+ * extra fds are closed).
+ */
+int send_one_fd(int sock, int fd);
+int recv_one_fd(int sock);
+/* Bounds how long a send may block on a peer that does not read. */
+int sock_set_send_timeout(int fd, int ms);
+
+#endif

@@ -178,10 +178,10 @@ struct vhost_shmem_stats {
 
 /*
  * VHOST_SHMEM_UNMAP - replace one whole mapping with a hole again.
- * EINVAL, EBADSLT, ERANGE, ESRCH, EBADFD as for MAP; ENOENT: no mapping
- * starts at shm_offset with exactly len; ENXIO/EXDEV: the owner unmapped or
- * replaced the mapping behind the device's back (it stays listed; RESET
- * drops it).
+ * EINVAL, EBADSLT, ERANGE, ENXIO, ESRCH, EBADFD as for MAP; ENOENT: no
+ * mapping starts at shm_offset with exactly len; EXDEV: the owner replaced
+ * the mapping with a foreign one behind the device's back (it stays listed;
+ * RESET drops it). Where the owner merely munmapped it, the hole comes back.
  */
 #define VHOST_SHMEM_UNMAP	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x11, struct vhost_shmem_unmap)
 

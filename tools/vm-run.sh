@@ -1,0 +1,196 @@
+#!/bin/bash
+# vm-run.sh --kernel KVER --payload DIR [--mode check|demo|shell]
+#           [--timeout SEC] [--log FILE]
+#
+# Boots Debian's kernel KVER in a QEMU TCG VM with a busybox initramfs that
+# carries DIR as /payload (plus the shared libraries its binaries need), the
+# kvm/loop/ext4 modules and tools/vm/init, and streams the console to stdout
+# (and to FILE). Exit status: 0 when the VM printed its end marker with
+# rc=0, 1 when it finished with a failure, 2 when it never finished (timeout,
+# panic, QEMU error).
+#
+# Environment: VM_SUITE_TIMEOUT (s per suite), VM_FILTER (grep -E on suite
+# names), VM_SMP (2), VM_MEM (2G), VM_APPEND (extra kernel command line),
+# VM_MODULES (modules to load, default "kvm_amd loop ext4").
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+vmsrc=$top/tools/vm
+
+kver=
+payload=
+mode=check
+timeout=1800
+log=
+
+usage() {
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) kver=$2; shift 2 ;;
+		--payload) payload=$2; shift 2 ;;
+		--mode) mode=$2; shift 2 ;;
+		--timeout) timeout=$2; shift 2 ;;
+		--log) log=$2; shift 2 ;;
+		-h | --help) usage ;;
+		*) echo "vm-run: unknown argument $1" >&2; usage ;;
+		esac
+	done
+	[ -n "$kver" ] && [ -n "$payload" ] || usage
+	[ -f "/boot/vmlinuz-$kver" ] || die "no /boot/vmlinuz-$kver"
+	[ -d "$payload" ] || die "payload $payload is not a directory"
+	payload=$(cd "$payload" && pwd)
+}
+
+die() {
+	echo "vm-run: $*" >&2
+	exit 2
+}
+
+# Prints the module files (host paths, dependency order) that modprobe
+# would insmod for the given module names; built-in modules print nothing.
+module_files() {
+	local m
+	for m in "$@"; do
+		modprobe -S "$kver" --show-depends "$m" 2>/dev/null |
+			awk '$1 == "insmod" { print $2 }' ||
+			echo "vm-run: module $m not found for $kver" >&2
+	done | awk '!seen[$0]++'
+}
+
+# Dependencies of the module under test, by name (e.g. "kvm,foo").
+payload_module_deps() {
+	[ -f "$payload/vhost_shmem.ko" ] || return 0
+	modinfo -F depends "$payload/vhost_shmem.ko" 2>/dev/null | tr ',' ' '
+}
+
+# Copies the shared libraries (and the loader) that the ELF files given
+# need into the tree $1, at their host paths.
+copy_libs() {
+	local root=$1 f lib
+	shift
+	for f in "$@"; do
+		[ "$(head -c4 "$f" | tr -d '\0')" = $'\x7fELF' ] || continue
+		ldd "$f" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'
+	done | sort -u | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -uL "$lib" "$root$lib"
+	done
+}
+
+# Fingerprint of a set of files (names, sizes, mtimes) for the caches.
+fingerprint() {
+	find "$@" -type f -printf '%p %s %T@ %m\n' 2>/dev/null | sort | sha256sum | cut -d' ' -f1
+}
+
+# The kernel-dependent part of the initramfs: busybox, modules, init,
+# host tools. Rebuilt only when one of its inputs changed.
+build_base() {
+	local out=$1 stage=$1.d mods f dst stamp
+	mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4} $(payload_module_deps))
+	stamp=$( {
+		printf '%s\n' "$kver" "${mods[@]}"
+		fingerprint /bin/busybox "$vmsrc" "$0" /sbin/mke2fs "${mods[@]}"
+	} | sha256sum | cut -d' ' -f1)
+	if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
+		return 0
+	fi
+	echo "vm-run: building initramfs base for $kver" >&2
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc/vm,proc,sys,dev,tmp,run,root,payload}
+	cp /bin/busybox "$stage/bin/busybox"
+	# Applet symlinks; "--install -s" would need to run on the target.
+	/bin/busybox --list-full | while read -r f; do
+		[ -e "$stage/$f" ] || ln -s /bin/busybox "$stage/$f"
+	done
+	install -m 755 "$vmsrc/init" "$stage/init"
+	install -m 755 "$vmsrc/run-suites.sh" "$stage/etc/vm/run-suites.sh"
+	# e2fsprogs' mke2fs makes real ext4 (busybox mke2fs only makes ext2).
+	if [ -x /sbin/mke2fs ]; then
+		cp /sbin/mke2fs "$stage/sbin/mkfs.ext4"
+		[ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$stage/etc/"
+		copy_libs "$stage" /sbin/mke2fs
+	fi
+	: >"$stage/etc/vm/modules"
+	for f in "${mods[@]}"; do
+		dst=/lib/modules/$kver/${f##*/}
+		dst=${dst%.xz}
+		mkdir -p "$stage/lib/modules/$kver"
+		if [[ $f == *.xz ]]; then
+			xz -dc "$f" >"$stage$dst"
+		else
+			cp "$f" "$stage$dst"
+		fi
+		echo "$dst" >>"$stage/etc/vm/modules"
+	done
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "$stamp" >"$out.stamp"
+	rm -rf "$stage"
+}
+
+# The payload part: DIR as /payload, its libraries, and the run config.
+build_payload() {
+	local out=$1 stage=$1.d elfs
+	rm -rf "$stage"
+	mkdir -p "$stage/etc/vm"
+	cp -a "$payload" "$stage/payload"
+	mapfile -t elfs < <(find "$stage/payload" -type f -perm -u+x)
+	[ ${#elfs[@]} -eq 0 ] || copy_libs "$stage" "${elfs[@]}"
+	# Config read by /init; values are quoted for sh.
+	{
+		printf 'VM_MODE=%q\n' "$mode"
+		printf 'VM_SUITE_TIMEOUT=%q\n' "${VM_SUITE_TIMEOUT:-600}"
+		printf 'VM_FILTER=%q\n' "${VM_FILTER:-}"
+	} >"$stage/etc/vm/config"
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
+	rm -rf "$stage"
+}
+
+# Boots the VM; console to stdout and $log, \r stripped. Returns QEMU's or
+# timeout's status.
+boot() {
+	local initrd=$1
+	local append="console=ttyS0 quiet panic=-1 log_buf_len=4M ${VM_APPEND:-}"
+	# stdin from /dev/null: QEMU must not take over the terminal.
+	timeout -k 5 "$timeout" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -m "${VM_MEM:-2G}" -smp "${VM_SMP:-2}" \
+		-display none -monitor none -serial stdio -no-reboot \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
+		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log"
+	return "${PIPESTATUS[0]}"
+}
+
+main() {
+	local dir base pl initrd st t0 marker
+	parse_args "$@"
+	dir=$top/build/vm/$kver
+	mkdir -p "$dir"
+	[ -n "$log" ] || log=$dir/console.log
+	mkdir -p "$(dirname "$log")"
+	base=$dir/base.cpio
+	pl=$dir/payload.cpio
+	initrd=$dir/initrd.cpio
+	build_base "$base"
+	build_payload "$pl"
+	cat "$base" "$pl" >"$initrd"
+	echo "vm-run: booting $kver ($mode, timeout ${timeout}s)" >&2
+	t0=$(date +%s%N)
+	st=0
+	boot "$initrd" || st=$?
+	t0=$((($(date +%s%N) - t0) / 1000000))
+	printf 'vm-run: %s: VM ran %d.%03ds\n' "$kver" $((t0 / 1000)) $((t0 % 1000)) >&2
+	marker=$(grep -a -m1 -o '^VM-DONE rc=[0-9]*' "$log" || true)
+	if [ -z "$marker" ]; then
+		[ "$st" = 124 ] && echo "vm-run: $kver: VM timed out after ${timeout}s" >&2
+		echo "vm-run: $kver: VM did not reach its end marker (status $st)" >&2
+		return 2
+	fi
+	[ "${marker#VM-DONE rc=}" = 0 ] || return 1
+}
+
+main "$@"

@@ -33,14 +33,23 @@ vm_lines() {
 		suite = ""
 	}
 	{ sub(/\r$/, "") }
-	/^# VM-SUITE-BEGIN / { suite = $3; plan = ""; results = 0; fails = 0; next }
+	/^# VM-SUITE-BEGIN / {
+		if (suite != "")
+			print k ": not ok - " suite ": did not finish"
+		suite = $3; plan = ""; results = 0; fails = 0; next
+	}
 	/^# VM-SUITE-END / { st = $4; sub(/^status=/, "", st); close_suite(st); next }
 	suite != "" && /^1\.\.[0-9]+/ { p = $0; sub(/^1\.\./, "", p); plan = p + 0 }
 	suite != "" && /^(not )?ok [0-9]+/ { results++ }
 	suite != "" && /^not ok [0-9]+/ { fails++ }
 	/^(not )?ok / { print k ": " $0 }
-	/^VM-DONE rc=/ { done = 1 }
+	/^not ok / { anyfail = 1 }
+	/^VM-DONE rc=/ { done = 1; rc = $2; sub(/^rc=/, "", rc) }
 	END {
+		if (done && suite != "")
+			print k ": not ok - " suite ": did not finish (runner died)"
+		else if (done && rc != "0" && !anyfail)
+			print k ": not ok - VM runner ended with rc=" rc
 		if (!done)
 			print k ": not ok - VM did not reach its end marker" \
 			      (suite != "" ? " (died during " suite ")" : "") \

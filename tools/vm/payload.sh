@@ -1,0 +1,63 @@
+#!/bin/bash
+# payload.sh: functions shared by tools/check.sh and tools/demo.sh (sourced).
+# The payload directory that tools/vm-run.sh puts at /payload in the VM:
+#   vhost_shmem.ko   the module under test (init insmods it once)
+#   tests/*_test     kselftest suites, run in name order by run-suites.sh
+#   bin/             helper binaries and other selftests programs (in PATH)
+#   data/            selftests/data/, if there is one
+#   demo.sh          selftests/demo.sh, run by "make demo"
+
+# Every step appends "not ok - ..." lines for failures to $CHECK_LOG.
+note_fail() {
+	echo "not ok - $*" | tee -a "$CHECK_LOG"
+}
+
+# make_payload KVER DIR: assembles DIR from what has been built; says what
+# is missing, the VM still runs with whatever is there.
+make_payload() {
+	local k=$1 dir=$2 f
+	rm -rf "$dir"
+	mkdir -p "$dir/tests" "$dir/bin"
+	if [ -f "$BUILD/$k/vhost_shmem.ko" ]; then
+		cp "$BUILD/$k/vhost_shmem.ko" "$dir/"
+	else
+		note_fail "$k: no vhost_shmem.ko was built"
+	fi
+	for f in "$BUILD"/selftests/* "$BUILD"/helper/*; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		case "$f" in
+		*.o | *.so | *.a) ;;
+		"$BUILD"/selftests/*_test) cp "$f" "$dir/tests/" ;;
+		*) cp "$f" "$dir/bin/" ;;
+		esac
+	done
+	[ -d "$TOP/selftests/data" ] && cp -r "$TOP/selftests/data" "$dir/data"
+	[ -f "$TOP/selftests/demo.sh" ] && cp "$TOP/selftests/demo.sh" "$dir/demo.sh"
+	return 0
+}
+
+# The module for kernel $1 (tools/build-module.sh, W=1 -Werror).
+build_module() {
+	"$TOP/tools/build-module.sh" "/lib/modules/$1/build" "$BUILD" ||
+		note_fail "$1: module build failed (tools/build-module.sh)"
+}
+
+# Userspace parts; kernel independent, built once.
+build_userspace() {
+	"$TOP/tools/kselftest-headers.sh" "$BUILD/kselftest" ||
+		note_fail "kselftest headers could not be extracted"
+	if [ -f "$TOP/selftests/Makefile" ]; then
+		make -s -C "$TOP/selftests" BUILD="$BUILD/selftests" \
+			KSFT_INC="$BUILD/kselftest" ||
+			note_fail "selftests build failed"
+	else
+		note_fail "selftests/Makefile is missing: no kernel tests"
+	fi
+	if [ -f "$TOP/helper/Makefile" ]; then
+		make -s -C "$TOP/helper" BUILD="$BUILD/helper" \
+			KSFT_INC="$BUILD/kselftest" ||
+			note_fail "helper build failed"
+	else
+		note_fail "helper/Makefile is missing: no helper"
+	fi
+}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lifetime: the owner dying with live mappings drops every backend file
+ * reference (Shmem in /proc/meminfo returns to its baseline) and later MAPs
+ * fail with ESRCH; closing the device drops everything; the module cannot
+ * be unloaded while a device is open and unloads cleanly afterwards (it is
+ * loaded again from $VHOST_SHMEM_KO or /payload/vhost_shmem.ko).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vhost_shmem_lib.h"
+
+#define BIG (16UL << 20)	/* 16 MiB of shmem per test */
+#define SLACK_KB 2048
+
+FIXTURE(life) {
+	int sock;		/* parent end towards the owner child */
+	pid_t owner;
+	int devfd;
+};
+
+FIXTURE_SETUP(life)
+{
+	self->sock = self->devfd = -1;
+	self->owner = -1;
+	VS_REQUIRE_DEV_IN_SETUP();
+}
+
+FIXTURE_TEARDOWN(life)
+{
+	if (self->owner > 0) {
+		kill(self->owner, SIGKILL);
+		waitpid(self->owner, NULL, 0);
+	}
+	if (self->sock >= 0)
+		close(self->sock);
+	if (self->devfd >= 0)
+		close(self->devfd);
+}
+
+/*
+ * Forks an owner: device with one BIG region fully mapped RW from a memfd
+ * (its own fd closed), sends the device fd to the parent and waits to be
+ * killed. Returns the device fd in the parent.
+ */
+static int start_owner(FIXTURE_DATA(life) *self)
+{
+	int sv[2], fd = -1;
+	uint8_t b;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	self->owner = fork();
+	if (self->owner < 0)
+		return -errno;
+	if (self->owner == 0) {
+		const struct vs_layout l[] = { { .shmid = 0, .size = BIG } };
+		struct vs_dev d;
+		int m;
+
+		close(sv[0]);
+		if (vs_dev_setup(&d, l, 1, true))
+			_exit(1);
+		m = vs_memfd("lifetime", BIG, 41);
+		if (m < 0 || vs_map(d.fd, 0, m, 0, 0, BIG, VHOST_SHMEM_MAP_F_RW))
+			_exit(2);
+		close(m);
+		if (vs_check_pat(d.r[0].addr + BIG - PG, PG, 41, BIG - PG, NULL) != -1)
+			_exit(3);
+		d.r[0].addr[0] = 0x11;	/* dirty a page through the region */
+		b = 1;
+		if (vs_send_fd(sv[1], d.fd, &b, 1))
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	close(sv[1]);
+	self->sock = sv[0];
+	if (vs_recv_fd(self->sock, &fd, &b, 1) != 1 || fd < 0)
+		return -EPIPE;
+	return fd;
+}
+
+static void kill_owner(FIXTURE_DATA(life) *self)
+{
+	kill(self->owner, SIGKILL);
+	waitpid(self->owner, NULL, 0);
+	self->owner = -1;
+}
+
+TEST_F(life, owner_killed)
+{
+	struct vhost_shmem_stats st;
+	long base, mid, after;
+	int m;
+
+	base = vs_meminfo_kb("Shmem");
+	self->devfd = start_owner(self);
+	ASSERT_LE(0, self->devfd);
+	ASSERT_EQ(0, vs_stats(self->devfd, &st));
+	EXPECT_EQ(1, st.mappings);
+	EXPECT_EQ(BIG, st.mapped_bytes);
+	mid = vs_meminfo_kb("Shmem");
+	EXPECT_LE(base + (long)(BIG >> 10) - SLACK_KB, mid);
+
+	kill_owner(self);
+	after = vs_wait_shmem_below(base + SLACK_KB, 10000);
+	TH_LOG("Shmem: %ld kB before, %ld with the owner, %ld after it died (device fd still open)",
+	       base, mid, after);
+	EXPECT_GE(base + SLACK_KB, after);
+
+	m = vs_memfd("after", 4 * PG, 42);
+	ASSERT_LE(0, m);
+	EXPECT_EQ(-ESRCH, vs_map(self->devfd, 0, m, 0, 0, PG, 0));
+	EXPECT_EQ(-ESRCH, vs_map(self->devfd, 0, m, 0, 8 * PG, PG, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-ESRCH, vs_unmap(self->devfd, 0, 0, BIG));
+	/* RESET always succeeds and empties the table. */
+	EXPECT_EQ(0, vs_reset(self->devfd));
+	ASSERT_EQ(0, vs_stats(self->devfd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(0, st.mapped_bytes);
+	EXPECT_EQ(-ESRCH, vs_map(self->devfd, 0, m, 0, 0, PG, 0));
+	close(m);
+	close(self->devfd);
+	self->devfd = -1;
+	EXPECT_GE(base + SLACK_KB, vs_wait_shmem_below(base + SLACK_KB, 2000));
+}
+
+/* The owner is killed while another process keeps mapping. */
+TEST_F(life, owner_killed_during_map_loop)
+{
+	struct timespec t0, t;
+	long base;
+	int m, i, ret, esrch = 0, ok = 0;
+	pid_t killer;
+
+	base = vs_meminfo_kb("Shmem");
+	self->devfd = start_owner(self);
+	ASSERT_LE(0, self->devfd);
+	ASSERT_EQ(0, vs_unmap(self->devfd, 0, 0, BIG));
+	m = vs_memfd("loop", 64 * PG, 43);
+	ASSERT_LE(0, m);
+	killer = fork();
+	ASSERT_LE(0, killer);
+	if (killer == 0) {
+		usleep(30000);
+		kill(self->owner, SIGKILL);
+		_exit(0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0;; i++) {
+		uint64_t off = (i % 64) * PG;
+
+		ret = vs_map(self->devfd, 0, m, off, off, PG, i & 1);
+		if (ret == 0) {
+			ok++;
+			ret = vs_unmap(self->devfd, 0, off, PG);
+		}
+		if (ret == -ESRCH) {
+			esrch++;
+			break;
+		}
+		if (ret)
+			TH_LOG("iteration %d: %s", i, strerror(-ret));
+		ASSERT_EQ(0, ret);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ASSERT_GT(20, t.tv_sec - t0.tv_sec);
+	}
+	waitpid(killer, NULL, 0);
+	waitpid(self->owner, NULL, 0);
+	self->owner = -1;
+	TH_LOG("%d MAP+UNMAP before the owner died", ok);
+	EXPECT_EQ(1, esrch);
+	EXPECT_EQ(-ESRCH, vs_map(self->devfd, 0, m, 0, 0, PG, 0));
+	EXPECT_EQ(0, vs_reset(self->devfd));
+	close(m);
+	close(self->devfd);
+	self->devfd = -1;
+	EXPECT_GE(base + SLACK_KB, vs_wait_shmem_below(base + SLACK_KB, 10000));
+}
+
+/* An owner that exits normally (not killed) leaks nothing either. */
+TEST_F(life, owner_exits)
+{
+	long base = vs_meminfo_kb("Shmem");
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const struct vs_layout l[] = { { .shmid = 0, .size = BIG } };
+		struct vs_dev d;
+		int m = vs_memfd("exit", BIG, 44);
+
+		if (m < 0 || vs_dev_setup(&d, l, 1, true))
+			_exit(1);
+		if (vs_map(d.fd, 0, m, 0, 0, BIG / 2, 0) ||
+		    vs_map(d.fd, 0, m, BIG / 2, BIG / 2, BIG / 2, VHOST_SHMEM_MAP_F_RW))
+			_exit(2);
+		_exit(0);	/* everything still open */
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_GE(base + SLACK_KB, vs_wait_shmem_below(base + SLACK_KB, 10000));
+}
+
+/* Closing the device fd and unmapping the region drops every reference. */
+TEST_F(life, close_device)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = BIG }, { .shmid = 1, .size = BIG } };
+	struct vs_dev d;
+	long base, mid, after;
+	int m, nfds;
+
+	nfds = vs_count_fds();
+	base = vs_meminfo_kb("Shmem");
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 2, true));
+	m = vs_memfd("close", BIG, 45);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, vs_map(d.fd, 0, m, 0, 0, BIG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(d.fd, 1, m, 0, PG, BIG - PG, 0));
+	close(m);
+	mid = vs_meminfo_kb("Shmem");
+	vs_dev_close(&d);	/* munmap both regions, close the fd */
+	after = vs_wait_shmem_below(base + SLACK_KB, 10000);
+	TH_LOG("Shmem: %ld kB before, %ld mapped, %ld after close", base, mid, after);
+	EXPECT_LE(base + (long)(BIG >> 10) - SLACK_KB, mid);
+	EXPECT_GE(base + SLACK_KB, after);
+	EXPECT_EQ(nfds, vs_count_fds());
+}
+
+static const char *ko_path(void)
+{
+	const char *p = getenv("VHOST_SHMEM_KO");
+
+	return p && *p ? p : "/payload/vhost_shmem.ko";
+}
+
+/* rmmod refused while a device is open, clean after; loaded again. */
+TEST_F(life, module_unload)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG } };
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct vs_dev d;
+	int kofd, m, i, ret = -1, err = 0;
+
+	if (access(ko_path(), R_OK))
+		SKIP(return, "%s not found: cannot load the module again after unloading it",
+		     ko_path());
+	kofd = open(ko_path(), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, kofd);
+
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	m = vs_memfd("unload", 16 * PG, 46);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, vs_map(d.fd, 0, m, 0, 0, 8 * PG, 0));
+	close(m);
+	ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
+	err = errno;
+	if (ret == 0) {
+		/* Must not happen; load it back for the other suites. */
+		syscall(SYS_finit_module, kofd, "", 0);
+	}
+	ASSERT_EQ(-1, ret);
+	TH_LOG("delete_module with a device open: %s", strerror(err));
+	EXPECT_TRUE(err == EBUSY || err == EWOULDBLOCK);
+	/* The device still works. */
+	ASSERT_EQ(-1, vs_check_pat(d.r[0].addr, 8 * PG, 46, 0, NULL));
+	/* The same with only the region mapped (fd closed). */
+	close(d.fd);
+	d.fd = -1;
+	ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
+	if (ret == 0)
+		syscall(SYS_finit_module, kofd, "", 0);
+	ASSERT_EQ(-1, ret);
+	vs_dev_close(&d);
+
+	for (i = 0; i < 250; i++) {
+		ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
+		if (ret == 0 || (errno != EBUSY && errno != EWOULDBLOCK))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (ret)
+		TH_LOG("delete_module after close: %s", strerror(errno));
+	ASSERT_EQ(0, ret);
+	EXPECT_NE(0, access("/sys/module/vhost_shmem", F_OK));
+
+	ret = syscall(SYS_finit_module, kofd, "", 0);
+	if (ret)
+		TH_LOG("finit_module %s: %s", ko_path(), strerror(errno));
+	ASSERT_EQ(0, ret);
+	close(kofd);
+	for (i = 0; i < 150 && !vs_have_dev(); i++)
+		nanosleep(&ts, NULL);
+	ASSERT_TRUE(vs_have_dev());
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	m = vs_memfd("reloaded", 16 * PG, 47);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, vs_map(d.fd, 0, m, 0, 0, 8 * PG, 0));
+	ASSERT_EQ(-1, vs_check_pat(d.r[0].addr, 8 * PG, 47, 0, NULL));
+	close(m);
+	vs_dev_close(&d);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Concurrency smoke and scale: threads (and a second process) MAP/UNMAP
+ * disjoint ranges while another thread reads the whole region; the final
+ * table and counters are consistent and the kernel log stays clean. Then
+ * 20,000 live mappings with vm.max_map_count raised.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vhost_shmem_lib.h"
+
+#define NTHREADS	4
+#define SLICE_PAGES	64
+#define ROUNDS		300
+
+FIXTURE(stress) {
+	struct vs_dev d;
+	int m;
+	long orig_mmc;
+	int dmesg_seq;
+};
+
+FIXTURE_SETUP(stress)
+{
+	const struct vs_layout l[] = {
+		{ .shmid = 0, .size = (NTHREADS + 1) * SLICE_PAGES * PG },
+		{ .shmid = 1, .size = 20000 * 2 * PG },
+	};
+	int ret;
+
+	self->m = -1;
+	self->orig_mmc = -1;
+	self->d.fd = -1;
+	VS_REQUIRE_DEV_IN_SETUP();
+	self->dmesg_seq = vs_dmesg_lines();
+	ret = vs_dev_setup(&self->d, l, 2, true);
+	if (ret)
+		TH_LOG("device setup: %s", self->d.err);
+	ASSERT_EQ(0, ret);
+	self->m = vs_memfd("stress", SLICE_PAGES * PG, 51);
+	ASSERT_LE(0, self->m);
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	char first[256];
+	int bad;
+
+	if (self->orig_mmc > 0)
+		vs_write_long("/proc/sys/vm/max_map_count", self->orig_mmc);
+	vs_dev_close(&self->d);
+	if (self->m >= 0)
+		close(self->m);
+	bad = vs_dmesg_bad_since(self->dmesg_seq, first, sizeof(first));
+	if (bad > 0)
+		TH_LOG("kernel log: %d bad lines, first: %s", bad, first);
+	EXPECT_GE(0, bad);
+}
+
+struct worker {
+	struct vs_dev *d;
+	int m, idx;
+	struct vs_remote *rem;	/* non-NULL: go through the second process */
+	int err;		/* first unexpected error */
+	uint8_t live[SLICE_PAGES];
+	unsigned long ops;
+};
+
+static atomic_int stop;
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int seed = 1000 + w->idx;
+	uint64_t base = (uint64_t)w->idx * SLICE_PAGES * PG;
+	int i, ret;
+
+	for (i = 0; i < ROUNDS && !w->err; i++) {
+		int p, len;
+
+		seed = seed * 1103515245 + 12345;
+		p = (seed >> 8) % (SLICE_PAGES - 4);
+		len = 1 + (seed >> 20) % 4;
+		if (w->live[p] == 1) {
+			/* unmap the mapping starting at p (stored length) */
+			int l = 1;
+
+			while (p + l < SLICE_PAGES && w->live[p + l] == 2)
+				l++;
+			ret = w->rem ? vs_remote_unmap(w->rem, 0, base + p * PG, l * PG)
+				     : vs_unmap(w->d->fd, 0, base + p * PG, l * PG);
+			if (ret) {
+				w->err = ret;
+				break;
+			}
+			memset(w->live + p, 0, l);
+		} else {
+			bool free_range = true;
+			int k;
+
+			for (k = 0; k < len; k++)
+				free_range &= !w->live[p + k];
+			ret = w->rem ? vs_remote_map(w->rem, 0, w->m, p * PG, base + p * PG,
+						     len * PG, i & 1)
+				     : vs_map(w->d->fd, 0, w->m, p * PG, base + p * PG,
+					      len * PG, i & 1);
+			if (free_range && ret) {
+				w->err = ret;
+				break;
+			}
+			if (!free_range && ret != -EEXIST) {
+				w->err = ret ? ret : -EPROTO;
+				break;
+			}
+			if (!ret) {
+				w->live[p] = 1;
+				memset(w->live + p + 1, 2, len - 1);
+			}
+		}
+		w->ops++;
+	}
+	return NULL;
+}
+
+struct reader {
+	uint8_t *addr;
+	uint64_t len;
+	unsigned int seed;
+	long bad;		/* offset of a byte neither zero nor the pattern */
+	unsigned long passes;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	uint8_t buf[64];
+
+	r->bad = -1;
+	while (!atomic_load(&stop)) {
+		uint64_t off;
+
+		for (off = 0; off < r->len; off += PG) {
+			size_t k;
+
+			/* Holes read zero, mappings read the file: never SIGBUS. */
+			if (vs_probe_copy(buf, r->addr + off, sizeof(buf))) {
+				r->bad = (long)off;
+				return NULL;
+			}
+			for (k = 0; k < sizeof(buf); k++) {
+				uint8_t want = vs_pat(r->seed, (off % (SLICE_PAGES * PG)) + k);
+
+				if (buf[k] != 0 && buf[k] != want) {
+					r->bad = (long)(off + k);
+					return NULL;
+				}
+			}
+		}
+		r->passes++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(stress, concurrent_map_unmap, 300)
+{
+	struct worker w[NTHREADS + 1];
+	pthread_t th[NTHREADS + 1], rt;
+	struct reader rd = {
+		.addr = self->d.r[0].addr,
+		.len = self->d.r[0].size,
+		.seed = 51,
+	};
+	struct vs_remote rem;
+	struct vhost_shmem_stats st;
+	uint64_t live = 0, bytes = 0, maps = 0;
+	int i, p;
+
+	ASSERT_EQ(0, vs_remote_start(&rem, self->d.fd));
+	atomic_store(&stop, 0);
+	ASSERT_EQ(0, pthread_create(&rt, NULL, reader_fn, &rd));
+	for (i = 0; i <= NTHREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].d = &self->d;
+		w[i].m = self->m;
+		w[i].idx = i;
+		w[i].rem = i == NTHREADS ? &rem : NULL;	/* the last via the second process */
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, worker_fn, &w[i]));
+	}
+	for (i = 0; i <= NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	atomic_store(&stop, 1);
+	pthread_join(rt, NULL);
+
+	for (i = 0; i <= NTHREADS; i++) {
+		if (w[i].err)
+			TH_LOG("worker %d: %s after %lu ops", i, strerror(-w[i].err), w[i].ops);
+		EXPECT_EQ(0, w[i].err);
+	}
+	if (rd.bad >= 0)
+		TH_LOG("reader: bad byte at region offset %#lx", rd.bad);
+	EXPECT_EQ(-1, rd.bad);
+	TH_LOG("reader made %lu passes", rd.passes);
+
+	/* The table matches what the workers believe. */
+	for (i = 0; i <= NTHREADS; i++) {
+		uint8_t *base = self->d.r[0].addr + (uint64_t)i * SLICE_PAGES * PG;
+
+		for (p = 0; p < SLICE_PAGES; p++) {
+			if (w[i].live[p]) {
+				bytes += PG;
+				live += w[i].live[p] == 1;
+				ASSERT_EQ(-1, vs_check_pat(base + p * PG, PG, 51, p * PG, NULL));
+			} else {
+				ASSERT_EQ(-1, vs_check_zero(base + p * PG, PG, NULL));
+			}
+		}
+	}
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(live, st.mappings);
+	EXPECT_EQ(bytes, st.mapped_bytes);
+	EXPECT_EQ(st.maps - st.unmaps, st.mappings);
+	maps = st.maps;
+	EXPECT_LE(live, maps);
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	ASSERT_EQ(-1, vs_check_zero(self->d.r[0].addr, self->d.r[0].size, NULL));
+	EXPECT_EQ(0, vs_remote_stop(&rem));
+}
+
+/* 20,000 isolated live mappings (40,000+ vmas) with vm.max_map_count raised. */
+TEST_F_TIMEOUT(stress, twenty_thousand, 600)
+{
+	const int n = 20000;
+	uint8_t *r = self->d.r[1].addr;
+	struct vhost_shmem_stats st;
+	struct timespec t0, t1, t2;
+	long mmc;
+	int i;
+
+	ASSERT_EQ(0, vs_read_long("/proc/sys/vm/max_map_count", &mmc));
+	self->orig_mmc = mmc;
+	ASSERT_EQ(0, vs_write_long("/proc/sys/vm/max_map_count", 200000));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	if (st.max_mappings < (uint64_t)n)
+		SKIP(return, "max_mappings is %llu", (unsigned long long)st.max_mappings);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		int ret = vs_map(self->d.fd, 1, self->m, (i % SLICE_PAGES) * PG,
+				 (uint64_t)2 * i * PG, PG, 0);
+
+		if (ret)
+			TH_LOG("MAP %d: %s", i, strerror(-ret));
+		ASSERT_EQ(0, ret);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(n, st.mappings);
+	EXPECT_EQ((uint64_t)n * PG, st.mapped_bytes);
+	for (i = 0; i < n; i += 97) {
+		ASSERT_EQ(vs_pat(51, (i % SLICE_PAGES) * PG + 5), r[2 * i * PG + 5]);
+		ASSERT_EQ(0, r[(2 * i + 1) * PG]);
+	}
+	/* Lookups at 20,000: exact UNMAP and overlap checks still right. */
+	EXPECT_EQ(-EEXIST, vs_map(self->d.fd, 1, self->m, 0, 2 * 12345 * PG, PG, 0));
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, 1, (2 * 12345 + 1) * PG, PG));
+	for (i = 0; i < n; i += 2)
+		ASSERT_EQ(0, vs_unmap(self->d.fd, 1, (uint64_t)2 * i * PG, PG));
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(n / 2, st.mappings);
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(1, vs_maps_count(r, self->d.r[1].size));
+	TH_LOG("20000 MAPs: %.2f s, 10000 UNMAPs: %.2f s",
+	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+	       t2.tv_sec - t1.tv_sec + (t2.tv_nsec - t1.tv_nsec) / 1e9);
+}
+
+TEST_HARNESS_MAIN

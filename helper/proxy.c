@@ -128,7 +128,8 @@ static int check_config(struct proxy *p)
 	char eb[32];
 	int r;
 
-	if (!p->be_cfg_known || p->cfg_checked)
+	/* Without F_SHMEM nothing is mapped: the sizes do not matter. */
+	if (!p->be_cfg_known || p->cfg_checked || !(p->be_acked & BIT(p->shmem_bit)))
 		return 0;
 	memset(cfg, 0, sizeof(*cfg));
 	r = p->dev->ops->get_config(p->dev->ctx, p->dev->fd, cfg);
@@ -194,7 +195,7 @@ static void on_set_protocol_features(struct proxy *p, struct vu_msg *m)
 		add = want & p->be_offered;
 	if (p->be_offered_known && (add & (shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ))) !=
 	    (shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ)))
-		log_warn(p->log, "back-end does not offer F_SHMEM (bit %u) and "
+		log_warn(p->log, "back-end does not offer both F_SHMEM (bit %u) and "
 			 "BACKEND_REQ (bit 5): SHMEM_MAP/UNMAP will not be served",
 			 p->shmem_bit);
 	p->be_acked = p->fe_acked | add;

@@ -124,6 +124,17 @@ static long long chan_request(struct backend *b, uint32_t req, const void *p,
 
 	if (wait_channel(b) || vuc_send(b->chan, req, VU_FLAG_NEED_REPLY, p, size, fds, nfds))
 		return -1;
+	/* Keep answering the front-end meanwhile: it may be waiting for us. */
+	for (;;) {
+		struct pollfd pf[2] = { { b->chan, POLLIN, 0 }, { b->sock, POLLIN, 0 } };
+
+		if (poll(pf, 2, 10000) <= 0)
+			return -1;
+		if (pf[0].revents)
+			break;
+		if (serve_one(b, 5000))
+			return -1;
+	}
 	if (vuc_recv(b->chan, m, 10000, &why)) {
 		fprintf(stderr, "test-backend: backend channel: %s\n", why);
 		return -1;

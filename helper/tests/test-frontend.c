@@ -194,14 +194,11 @@ static int command(struct frontend *f, char *line)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int run(struct frontend *f, int argc, char **argv)
 {
-	struct frontend *f = calloc(1, sizeof(*f));
 	const char *connect_path = NULL, *device = NULL, *pass = NULL;
 	int rc = 1;
 
-	if (!f)
-		return 1;
 	f->sock = f->chan_mine = f->dev = -1;
 	f->backend_req = true;
 	setvbuf(stdin, NULL, _IONBF, 0);
@@ -270,5 +267,17 @@ int main(int argc, char **argv)
 		}
 	}
 	fflush(stdout);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct frontend *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (!f)
+		return 1;
+	rc = run(f, argc, argv);
+	free(f);
 	return rc;
 }

@@ -1,0 +1,1224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of vhost-shmem-helper (no kernel module needed).
+ *
+ * Most cases run the helper's real top level (helper_main: options, setup,
+ * epoll loop) in a forked child with a fake device (an ops table that
+ * records every ioctl into a pipe and emulates overlap/exact-match rules);
+ * the test plays front-end and back-end over socketpairs. Some cases run the
+ * real binaries (HELPER_BIN, TEST_FRONTEND_BIN, TEST_BACKEND_BIN).
+ * Every case checks that the test process leaks no fd (/proc/self/fd).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "helper.h"
+#include "sock.h"
+#include "vu_client.h"
+
+#define BIT(n) (1ull << (n))
+#define SHMEM_BIT 22
+#define REGION_SIZE (1ull << 20)
+#define PAGE 4096ull
+#define LOG_MAX 65536
+
+/* ---- fake device ------------------------------------------------------- */
+
+struct fake_rec {
+	char op;		/* 'M'ap, 'U'nmap, 'R'eset, 'C'onfig */
+	int ret;
+	struct vhost_shmem_map map;
+	struct vhost_shmem_unmap unmap;
+	ino_t ino;		/* inode of the MAP fd, as the helper held it */
+};
+
+struct fake_dev {
+	int recfd;
+	int cfg_err;
+	struct vhost_shmem_config cfg;
+	unsigned int n;
+	struct { uint32_t shmid; uint64_t off, len; } live[64];
+};
+
+static void fake_record(struct fake_dev *d, const struct fake_rec *r)
+{
+	if (write(d->recfd, r, sizeof(*r)) != sizeof(*r))
+		_exit(99);
+}
+
+static int fake_get_config(void *ctx, int devfd, struct vhost_shmem_config *cfg)
+{
+	struct fake_dev *d = ctx;
+	struct fake_rec r = { .op = 'C', .ret = d->cfg_err };
+
+	(void)devfd;
+	fake_record(d, &r);
+	if (d->cfg_err)
+		return d->cfg_err;
+	*cfg = d->cfg;
+	return 0;
+}
+
+static int fake_map(void *ctx, int devfd, const struct vhost_shmem_map *m)
+{
+	struct fake_dev *d = ctx;
+	struct fake_rec r = { .op = 'M', .map = *m };
+	struct stat st;
+
+	(void)devfd;
+	if (fstat(m->fd, &st))
+		r.ret = -EBADF;
+	else
+		r.ino = st.st_ino;
+	for (unsigned int i = 0; !r.ret && i < d->n; i++)
+		if (d->live[i].shmid == m->shmid && m->shm_offset < d->live[i].off + d->live[i].len &&
+		    d->live[i].off < m->shm_offset + m->len)
+			r.ret = -EEXIST;
+	if (!r.ret && (m->shmid >= VHOST_SHMEM_MAX_REGIONS ||
+		       m->shm_offset + m->len > d->cfg.regions[m->shmid].size))
+		r.ret = -ERANGE;
+	if (!r.ret && d->n < 64) {
+		d->live[d->n].shmid = m->shmid;
+		d->live[d->n].off = m->shm_offset;
+		d->live[d->n++].len = m->len;
+	}
+	fake_record(d, &r);
+	return r.ret;
+}
+
+static int fake_unmap(void *ctx, int devfd, const struct vhost_shmem_unmap *u)
+{
+	struct fake_dev *d = ctx;
+	struct fake_rec r = { .op = 'U', .unmap = *u, .ret = -ENOENT };
+
+	(void)devfd;
+	for (unsigned int i = 0; i < d->n; i++) {
+		if (d->live[i].shmid == u->shmid && d->live[i].off == u->shm_offset &&
+		    d->live[i].len == u->len) {
+			d->live[i] = d->live[--d->n];
+			r.ret = 0;
+			break;
+		}
+	}
+	fake_record(d, &r);
+	return r.ret;
+}
+
+static int fake_reset(void *ctx, int devfd)
+{
+	struct fake_dev *d = ctx;
+	struct fake_rec r = { .op = 'R' };
+
+	(void)devfd;
+	d->n = 0;
+	fake_record(d, &r);
+	return 0;
+}
+
+static const struct shmem_dev_ops fake_ops = {
+	.get_config = fake_get_config, .map = fake_map,
+	.unmap = fake_unmap, .reset = fake_reset,
+};
+
+/* ---- process and fd utilities ------------------------------------------ */
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - (pid == getpid());	/* the DIR's own fd */
+}
+
+static ino_t ino_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/* Waits up to ms for the child; returns its exit status, -1 on timeout. */
+static int wait_exit(pid_t pid, int ms)
+{
+	const struct timespec step = { 0, 5 * 1000 * 1000 };
+	int st;
+
+	for (int t = 0; t < ms; t += 5) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		nanosleep(&step, NULL);
+	}
+	return -1;
+}
+
+/* ---- the session fixture ------------------------------------------------- */
+
+FIXTURE(h) {
+	pid_t pid;
+	int fe, be;		/* our ends of the main channels */
+	int fe_chan;		/* front-end's backend channel, our end */
+	int be_chan;		/* the channel the helper gave the back-end */
+	int logfd, recfd;
+	int fds_before;
+	int status;
+	struct fake_dev dev;
+	char log[LOG_MAX];
+	struct vu_msg m;
+};
+
+FIXTURE_SETUP(h)
+{
+	self->pid = -1;
+	self->fe = self->be = self->fe_chan = self->be_chan = -1;
+	self->logfd = self->recfd = -1;
+	self->status = -1;
+	self->dev.cfg.regions[0].size = REGION_SIZE;
+	self->dev.cfg.regions[3].size = 4 * PAGE;
+	self->dev.cfg.nregions = 2;
+	self->fds_before = count_fds(getpid());
+}
+
+static void read_log(FIXTURE_DATA(h) *self)
+{
+	size_t have = strlen(self->log);
+	ssize_t n;
+
+	if (self->logfd < 0)
+		return;
+	while (have < LOG_MAX - 1 &&
+	       (n = read(self->logfd, self->log + have, LOG_MAX - 1 - have)) > 0)
+		have += (size_t)n;
+	self->log[have] = 0;
+}
+
+/* Ends the helper (if still running) and collects status and log. */
+static int finish(FIXTURE_DATA(h) *self, bool expect_exit)
+{
+	int fds[] = { self->fe, self->be, self->fe_chan, self->be_chan };
+
+	if (self->pid > 0 && self->status < 0) {
+		self->status = wait_exit(self->pid, expect_exit ? 3000 : 0);
+		if (self->status < 0) {
+			kill(self->pid, SIGKILL);
+			waitpid(self->pid, NULL, 0);
+			self->status = -2;
+		}
+	}
+	for (unsigned int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	self->fe = self->be = self->fe_chan = self->be_chan = -1;
+	read_log(self);
+	return self->status;
+}
+
+FIXTURE_TEARDOWN(h)
+{
+	finish(self, false);
+	if (self->logfd >= 0)
+		close(self->logfd);
+	if (self->recfd >= 0)
+		close(self->recfd);
+	EXPECT_EQ(self->fds_before, count_fds(getpid())) TH_LOG("fd leak in the test");
+}
+
+/* Forks the helper (helper_main with the fake device) on socketpairs. */
+static int start(FIXTURE_DATA(h) *self, const char *extra)
+{
+	int fe[2], be[2], lp[2], rp[2], devfd;
+	char a_fe[16], a_be[16], a_dev[16];
+	char *argv[12] = { "vhost-shmem-helper", "--frontend-fd", a_fe,
+			   "--backend-fd", a_be, "--device-fd", a_dev, "--verbose" };
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fe) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, be) ||
+	    pipe2(lp, O_CLOEXEC) || pipe2(rp, O_CLOEXEC))
+		return -1;
+	self->pid = fork();
+	if (self->pid == 0) {
+		int argc = 8;
+		char extra_buf[64];
+
+		close(fe[0]);
+		close(be[0]);
+		close(lp[0]);
+		close(rp[0]);
+		dup2(lp[1], 2);
+		close(lp[1]);
+		devfd = open("/dev/null", O_RDWR);
+		snprintf(a_fe, sizeof(a_fe), "%d", fe[1]);
+		snprintf(a_be, sizeof(a_be), "%d", be[1]);
+		snprintf(a_dev, sizeof(a_dev), "%d", devfd);
+		if (extra) {
+			char *sp;
+
+			snprintf(extra_buf, sizeof(extra_buf), "%s", extra);
+			argv[argc++] = strtok_r(extra_buf, " ", &sp);
+			argv[argc++] = strtok_r(NULL, " ", &sp);
+		}
+		argv[argc] = NULL;
+		self->dev.recfd = rp[1];
+		_exit(helper_main(argc, argv, &fake_ops, &self->dev));
+	}
+	close(fe[1]);
+	close(be[1]);
+	close(lp[1]);
+	close(rp[1]);
+	self->fe = fe[0];
+	self->be = be[0];
+	self->logfd = lp[0];
+	self->recfd = rp[0];
+	return self->pid > 0 ? 0 : -1;
+}
+
+/* Next fake-device record, or op 0 after a timeout. */
+static struct fake_rec next_rec(FIXTURE_DATA(h) *self, int ms)
+{
+	struct fake_rec r = { 0 };
+	struct pollfd p = { self->recfd, POLLIN, 0 };
+
+	if (poll(&p, 1, ms) == 1 && read(self->recfd, &r, sizeof(r)) != sizeof(r))
+		r.op = 0;
+	return r;
+}
+
+/* Skips 'C'onfig records; returns the next other record. */
+static struct fake_rec next_op(FIXTURE_DATA(h) *self, int ms)
+{
+	struct fake_rec r;
+
+	do
+		r = next_rec(self, ms);
+	while (r.op == 'C');
+	return r;
+}
+
+static bool no_message(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, ms) == 0;
+}
+
+/* Receives one message on fd into self->m; asserts request and reply flag. */
+#define RECV(fd, req, reply) do { \
+	const char *_why = ""; \
+	ASSERT_EQ(0, vuc_recv((fd), &self->m, 3000, &_why)) TH_LOG("recv: %s", _why); \
+	ASSERT_EQ((uint32_t)(req), self->m.hdr.request); \
+	ASSERT_EQ(!!(reply), !!(self->m.hdr.flags & VU_FLAG_REPLY)); \
+} while (0)
+
+/* fe asks, be answers (value), fe gets the (possibly rewritten) value. */
+static uint64_t get_u64_through(struct __test_metadata *_metadata,
+				FIXTURE_DATA(h) *self, uint32_t req, uint64_t val)
+{
+	EXPECT_EQ(0, vuc_send(self->fe, req, 0, NULL, 0, NULL, 0));
+	RECV(self->be, req, 0);
+	EXPECT_EQ(0u, self->m.hdr.size);
+	EXPECT_EQ(0, vuc_send_u64(self->be, req, VU_FLAG_REPLY, val));
+	RECV(self->fe, req, 1);
+	EXPECT_EQ(8u, self->m.hdr.size);
+	return self->m.payload.u64;
+}
+
+/*
+ * Negotiates protocol features (fe acks @fe_set out of @be_offer); consumes
+ * what the helper adds toward the back-end: SET_BACKEND_REQ_FD (when the
+ * front-end did not ask for it) and GET_SHMEM_CONFIG (answered with @cfg).
+ */
+static void negotiate(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+		      uint64_t be_offer, uint64_t fe_set, const struct vu_shmem_config *cfg)
+{
+	uint64_t seen = get_u64_through(_metadata, self, VU_GET_PROTOCOL_FEATURES, be_offer);
+
+	EXPECT_EQ(be_offer & ~BIT(SHMEM_BIT), seen);
+	ASSERT_EQ(0, vuc_send_u64(self->fe, VU_SET_PROTOCOL_FEATURES, 0, fe_set));
+	RECV(self->be, VU_SET_PROTOCOL_FEATURES, 0);
+	EXPECT_EQ(fe_set | (be_offer & (BIT(SHMEM_BIT) | BIT(5) | BIT(3))), self->m.payload.u64);
+	if ((be_offer & BIT(5)) && !(fe_set & BIT(5))) {
+		RECV(self->be, VU_SET_BACKEND_REQ_FD, 0);
+		ASSERT_EQ(1u, self->m.nfds);
+		self->be_chan = self->m.fds[0];
+		self->m.nfds = 0;
+	}
+	if (be_offer & BIT(SHMEM_BIT)) {
+		RECV(self->be, VU_GET_SHMEM_CONFIG, 0);
+		ASSERT_EQ(0, vuc_send(self->be, VU_GET_SHMEM_CONFIG, VU_FLAG_REPLY, cfg,
+				      sizeof(*cfg), NULL, 0));
+	}
+}
+
+static struct vu_shmem_config dev_like_config(void)
+{
+	struct vu_shmem_config c = { .nregions = 2 };
+
+	c.memory_sizes[0] = REGION_SIZE;
+	c.memory_sizes[3] = 4 * PAGE;
+	return c;
+}
+
+/* Front-end sets up its backend channel; returns the helper-made one. */
+static void set_backend_req_fd(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
+{
+	int sp[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_BACKEND_REQ_FD, VU_FLAG_NEED_REPLY,
+			      NULL, 0, &sp[1], 1));
+	RECV(self->be, VU_SET_BACKEND_REQ_FD, 0);
+	ASSERT_EQ(1u, self->m.nfds);
+	/* The back-end gets the helper's socket, not the front-end's. */
+	EXPECT_NE(ino_of(sp[1]), ino_of(self->m.fds[0]));
+	EXPECT_NE(ino_of(sp[0]), ino_of(self->m.fds[0]));
+	EXPECT_EQ(VU_FLAG_NEED_REPLY, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
+	self->be_chan = self->m.fds[0];
+	self->m.nfds = 0;
+	close(sp[1]);
+	self->fe_chan = sp[0];
+	ASSERT_EQ(0, vuc_send_u64(self->be, VU_SET_BACKEND_REQ_FD, VU_FLAG_REPLY, 0));
+	RECV(self->fe, VU_SET_BACKEND_REQ_FD, 1);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+}
+
+/* The full SHMEM-capable setup used by most cases. */
+static void full_setup(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3) | BIT(0),
+		  BIT(5) | BIT(3), &cfg);
+	set_backend_req_fd(_metadata, self);
+	EXPECT_EQ('C', next_rec(self, 3000).op);	/* config checked */
+}
+
+/* Sends SHMEM_MAP of a fresh memfd on the backend channel. */
+static int send_map(FIXTURE_DATA(h) *self, uint8_t shmid, uint64_t off, uint64_t len,
+		    uint64_t flags, uint32_t vflags, ino_t *ino)
+{
+	struct vu_mmap mm = { .shmid = shmid, .fd_offset = 0, .shm_offset = off,
+			      .len = len, .flags = flags };
+	int fd = vuc_memfd_pattern("abc", len), r;
+
+	if (fd < 0)
+		return fd;
+	*ino = ino_of(fd);
+	r = vuc_send(self->be_chan, VU_BE_SHMEM_MAP, vflags, &mm, sizeof(mm), &fd, 1);
+	close(fd);
+	return r;
+}
+
+static int send_unmap(FIXTURE_DATA(h) *self, uint8_t shmid, uint64_t off, uint64_t len)
+{
+	struct vu_mmap mm = { .shmid = shmid, .shm_offset = off, .len = len };
+
+	return vuc_send(self->be_chan, VU_BE_SHMEM_UNMAP, VU_FLAG_NEED_REPLY, &mm,
+			sizeof(mm), NULL, 0);
+}
+
+/* ---- forwarding ----------------------------------------------------------- */
+
+/* Sends from @from, asserts the same bytes and fd identities arrive at @to. */
+static void check_forward(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+			  int from, int to, uint32_t req, uint32_t flags,
+			  const void *payload, uint32_t size, const int *fds,
+			  unsigned int nfds)
+{
+	ASSERT_EQ(0, vuc_send(from, req, flags, payload, size, fds, nfds));
+	RECV(to, req, flags & VU_FLAG_REPLY);
+	EXPECT_EQ(flags | VU_VERSION, self->m.hdr.flags);
+	ASSERT_EQ(size, self->m.hdr.size);
+	if (size)
+		EXPECT_EQ(0, memcmp(payload, self->m.payload.bytes, size));
+	ASSERT_EQ(nfds, self->m.nfds);
+	for (unsigned int i = 0; i < nfds; i++)
+		EXPECT_EQ(ino_of(fds[i]), ino_of(self->m.fds[i]));
+	vu_msg_close_fds(&self->m);
+}
+
+TEST_F(h, forward_full_negotiation_byte_exact)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+	uint8_t mem[8 + 2 * 32], addr[40], big[300];
+	int mfd[2], efd[3];
+	uint32_t two = 2;
+	uint64_t v;
+	int hfds, hfds_base;
+
+	ASSERT_EQ(0, start(self, NULL));
+	v = get_u64_through(_metadata, self, VU_GET_FEATURES, BIT(32) | BIT(30) | 0x1234);
+	EXPECT_EQ(BIT(32) | BIT(30) | 0x1234, v);
+	v = BIT(32) | BIT(30);
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_FEATURES, 0, &v, 8, NULL, 0);
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_OWNER, 0, NULL, 0, NULL, 0);
+	set_backend_req_fd(_metadata, self);
+	hfds_base = count_fds(self->pid);
+	EXPECT_GT(hfds_base, 0);
+
+	/* SET_MEM_TABLE with two regions and two memfds, with REPLY_ACK. */
+	for (int i = 0; i < 2; i++)
+		mfd[i] = vuc_memfd_pattern("x", 65536);
+	memset(mem, 0, sizeof(mem));
+	memcpy(mem, &two, 4);
+	for (unsigned int i = 8; i < sizeof(mem); i++)
+		mem[i] = (uint8_t)(i * 7);
+	memcpy(mem, &two, 4);
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_MEM_TABLE,
+		      VU_FLAG_NEED_REPLY, mem, sizeof(mem), mfd, 2);
+	v = 0;
+	check_forward(_metadata, self, self->be, self->fe, VU_SET_MEM_TABLE,
+		      VU_FLAG_REPLY, &v, 8, NULL, 0);
+
+	/* Vring setup. */
+	for (int i = 0; i < 3; i++)
+		efd[i] = eventfd(0, EFD_CLOEXEC);
+	v = 256;
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_NUM, 0, &v, 8, NULL, 0);
+	for (unsigned int i = 0; i < sizeof(addr); i++)
+		addr[i] = (uint8_t)(0xa0 + i);
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_ADDR, 0,
+		      addr, sizeof(addr), NULL, 0);
+	v = 0;
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_BASE, 0, &v, 8, NULL, 0);
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_KICK, 0, &v, 8, &efd[0], 1);
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_CALL, 0, &v, 8, &efd[1], 1);
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_ERR, 0, &v, 8, &efd[2], 1);
+	v = 0x100;	/* NOFD flag */
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_CALL, 0, &v, 8, NULL, 0);
+	v = 1ull << 32 | 0;
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_VRING_ENABLE, 0, &v, 8, NULL, 0);
+	v = 0x55aa;
+	check_forward(_metadata, self, self->fe, self->be, VU_GET_VRING_BASE, 0, &v, 8, NULL, 0);
+	check_forward(_metadata, self, self->be, self->fe, VU_GET_VRING_BASE, VU_FLAG_REPLY,
+		      &v, 8, NULL, 0);
+	/* A request id the helper does not know is forwarded, bounded. */
+	for (unsigned int i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	check_forward(_metadata, self, self->fe, self->be, 77, 0, big, sizeof(big), efd, 3);
+	/* SET_STATUS non-zero: forwarded, no reset. */
+	v = 0xf;
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_STATUS, 0, &v, 8, NULL, 0);
+
+	EXPECT_EQ('C', next_rec(self, 1000).op);
+	EXPECT_EQ(0, next_rec(self, 100).op) TH_LOG("no device op while forwarding");
+	hfds = count_fds(self->pid);
+	for (int i = 0; i < 2; i++)
+		close(mfd[i]);
+	for (int i = 0; i < 3; i++)
+		close(efd[i]);
+	/* The helper kept none of the 8 fds it forwarded. */
+	EXPECT_EQ(hfds_base, hfds);
+}
+
+TEST_F(h, features_interposed_default_bit)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	ASSERT_EQ(0, start(self, NULL));
+	/* fe acks neither BACKEND_REQ nor REPLY_ACK: the helper adds both. */
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3) | BIT(0) | BIT(1),
+		  BIT(0), &cfg);
+	EXPECT_GE(self->be_chan, 0) TH_LOG("helper opened the backend channel itself");
+	EXPECT_EQ('C', next_rec(self, 3000).op);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "protocol features: front-end 0x1, back-end 0x400029"));
+}
+
+TEST_F(h, features_interposed_override_bit)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+	uint64_t seen;
+
+	ASSERT_EQ(0, start(self, "--shmem-feature-bit 20"));
+	seen = get_u64_through(_metadata, self, VU_GET_PROTOCOL_FEATURES,
+			       BIT(20) | BIT(SHMEM_BIT) | BIT(5) | BIT(3));
+	/* Bit 20 is hidden now; bit 22 means something else: passed on. */
+	EXPECT_EQ(BIT(SHMEM_BIT) | BIT(5) | BIT(3), seen);
+	ASSERT_EQ(0, vuc_send_u64(self->fe, VU_SET_PROTOCOL_FEATURES, 0, BIT(5)));
+	RECV(self->be, VU_SET_PROTOCOL_FEATURES, 0);
+	EXPECT_EQ(BIT(20) | BIT(5) | BIT(3), self->m.payload.u64);
+	RECV(self->be, VU_GET_SHMEM_CONFIG, 0);
+	ASSERT_EQ(0, vuc_send(self->be, VU_GET_SHMEM_CONFIG, VU_FLAG_REPLY, &cfg,
+			      sizeof(cfg), NULL, 0));
+	EXPECT_EQ('C', next_rec(self, 3000).op);
+}
+
+TEST_F(h, features_backend_without_shmem)
+{
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(5) | BIT(3), BIT(5) | BIT(3), NULL);
+	EXPECT_TRUE(no_message(self->be, 100)) TH_LOG("no GET_SHMEM_CONFIG injected");
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "back-end does not offer both F_SHMEM (bit 22) and BACKEND_REQ"));
+}
+
+/* ---- backend channel ------------------------------------------------------ */
+
+TEST_F(h, backend_channel_relay)
+{
+	uint8_t area[24];
+	uint64_t v;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	full_setup(_metadata, self);
+	/* With NEED_REPLY: relayed, front-end's reply relayed back. */
+	check_forward(_metadata, self, self->be_chan, self->fe_chan,
+		      VU_BE_CONFIG_CHANGE_MSG, VU_FLAG_NEED_REPLY, NULL, 0, NULL, 0);
+	v = 7;
+	check_forward(_metadata, self, self->fe_chan, self->be_chan,
+		      VU_BE_CONFIG_CHANGE_MSG, VU_FLAG_REPLY, &v, 8, NULL, 0);
+	/* With an fd. */
+	for (unsigned int i = 0; i < sizeof(area); i++)
+		area[i] = (uint8_t)(3 * i);
+	check_forward(_metadata, self, self->be_chan, self->fe_chan,
+		      VU_BE_VRING_HOST_NOTIFIER_MSG, 0, area, sizeof(area), &efd, 1);
+	close(efd);
+	/* A reply nobody asked for on the front-end's channel is rejected. */
+	ASSERT_EQ(0, vuc_send_u64(self->fe_chan, VU_BE_VRING_CALL, VU_FLAG_REPLY, 0));
+	EXPECT_EQ(2, finish(self, true));
+	EXPECT_NE(NULL, strstr(self->log, "reply to a request that was not sent"));
+}
+
+TEST_F(h, backend_channel_without_frontend_reply_ack)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5), &cfg);
+	set_backend_req_fd(_metadata, self);
+	/* fe has no REPLY_ACK: NEED_REPLY stripped, helper acks itself. */
+	ASSERT_EQ(0, vuc_send(self->be_chan, VU_BE_CONFIG_CHANGE_MSG, VU_FLAG_NEED_REPLY,
+			      NULL, 0, NULL, 0));
+	RECV(self->fe_chan, VU_BE_CONFIG_CHANGE_MSG, 0);
+	EXPECT_EQ(VU_VERSION, self->m.hdr.flags);
+	RECV(self->be_chan, VU_BE_CONFIG_CHANGE_MSG, 1);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+}
+
+TEST_F(h, backend_channel_frontend_has_none)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), 0, &cfg);
+	ASSERT_GE(self->be_chan, 0);
+	ASSERT_EQ(0, vuc_send(self->be_chan, VU_BE_CONFIG_CHANGE_MSG, VU_FLAG_NEED_REPLY,
+			      NULL, 0, NULL, 0));
+	RECV(self->be_chan, VU_BE_CONFIG_CHANGE_MSG, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "front-end has no backend channel"));
+}
+
+/* ---- GET_SHMEM_CONFIG ------------------------------------------------------ */
+
+TEST_F(h, shmem_config_relayed_2056_bytes)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	full_setup(_metadata, self);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_GET_SHMEM_CONFIG, 0, NULL, 0, NULL, 0));
+	RECV(self->be, VU_GET_SHMEM_CONFIG, 0);
+	ASSERT_EQ(0, vuc_send(self->be, VU_GET_SHMEM_CONFIG, VU_FLAG_REPLY, &cfg,
+			      sizeof(cfg), NULL, 0));
+	RECV(self->fe, VU_GET_SHMEM_CONFIG, 1);
+	ASSERT_EQ(2056u, self->m.hdr.size);
+	EXPECT_EQ(0, memcmp(&cfg, self->m.payload.bytes, 2056));
+}
+
+TEST_F(h, shmem_config_mismatch_refused)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	cfg.memory_sizes[3] = 8 * PAGE;
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+	EXPECT_EQ(1, finish(self, true));
+	EXPECT_NE(NULL, strstr(self->log, "GET_SHMEM_CONFIG mismatch: shmid 3: back-end "
+			       "wants 32768 bytes, device region has 16384"));
+	EXPECT_EQ('R', next_op(self, 1000).op);
+}
+
+TEST_F(h, shmem_config_short_reply_is_malformed)
+{
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(5) | BIT(3), BIT(5) | BIT(3), NULL);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_GET_SHMEM_CONFIG, 0, NULL, 0, NULL, 0));
+	RECV(self->be, VU_GET_SHMEM_CONFIG, 0);
+	ASSERT_EQ(0, vuc_send_u64(self->be, VU_GET_SHMEM_CONFIG, VU_FLAG_REPLY, 0));
+	EXPECT_EQ(2, finish(self, true));
+	EXPECT_NE(NULL, strstr(self->log, "GET_SHMEM_CONFIG reply is not 2056 bytes"));
+}
+
+TEST_F(h, shmem_config_deferred_until_device_configured)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+	ino_t ino;
+
+	self->dev.cfg_err = -EBADFD;
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+	EXPECT_EQ('C', next_rec(self, 3000).op);
+	set_backend_req_fd(_metadata, self);
+	/* Still unconfigured at the first MAP: checked again, MAP goes on. */
+	ASSERT_EQ(0, send_map(self, 0, 0, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	EXPECT_EQ('C', next_rec(self, 3000).op);
+	EXPECT_EQ('M', next_rec(self, 3000).op);
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "device not configured yet"));
+}
+
+/* ---- SHMEM_MAP / SHMEM_UNMAP -------------------------------------------------- */
+
+TEST_F(h, shmem_map_unmap_reach_device)
+{
+	struct fake_rec r;
+	int hfds;
+	ino_t ino, ino2;
+
+	full_setup(_metadata, self);
+	hfds = count_fds(self->pid);
+	ASSERT_EQ(0, send_map(self, 0, 2 * PAGE, 4 * PAGE, VU_MMAP_F_RW,
+			      VU_FLAG_NEED_REPLY, &ino));
+	r = next_op(self, 3000);
+	ASSERT_EQ('M', r.op);
+	EXPECT_EQ(0u, r.map.shmid);
+	EXPECT_EQ(2 * PAGE, r.map.shm_offset);
+	EXPECT_EQ(4 * PAGE, r.map.len);
+	EXPECT_EQ(0ull, r.map.fd_offset);
+	EXPECT_EQ(VHOST_SHMEM_MAP_F_RW, r.map.flags);
+	EXPECT_EQ(ino, r.ino) TH_LOG("the backend's memfd reached the ioctl");
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(8u, self->m.hdr.size);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+	EXPECT_EQ(hfds, count_fds(self->pid)) TH_LOG("helper closed the MAP fd");
+
+	/* Overlap: the device refuses, reply 1, failure logged with fields. */
+	ASSERT_EQ(0, send_map(self, 0, 5 * PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino2));
+	r = next_op(self, 3000);
+	EXPECT_EQ(-EEXIST, r.ret);
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64);
+	EXPECT_EQ(hfds, count_fds(self->pid)) TH_LOG("helper closed the failed MAP fd");
+
+	ASSERT_EQ(0, send_unmap(self, 0, 2 * PAGE, 4 * PAGE));
+	r = next_op(self, 3000);
+	ASSERT_EQ('U', r.op);
+	EXPECT_EQ(0u, r.unmap.shmid);
+	EXPECT_EQ(2 * PAGE, r.unmap.shm_offset);
+	EXPECT_EQ(4 * PAGE, r.unmap.len);
+	RECV(self->be_chan, VU_BE_SHMEM_UNMAP, 1);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+	ASSERT_EQ(0, send_unmap(self, 0, 2 * PAGE, 4 * PAGE));
+	EXPECT_EQ(-ENOENT, next_op(self, 3000).ret);
+	RECV(self->be_chan, VU_BE_SHMEM_UNMAP, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64);
+
+	/* Still serving: front-end traffic flows. */
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "SHMEM_MAP failed: EEXIST (File exists): shmid=0 "
+			       "fd_offset=0x0 shm_offset=0x5000 len=0x1000 flags=0x0"));
+	EXPECT_NE(NULL, strstr(self->log, "SHMEM_UNMAP failed: ENOENT"));
+}
+
+TEST_F(h, shmem_map_without_need_reply_sends_nothing)
+{
+	ino_t ino;
+
+	full_setup(_metadata, self);
+	ASSERT_EQ(0, send_map(self, 3, 0, PAGE, 0, 0, &ino));
+	EXPECT_EQ('M', next_op(self, 3000).op);
+	EXPECT_TRUE(no_message(self->be_chan, 200));
+}
+
+TEST_F(h, shmem_map_out_of_range_reply_1)
+{
+	ino_t ino;
+
+	full_setup(_metadata, self);
+	ASSERT_EQ(0, send_map(self, 3, 2 * PAGE, 4 * PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	EXPECT_EQ(-ERANGE, next_op(self, 3000).ret);
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64);
+}
+
+TEST_F(h, shmem_map_without_feature_refused)
+{
+	ino_t ino;
+	int sp[2];
+
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(5) | BIT(3), BIT(5) | BIT(3), NULL);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_BACKEND_REQ_FD, 0, NULL, 0, &sp[1], 1));
+	close(sp[1]);
+	self->fe_chan = sp[0];
+	RECV(self->be, VU_SET_BACKEND_REQ_FD, 0);
+	self->be_chan = self->m.fds[0];
+	self->m.nfds = 0;
+	ASSERT_EQ(0, send_map(self, 0, 0, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64);
+	EXPECT_EQ(0, next_op(self, 100).op) TH_LOG("no ioctl without F_SHMEM");
+}
+
+/* ---- resets ------------------------------------------------------------------ */
+
+TEST_F(h, reset_requests_reset_device)
+{
+	uint64_t v;
+
+	full_setup(_metadata, self);
+	check_forward(_metadata, self, self->fe, self->be, VU_RESET_DEVICE, 0, NULL, 0, NULL, 0);
+	EXPECT_EQ('R', next_op(self, 3000).op);
+	check_forward(_metadata, self, self->fe, self->be, VU_RESET_OWNER, 0, NULL, 0, NULL, 0);
+	EXPECT_EQ('R', next_op(self, 3000).op);
+	v = 0;
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_STATUS, 0, &v, 8, NULL, 0);
+	EXPECT_EQ('R', next_op(self, 3000).op);
+	v = 7;
+	check_forward(_metadata, self, self->fe, self->be, VU_SET_STATUS, 0, &v, 8, NULL, 0);
+	EXPECT_EQ(0, next_op(self, 100).op);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "device reset: RESET_DEVICE from the front-end"));
+	EXPECT_NE(NULL, strstr(self->log, "device reset: SET_STATUS 0 from the front-end"));
+}
+
+TEST_F(h, sigterm_clean_shutdown)
+{
+	full_setup(_metadata, self);
+	kill(self->pid, SIGTERM);
+	EXPECT_EQ(0, finish(self, true));
+	EXPECT_EQ('R', next_op(self, 1000).op);
+	EXPECT_NE(NULL, strstr(self->log, "signal 15 received: shutting down"));
+	EXPECT_NE(NULL, strstr(self->log, "device reset: shutdown requested"));
+}
+
+/* ---- peer death at every stage ------------------------------------------------ */
+
+FIXTURE(death) {
+	FIXTURE_DATA(h) h;
+};
+FIXTURE_VARIANT(death) {
+	int stage;	/* 0: at once, 1: after GET_FEATURES, 2: after negotiation, 3: after channel */
+	int who;	/* 0: front-end, 1: back-end, 2: back-end's channel, 3: fe channel */
+	bool midmsg;	/* die in the middle of a message */
+};
+FIXTURE_VARIANT_ADD(death, fe_at_start) { .stage = 0, .who = 0 };
+FIXTURE_VARIANT_ADD(death, be_at_start) { .stage = 0, .who = 1 };
+FIXTURE_VARIANT_ADD(death, fe_after_features) { .stage = 1, .who = 0 };
+FIXTURE_VARIANT_ADD(death, be_after_features) { .stage = 1, .who = 1 };
+FIXTURE_VARIANT_ADD(death, fe_after_negotiation) { .stage = 2, .who = 0 };
+FIXTURE_VARIANT_ADD(death, be_after_negotiation) { .stage = 2, .who = 1 };
+FIXTURE_VARIANT_ADD(death, fe_after_channel) { .stage = 3, .who = 0 };
+FIXTURE_VARIANT_ADD(death, be_after_channel) { .stage = 3, .who = 1 };
+FIXTURE_VARIANT_ADD(death, be_channel_closed) { .stage = 3, .who = 2 };
+FIXTURE_VARIANT_ADD(death, fe_channel_closed) { .stage = 3, .who = 3 };
+FIXTURE_VARIANT_ADD(death, fe_mid_message) { .stage = 3, .who = 0, .midmsg = true };
+FIXTURE_VARIANT_ADD(death, be_chan_mid_message) { .stage = 3, .who = 2, .midmsg = true };
+
+FIXTURE_SETUP(death)
+{
+	FIXTURE_DATA(h) *s = &self->h;
+
+	s->pid = -1;
+	s->fe = s->be = s->fe_chan = s->be_chan = -1;
+	s->logfd = s->recfd = -1;
+	s->status = -1;
+	s->dev.cfg.regions[0].size = REGION_SIZE;
+	s->dev.cfg.regions[3].size = 4 * PAGE;
+	s->fds_before = count_fds(getpid());
+}
+
+FIXTURE_TEARDOWN(death)
+{
+	finish(&self->h, false);
+	if (self->h.logfd >= 0)
+		close(self->h.logfd);
+	if (self->h.recfd >= 0)
+		close(self->h.recfd);
+	EXPECT_EQ(self->h.fds_before, count_fds(getpid()));
+}
+
+TEST_F(death, peer_dies)
+{
+	FIXTURE_DATA(h) *s = &self->h;
+	struct vu_shmem_config cfg = dev_like_config();
+	int *victim[] = { &s->fe, &s->be, &s->be_chan, &s->fe_chan };
+
+	ASSERT_EQ(0, start(s, NULL));
+	if (variant->stage >= 1)
+		get_u64_through(_metadata, s, VU_GET_FEATURES, BIT(30));
+	if (variant->stage >= 2) {
+		negotiate(_metadata, s, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+		EXPECT_EQ('C', next_rec(s, 3000).op);
+	}
+	if (variant->stage >= 3)
+		set_backend_req_fd(_metadata, s);
+	if (variant->midmsg) {
+		struct vu_hdr h = { VU_SET_VRING_NUM, VU_VERSION, 8 };
+
+		if (variant->who == 2)
+			h.request = VU_BE_VRING_CALL;
+		ASSERT_EQ((ssize_t)VU_HDR_SIZE, write(*victim[variant->who], &h, VU_HDR_SIZE));
+	}
+	close(*victim[variant->who]);
+	*victim[variant->who] = -1;
+	EXPECT_EQ(variant->midmsg ? 2 : 0, finish(s, true));
+	EXPECT_EQ('R', next_op(s, 1000).op) TH_LOG("device reset on disconnect");
+	EXPECT_NE(NULL, strstr(s->log, variant->midmsg ? "truncated" : "disconnected"));
+	EXPECT_NE(NULL, strstr(s->log, "device reset:"));
+}
+
+/* ---- malformed input ---------------------------------------------------------- */
+
+enum { FROM_FE, FROM_BE, FROM_BE_CHAN, FROM_FE_CHAN };
+
+FIXTURE(bad) {
+	FIXTURE_DATA(h) h;
+};
+FIXTURE_VARIANT(bad) {
+	int from;
+	uint32_t req, flags, size;	/* header as sent */
+	uint32_t send_size;		/* payload bytes actually sent */
+	unsigned int nfds;
+	const char *log;		/* expected in the log */
+	uint32_t word0;			/* first payload word */
+};
+#define BAD(name, ...) FIXTURE_VARIANT_ADD(bad, name) { __VA_ARGS__ }
+BAD(short_fixed_payload, .from = FROM_FE, .req = VU_SET_VRING_NUM, .flags = 1, .size = 4,
+    .send_size = 4, .log = "wrong payload size");
+BAD(long_fixed_payload, .from = FROM_FE, .req = VU_SET_FEATURES, .flags = 1, .size = 16,
+    .send_size = 16, .log = "wrong payload size");
+BAD(oversized, .from = FROM_FE, .req = VU_SET_MEM_TABLE, .flags = 1, .size = 5000,
+    .send_size = 0, .log = "payload too large");
+BAD(oversized_unknown, .from = FROM_FE, .req = 99, .flags = 1, .size = 4097,
+    .send_size = 0, .log = "payload too large");
+BAD(too_many_fds, .from = FROM_FE, .req = VU_SET_MEM_TABLE, .flags = 1, .size = 8 + 9 * 32,
+    .send_size = 8 + 9 * 32, .nfds = 9, .word0 = 9, .log = "more than 8 file descriptors");
+BAD(unexpected_fd, .from = FROM_FE, .req = VU_SET_FEATURES, .flags = 1, .size = 8,
+    .send_size = 8, .nfds = 1, .log = "too many file descriptors for this request");
+BAD(memtable_fds_mismatch, .from = FROM_FE, .req = VU_SET_MEM_TABLE, .flags = 1,
+    .size = 8 + 2 * 32, .send_size = 8 + 2 * 32, .nfds = 1, .word0 = 2,
+    .log = "memory table nregions does not match the fds");
+BAD(memtable_nregions_lie, .from = FROM_FE, .req = VU_SET_MEM_TABLE, .flags = 1,
+    .size = 8 + 32, .send_size = 8 + 32, .nfds = 1, .word0 = 200,
+    .log = "memory table nregions does not match its size");
+BAD(config_size_lie, .from = FROM_FE, .req = VU_SET_CONFIG, .flags = 1, .size = 20,
+    .send_size = 20, .log = "config size field does not match");
+BAD(truncated_payload, .from = FROM_FE, .req = VU_SET_FEATURES, .flags = 1, .size = 8,
+    .send_size = 4, .log = "truncated");
+BAD(bad_version, .from = FROM_FE, .req = VU_GET_FEATURES, .flags = 2, .size = 0,
+    .log = "bad protocol version");
+BAD(unknown_flags, .from = FROM_FE, .req = VU_GET_FEATURES, .flags = 0x101, .size = 0,
+    .log = "unknown header flags");
+BAD(reply_from_frontend, .from = FROM_FE, .req = VU_GET_FEATURES, .flags = 5, .size = 8,
+    .send_size = 8, .log = "unsolicited reply");
+BAD(request_from_backend, .from = FROM_BE, .req = VU_GET_FEATURES, .flags = 1, .size = 0,
+    .log = "request where a reply was expected");
+BAD(unsolicited_protocol_features, .from = FROM_BE, .req = VU_GET_PROTOCOL_FEATURES,
+    .flags = 5, .size = 8, .send_size = 8, .log = "reply to a request that was not sent");
+BAD(map_without_fd, .from = FROM_BE_CHAN, .req = VU_BE_SHMEM_MAP, .flags = 9, .size = 40,
+    .send_size = 40, .log = "missing file descriptor");
+BAD(map_two_fds, .from = FROM_BE_CHAN, .req = VU_BE_SHMEM_MAP, .flags = 9, .size = 40,
+    .send_size = 40, .nfds = 2, .log = "too many file descriptors for this request");
+BAD(map_short, .from = FROM_BE_CHAN, .req = VU_BE_SHMEM_MAP, .flags = 9, .size = 32,
+    .send_size = 32, .nfds = 1, .log = "wrong payload size");
+BAD(unmap_with_fd, .from = FROM_BE_CHAN, .req = VU_BE_SHMEM_UNMAP, .flags = 9, .size = 40,
+    .send_size = 40, .nfds = 1, .log = "too many file descriptors for this request");
+BAD(unknown_backend_request, .from = FROM_BE_CHAN, .req = 99, .flags = 1, .size = 0,
+    .log = "unknown request");
+BAD(chan_oversized, .from = FROM_BE_CHAN, .req = VU_BE_SHMEM_MAP, .flags = 1,
+    .size = 0xffffffff, .log = "payload too large");
+BAD(fe_chan_request, .from = FROM_FE_CHAN, .req = VU_BE_VRING_CALL, .flags = 1, .size = 8,
+    .send_size = 8, .log = "request where a reply was expected");
+
+FIXTURE_SETUP(bad)
+{
+	FIXTURE_DATA(h) *s = &self->h;
+
+	s->pid = -1;
+	s->fe = s->be = s->fe_chan = s->be_chan = -1;
+	s->logfd = s->recfd = -1;
+	s->status = -1;
+	s->dev.cfg.regions[0].size = REGION_SIZE;
+	s->dev.cfg.regions[3].size = 4 * PAGE;
+	s->fds_before = count_fds(getpid());
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	finish(&self->h, false);
+	if (self->h.logfd >= 0)
+		close(self->h.logfd);
+	if (self->h.recfd >= 0)
+		close(self->h.recfd);
+	EXPECT_EQ(self->h.fds_before, count_fds(getpid()));
+}
+
+/* Raw send: any header, any number of fds (up to 9), partial payload. */
+static int raw_send(int sock, const struct vu_hdr *h, const void *p, size_t plen,
+		    const int *fds, unsigned int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(16 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov[2] = { { (void *)h, VU_HDR_SIZE }, { (void *)p, plen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)(VU_HDR_SIZE + plen) ? 0 : -1;
+}
+
+TEST_F(bad, rejected)
+{
+	FIXTURE_DATA(h) *s = &self->h;
+	struct vu_hdr hdr = { variant->req, variant->flags, variant->size };
+	uint8_t payload[8 + 9 * 32] = { 0 };
+	int fds[9], *sock[] = { &s->fe, &s->be, &s->be_chan, &s->fe_chan };
+	int hfds, dupfd;
+	struct stat st;
+
+	full_setup(_metadata, s);
+	hfds = count_fds(s->pid);
+	memcpy(payload, &variant->word0, 4);
+	if (variant->req == VU_SET_CONFIG) {
+		uint32_t inner = 200;	/* says 200, payload carries 8 */
+
+		memcpy(payload + 4, &inner, 4);
+	}
+	for (unsigned int i = 0; i < variant->nfds; i++)
+		fds[i] = eventfd(0, EFD_CLOEXEC);
+	ASSERT_EQ(0, raw_send(*sock[variant->from], &hdr, payload, variant->send_size,
+			      fds, variant->nfds));
+	/* A stalled partial payload: the peer then goes away. */
+	if (variant->send_size < variant->size && variant->size <= VU_MAX_PAYLOAD) {
+		close(*sock[variant->from]);
+		*sock[variant->from] = -1;
+	}
+	EXPECT_EQ(2, finish(s, true)) TH_LOG("log: %s", s->log);
+	EXPECT_NE(NULL, strstr(s->log, "malformed message from")) TH_LOG("log: %s", s->log);
+	EXPECT_NE(NULL, strstr(s->log, variant->log)) TH_LOG("log: %s", s->log);
+	EXPECT_NE(NULL, strstr(s->log, "device reset: malformed message"));
+	EXPECT_EQ('R', next_op(s, 1000).op);
+	EXPECT_EQ(0, next_op(s, 50).op) TH_LOG("no MAP/UNMAP issued");
+	(void)hfds;
+	/* Our fds are intact (the helper only ever closed its copies). */
+	for (unsigned int i = 0; i < variant->nfds; i++) {
+		EXPECT_EQ(0, fstat(fds[i], &st));
+		dupfd = fds[i];
+		close(dupfd);
+	}
+}
+
+/* ---- the real binaries ---------------------------------------------------- */
+
+static pid_t spawn(const char *bin, char *const argv[], int in_fd, int out_fd, int err_fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (in_fd >= 0)
+			dup2(in_fd, 0);
+		if (out_fd >= 0)
+			dup2(out_fd, 1);
+		if (err_fd >= 0)
+			dup2(err_fd, 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static ssize_t read_all(int fd, char *buf, size_t len)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) > 0)
+		have += (size_t)n;
+	buf[have] = 0;
+	return (ssize_t)have;
+}
+
+FIXTURE(bin) {
+	char dir[64], fe_path[96], be_path[96], dev_path[96];
+	int fds_before;
+	char log[LOG_MAX];
+	const char *helper, *frontend, *backend;
+};
+
+FIXTURE_SETUP(bin)
+{
+	snprintf(self->dir, sizeof(self->dir), "/tmp/vhost-shmem-test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->fe_path, sizeof(self->fe_path), "%s/fe.sock", self->dir);
+	snprintf(self->be_path, sizeof(self->be_path), "%s/be.sock", self->dir);
+	snprintf(self->dev_path, sizeof(self->dev_path), "%s/dev.sock", self->dir);
+	self->helper = getenv("HELPER_BIN");
+	self->frontend = getenv("TEST_FRONTEND_BIN");
+	self->backend = getenv("TEST_BACKEND_BIN");
+	if (!self->helper || !self->frontend || !self->backend)
+		SKIP(return, "HELPER_BIN/TEST_FRONTEND_BIN/TEST_BACKEND_BIN not set");
+	self->fds_before = count_fds(getpid());
+}
+
+FIXTURE_TEARDOWN(bin)
+{
+	unlink(self->fe_path);
+	unlink(self->be_path);
+	unlink(self->dev_path);
+	rmdir(self->dir);
+	EXPECT_EQ(self->fds_before, count_fds(getpid()));
+}
+
+/*
+ * The three programs end to end: test back-end <- helper (device fd over
+ * --device-socket; /dev/null stands in: no SHMEM without the module) <-
+ * test front-end; a backend-channel request travels back-end -> helper ->
+ * front-end and its reply back.
+ */
+TEST_F(bin, programs_end_to_end_relay)
+{
+	char *be_argv[] = { "vhost-user-test-backend", "--listen", self->be_path,
+			    "--no-shmem", "--quiet", NULL };
+	char *h_argv[] = { "vhost-shmem-helper", "--listen", self->fe_path, "--backend",
+			   self->be_path, "--device-socket", self->dev_path, "--verbose", NULL };
+	int be_in[2], be_out[2], fe_in[2], fe_out[2], hlog[2], dsock, devnull;
+	char be_buf[512], fe_buf[512];
+	pid_t be, h, fe;
+
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(0, pipe2(be_in, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(be_out, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(fe_in, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(fe_out, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(hlog, O_CLOEXEC));
+	be = spawn(self->backend, be_argv, be_in[0], be_out[1], -1);
+	h = spawn(self->helper, h_argv, -1, -1, hlog[1]);
+	/* Hand the helper a device fd the way a VMM would. */
+	dsock = unix_connect_retry(self->dev_path, 5000);
+	ASSERT_GE(dsock, 0);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, send_one_fd(dsock, devnull));
+	close(devnull);
+	close(dsock);
+	{
+		char *fe_argv[] = { "vhost-user-test-frontend", "--connect", self->fe_path, NULL };
+
+		fe = spawn(self->frontend, fe_argv, fe_in[0], fe_out[1], -1);
+	}
+	close(be_in[0]);
+	close(be_out[1]);
+	close(fe_in[0]);
+	close(fe_out[1]);
+	close(hlog[1]);
+	ASSERT_EQ(13, write(be_in[1], "wait-channel\n", 13));
+	ASSERT_EQ(14, write(be_in[1], "config-change\n", 14));
+	ASSERT_EQ(5, write(be_in[1], "quit\n", 5));
+	close(be_in[1]);
+	EXPECT_EQ(0, wait_exit(be, 10000));
+	/* The front-end sees the helper close the session and exits. */
+	close(fe_in[1]);
+	wait_exit(fe, 10000);
+	EXPECT_EQ(0, wait_exit(h, 10000));
+	read_all(be_out[0], be_buf, sizeof(be_buf));
+	read_all(fe_out[0], fe_buf, sizeof(fe_buf));
+	read_all(hlog[0], self->log, sizeof(self->log));
+	close(be_out[0]);
+	close(fe_out[0]);
+	close(hlog[0]);
+	EXPECT_NE(NULL, strstr(be_buf, "channel ready")) TH_LOG("%s", be_buf);
+	EXPECT_NE(NULL, strstr(be_buf, "config-change reply 0")) TH_LOG("%s", be_buf);
+	EXPECT_NE(NULL, strstr(fe_buf, "ready")) TH_LOG("%s", fe_buf);
+	EXPECT_NE(NULL, strstr(fe_buf, "backend-request BACKEND_CONFIG_CHANGE_MSG"))
+		TH_LOG("%s", fe_buf);
+	EXPECT_NE(NULL, strstr(self->log, "received the device fd"));
+	EXPECT_NE(NULL, strstr(self->log, "back-end")); /* main or channel first */
+	EXPECT_NE(NULL, strstr(self->log, "disconnected"));
+	/* /dev/null is no vhost-shmem device: the reset ioctl fails, logged. */
+	EXPECT_NE(NULL, strstr(self->log, "device reset (peer disconnected) failed: ENOTTY"));
+}
+
+/* The real binary's ioctl path: GET_CONFIG on a non-device -> refuse. */
+TEST_F(bin, helper_refuses_non_device)
+{
+	char *be_argv[] = { "vhost-user-test-backend", "--listen", self->be_path,
+			    "--region", "0:0x100000", "--quiet", NULL };
+	char *h_argv[] = { "vhost-shmem-helper", "--listen", self->fe_path, "--backend",
+			   self->be_path, "--device-fd", "0", NULL };
+	char *fe_argv[] = { "vhost-user-test-frontend", "--connect", self->fe_path, NULL };
+	int hlog[2], nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	pid_t be, h, fe;
+
+	ASSERT_EQ(0, pipe2(hlog, O_CLOEXEC));
+	be = spawn(self->backend, be_argv, nul, nul, nul);
+	h = spawn(self->helper, h_argv, nul, -1, hlog[1]);
+	fe = spawn(self->frontend, fe_argv, nul, nul, nul);
+	close(hlog[1]);
+	close(nul);
+	EXPECT_EQ(1, wait_exit(h, 10000));
+	EXPECT_NE(-1, wait_exit(be, 10000));
+	EXPECT_NE(-1, wait_exit(fe, 10000));
+	read_all(hlog[0], self->log, sizeof(self->log));
+	close(hlog[0]);
+	EXPECT_NE(NULL, strstr(self->log, "cannot read the device configuration "
+			       "(VHOST_SHMEM_GET_CONFIG): ENOTTY")) TH_LOG("%s", self->log);
+}
+
+TEST_F(bin, helper_usage_errors)
+{
+	char *argv1[] = { "vhost-shmem-helper", "--listen", "x", NULL };
+	char *argv2[] = { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
+			  "--device-fd", "5", "--shmem-feature-bit", "64", NULL };
+	char *argv3[] = { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
+			  "--device-fd", "99", NULL };
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	EXPECT_EQ(1, wait_exit(spawn(self->helper, argv1, -1, nul, nul), 5000));
+	EXPECT_EQ(1, wait_exit(spawn(self->helper, argv2, -1, nul, nul), 5000));
+	EXPECT_EQ(1, wait_exit(spawn(self->helper, argv3, -1, nul, nul), 5000));
+	close(nul);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Content: every kind of backend file shows exactly its bytes through the
+ * region, RW writes reach the file, RO writes fault (also after the owner
+ * tries mprotect), UNMAP gives the hole back. Backends: memfd, POSIX shm,
+ * tmpfs file, hugetlbfs file, ext4 (or ext2) file on a loop device, dma-buf
+ * (udmabuf). Unavailable backends are skipped with the reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/loop.h>
+#include <linux/udmabuf.h>
+
+#include "kselftest_harness.h"
+#include "vhost_shmem_lib.h"
+
+#define HPAGE (2UL << 20)
+#define FS_DIR "/tmp/vs-content-fs"
+#define HUGE_DIR "/tmp/vs-content-huge"
+
+enum backend { B_MEMFD, B_SHM, B_TMPFS, B_HUGETLB, B_EXT4, B_UDMABUF };
+
+FIXTURE(content) {
+	struct vs_dev d;
+	int fd;			/* backend fd */
+	int extra;		/* memfd behind a udmabuf */
+	uint64_t unit;		/* alignment unit: page or huge page */
+	uint64_t fsize;
+	char path[256];		/* file to unlink, if any */
+	bool mounted_fs, mounted_huge;
+	int loopfd;
+	long orig_huge;
+};
+
+FIXTURE_VARIANT(content) {
+	enum backend kind;
+	bool size_checked;	/* EOVERFLOW applies (regular/shmem files) */
+};
+
+FIXTURE_VARIANT_ADD(content, memfd) { .kind = B_MEMFD, .size_checked = true };
+FIXTURE_VARIANT_ADD(content, posix_shm) { .kind = B_SHM, .size_checked = true };
+FIXTURE_VARIANT_ADD(content, tmpfs) { .kind = B_TMPFS, .size_checked = true };
+FIXTURE_VARIANT_ADD(content, hugetlbfs) { .kind = B_HUGETLB, .size_checked = true };
+FIXTURE_VARIANT_ADD(content, ext4) { .kind = B_EXT4, .size_checked = true };
+FIXTURE_VARIANT_ADD(content, udmabuf) { .kind = B_UDMABUF, .size_checked = false };
+
+/* Fills a file through a shared mapping (hugetlbfs has no write()). */
+static int fill_mapped(int fd, uint64_t size, unsigned int seed)
+{
+	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	uint64_t i;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < size; i++)
+		p[i] = vs_pat(seed, i);
+	munmap(p, size);
+	return 0;
+}
+
+/* Byte of the file at @off through a fresh shared mapping (works for all kinds). */
+static int file_byte(int fd, uint64_t unit, uint64_t off)
+{
+	uint64_t base = off / unit * unit;
+	uint8_t *p = mmap(NULL, unit, PROT_READ, MAP_SHARED, fd, (off_t)base);
+	int v;
+
+	if (p == MAP_FAILED)
+		return -1;
+	v = p[off - base];
+	munmap(p, unit);
+	return v;
+}
+
+static int setup_loop_fs(FIXTURE_DATA(content) *self, char *why, size_t whylen)
+{
+	const char *img = "/tmp/vs-content-fs.img";
+	struct loop_info64 li;
+	char cmd[512], dev[64];
+	int ctl, n, imgfd;
+
+	mkdir(FS_DIR, 0755);
+	imgfd = open(img, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (imgfd < 0 || ftruncate(imgfd, 64 << 20)) {
+		snprintf(why, whylen, "cannot create %s", img);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "(mkfs.ext4 -q -F %s || mke2fs -q -F %s || mke2fs -F %s) >/dev/null 2>&1",
+		 img, img, img);
+	if (system(cmd)) {
+		snprintf(why, whylen, "no working mkfs.ext4/mke2fs");
+		close(imgfd);
+		return -1;
+	}
+	ctl = open("/dev/loop-control", O_RDWR);
+	n = ctl >= 0 ? ioctl(ctl, LOOP_CTL_GET_FREE) : -1;
+	if (ctl >= 0)
+		close(ctl);
+	if (n < 0) {
+		snprintf(why, whylen, "no /dev/loop-control (loop module)");
+		close(imgfd);
+		return -1;
+	}
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	self->loopfd = open(dev, O_RDWR);
+	if (self->loopfd < 0) {
+		mknod(dev, S_IFBLK | 0600, makedev(7, n));
+		self->loopfd = open(dev, O_RDWR);
+	}
+	if (self->loopfd < 0 || ioctl(self->loopfd, LOOP_SET_FD, imgfd)) {
+		snprintf(why, whylen, "cannot set up %s", dev);
+		close(imgfd);
+		return -1;
+	}
+	close(imgfd);
+	memset(&li, 0, sizeof(li));
+	li.lo_flags = LO_FLAGS_AUTOCLEAR;
+	ioctl(self->loopfd, LOOP_SET_STATUS64, &li);
+	if (mount(dev, FS_DIR, "ext4", 0, NULL) && mount(dev, FS_DIR, "ext2", 0, NULL)) {
+		snprintf(why, whylen, "mount %s (ext4/ext2): %s", dev, strerror(errno));
+		return -1;
+	}
+	self->mounted_fs = true;
+	unlink(img);	/* the loop device keeps it */
+	return 0;
+}
+
+static int remount_fs(FIXTURE_DATA(content) *self)
+{
+	struct stat st;
+	char dev[64];
+	int n;
+
+
+	if (fstat(self->loopfd, &st))
+		return -errno;
+	n = minor(st.st_rdev);
+	if (umount(FS_DIR))
+		return -errno;
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	if (mount(dev, FS_DIR, "ext4", 0, NULL) && mount(dev, FS_DIR, "ext2", 0, NULL))
+		return -errno;
+	return 0;
+}
+
+FIXTURE_SETUP(content)
+{
+	char why[512] = "";
+	struct vs_layout l[1] = { { .shmid = 0 } };
+	int ret;
+
+	self->fd = self->extra = self->loopfd = -1;
+	self->orig_huge = -1;
+	self->d.fd = -1;
+	self->unit = PG;
+	VS_REQUIRE_DEV_IN_SETUP();
+
+	switch (variant->kind) {
+	case B_MEMFD:
+		self->fsize = 64 * PG;
+		self->fd = vs_memfd("content", self->fsize, 61);
+		break;
+	case B_SHM:
+		self->fsize = 64 * PG;
+		snprintf(self->path, sizeof(self->path), "/vs-content-%d", getpid());
+		self->fd = shm_open(self->path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (self->fd < 0 && errno == ENOENT) {
+			mkdir("/dev/shm", 01777);
+			mount("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777");
+			self->fd = shm_open(self->path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		}
+		if (self->fd < 0) {
+			snprintf(why, sizeof(why), "shm_open: %s", strerror(errno));
+			break;
+		}
+		shm_unlink(self->path);
+		self->path[0] = 0;
+		if (ftruncate(self->fd, self->fsize) || vs_fill_fd(self->fd, self->fsize, 61))
+			snprintf(why, sizeof(why), "cannot fill the shm object");
+		break;
+	case B_TMPFS:
+	case B_EXT4:
+		self->fsize = 64 * PG;
+		if (variant->kind == B_EXT4) {
+			if (setup_loop_fs(self, why, sizeof(why)))
+				break;
+			snprintf(self->path, sizeof(self->path), FS_DIR "/backend");
+		} else {
+			snprintf(self->path, sizeof(self->path), "/tmp/vs-content-%d", getpid());
+		}
+		self->fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (self->fd < 0 || ftruncate(self->fd, self->fsize) ||
+		    vs_fill_fd(self->fd, self->fsize, 61) || fsync(self->fd))
+			snprintf(why, sizeof(why), "cannot create %s", self->path);
+		break;
+	case B_HUGETLB: {
+		long nr = 0;
+
+		self->unit = HPAGE;
+		self->fsize = 4 * HPAGE;
+		if (vs_read_long("/proc/sys/vm/nr_hugepages", &nr)) {
+			snprintf(why, sizeof(why), "no /proc/sys/vm/nr_hugepages");
+			break;
+		}
+		self->orig_huge = nr;
+		vs_write_long("/proc/sys/vm/nr_hugepages", nr + 4);
+		vs_read_long("/proc/sys/vm/nr_hugepages", &nr);
+		if (nr < self->orig_huge + 4) {
+			snprintf(why, sizeof(why), "could reserve only %ld of %ld huge pages",
+				 nr - self->orig_huge, 4L);
+			break;
+		}
+		mkdir(HUGE_DIR, 0755);
+		if (mount("none", HUGE_DIR, "hugetlbfs", 0, "pagesize=2M")) {
+			snprintf(why, sizeof(why), "mount hugetlbfs: %s", strerror(errno));
+			break;
+		}
+		self->mounted_huge = true;
+		snprintf(self->path, sizeof(self->path), HUGE_DIR "/backend");
+		self->fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (self->fd < 0 || ftruncate(self->fd, self->fsize) ||
+		    fill_mapped(self->fd, self->fsize, 61))
+			snprintf(why, sizeof(why), "cannot create a hugetlbfs file");
+		break;
+	}
+	case B_UDMABUF: {
+		struct udmabuf_create c = { 0 };
+		int dev = open("/dev/udmabuf", O_RDWR);
+
+		if (dev < 0) {
+			snprintf(why, sizeof(why), "no /dev/udmabuf (CONFIG_UDMABUF) on this kernel");
+			break;
+		}
+		self->fsize = 64 * PG;
+		self->extra = vs_memfd("udmabuf", self->fsize, 61);
+		if (self->extra < 0 || fcntl(self->extra, F_ADD_SEALS, F_SEAL_SHRINK)) {
+			close(dev);
+			snprintf(why, sizeof(why), "memfd for udmabuf");
+			break;
+		}
+		c.memfd = self->extra;
+		c.flags = UDMABUF_FLAGS_CLOEXEC;
+		c.offset = 0;
+		c.size = self->fsize;
+		self->fd = ioctl(dev, UDMABUF_CREATE, &c);
+		if (self->fd < 0)
+			snprintf(why, sizeof(why), "UDMABUF_CREATE: %s", strerror(errno));
+		close(dev);
+		break;
+	}
+	}
+	if (self->fd < 0 || why[0]) {
+		/* The teardown does not run after a setup skip: clean up here. */
+		if (self->fd >= 0)
+			close(self->fd);
+		if (self->extra >= 0)
+			close(self->extra);
+		if (self->mounted_fs)
+			umount(FS_DIR);
+		if (self->loopfd >= 0)
+			close(self->loopfd);
+		if (self->mounted_huge)
+			umount(HUGE_DIR);
+		if (self->orig_huge >= 0)
+			vs_write_long("/proc/sys/vm/nr_hugepages", self->orig_huge);
+		if (variant->kind == B_TMPFS && self->path[0])
+			unlink(self->path);
+		VS_SETUP_SKIP("%s", why[0] ? why : "backend unavailable");
+	}
+	l[0].size = 8 * self->unit;
+	ret = vs_dev_setup(&self->d, l, 1, false);
+	if (ret)
+		TH_LOG("device setup: %s", self->d.err);
+	ASSERT_EQ(0, ret);
+	if (self->unit > PG) {
+		/* hugetlbfs needs a huge-page aligned region: mmap at an aligned hint. */
+		uint64_t sz = self->d.r[0].size;
+		uint8_t *res = mmap(NULL, sz + self->unit, PROT_NONE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint8_t *hint, *p;
+
+		ASSERT_NE(MAP_FAILED, res);
+		hint = (uint8_t *)(((uintptr_t)res + self->unit - 1) & ~(self->unit - 1));
+		munmap(res, sz + self->unit);
+		p = mmap(hint, sz, PROT_READ | PROT_WRITE, MAP_SHARED, self->d.fd,
+			 self->d.r[0].offset);
+		ASSERT_NE(MAP_FAILED, p);
+		self->d.r[0].addr = p;
+		if ((uintptr_t)p % self->unit) {
+			vs_dev_close(&self->d);
+			VS_SETUP_SKIP("region not 2 MiB aligned (%p): hugetlbfs cannot be mapped", p);
+		}
+	} else {
+		ASSERT_EQ(0, vs_region_mmap(&self->d, 0));
+	}
+}
+
+FIXTURE_TEARDOWN(content)
+{
+	vs_dev_close(&self->d);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->extra >= 0)
+		close(self->extra);
+	if (variant->kind == B_TMPFS || variant->kind == B_HUGETLB || variant->kind == B_EXT4)
+		unlink(self->path);
+	if (self->mounted_fs)
+		umount(FS_DIR);
+	if (self->loopfd >= 0)
+		close(self->loopfd);
+	if (self->mounted_huge)
+		umount(HUGE_DIR);
+	if (self->orig_huge >= 0)
+		vs_write_long("/proc/sys/vm/nr_hugepages", self->orig_huge);
+}
+
+#define ASSERT_PAT(p, len, fd_off) do { \
+	int __got; \
+	long __bad = vs_check_pat(p, len, 61, fd_off, &__got); \
+	if (__bad >= 0) \
+		TH_LOG("byte %ld: got %d, want file byte %#llx", __bad, __got, \
+		       (unsigned long long)(fd_off) + __bad); \
+	ASSERT_EQ(-1, __bad); \
+} while (0)
+
+/* RW: exact bytes, owner writes reach the file, file writes reach the owner. */
+TEST_F(content, rw)
+{
+	uint64_t u = self->unit;
+	uint8_t *r = self->d.r[0].addr;
+	uint8_t *other;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, u, 2 * u, 2 * u, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_PAT(r + 2 * u, 2 * u, u);
+	ASSERT_EQ(-1, vs_check_zero(r, 2 * u, NULL));
+	ASSERT_EQ(-1, vs_check_zero(r + 4 * u, 4 * u, NULL));
+	r[2 * u + 3] = 0xe1;
+	r[4 * u - 1] = 0xe2;
+	EXPECT_EQ(0xe1, file_byte(self->fd, u, u + 3));
+	EXPECT_EQ(0xe2, file_byte(self->fd, u, 3 * u - 1));
+	/* Another shared mapping of the file writes: the region sees it. */
+	other = mmap(NULL, u, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, (off_t)(2 * u));
+	ASSERT_NE(MAP_FAILED, other);
+	other[17] = 0xe3;
+	EXPECT_EQ(0xe3, r[3 * u + 17]);
+	munmap(other, u);
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 2 * u, 2 * u));
+	ASSERT_EQ(-1, vs_check_zero(r, 8 * u, NULL));
+	EXPECT_EQ(SIGBUS, vs_probe_write(r + 2 * u, 1));
+	EXPECT_EQ(0xe1, file_byte(self->fd, u, u + 3));
+	if (variant->size_checked)
+		EXPECT_EQ(-EOVERFLOW, vs_map(self->d.fd, 0, self->fd, 3 * u, 0, 2 * u, 0));
+}
+
+/* RO: exact bytes, writes fault, mprotect(RW) refused, still faults after. */
+TEST_F(content, ro)
+{
+	uint64_t u = self->unit;
+	uint8_t *r = self->d.r[0].addr;
+	int sig;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, 0, 5 * u, 3 * u, 0));
+	ASSERT_PAT(r + 5 * u, 3 * u, 0);
+	sig = vs_probe_write(r + 6 * u + 9, 0x7e);
+	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
+	EXPECT_EQ(-1, mprotect(r + 5 * u, 3 * u, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, mprotect(r + 6 * u, u, PROT_WRITE));
+	sig = vs_probe_write(r + 6 * u + 9, 0x7e);
+	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
+	EXPECT_EQ(vs_pat(61, u + 9), file_byte(self->fd, u, u + 9));
+	ASSERT_PAT(r + 5 * u, 3 * u, 0);
+	/* Re-map RW of another part next to it works. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, 3 * u, 4 * u, u, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_PAT(r + 4 * u, u, 3 * u);
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(-1, vs_check_zero(r, 8 * u, NULL));
+}
+
+/*
+ * Writes through the region reach the file on disk: UNMAP, sync, drop the
+ * page cache and remount, then read it back with pread. ext4 only.
+ */
+TEST_F(content, writeback)
+{
+	uint64_t u = self->unit;
+	uint8_t *r = self->d.r[0].addr;
+	uint8_t buf[4];
+	int ret;
+
+	if (variant->kind != B_EXT4)
+		SKIP(return, "writeback is checked on the ext4 backend");
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, 4 * u, 0, 4 * u, VHOST_SHMEM_MAP_F_RW));
+	memcpy(r + u + 100, "\xde\xad\xbe\xef", 4);
+	r[3 * u] = 0x42;
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 4 * u));
+	close(self->fd);
+	self->fd = -1;
+	sync();
+	ASSERT_EQ(0, vs_write_str("/proc/sys/vm/drop_caches", "3\n"));
+	ret = remount_fs(self);
+	if (ret)
+		TH_LOG("remount: %s", strerror(-ret));
+	ASSERT_EQ(0, ret);
+	self->fd = open(self->path, O_RDONLY);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(4, pread(self->fd, buf, 4, 5 * u + 100));
+	EXPECT_EQ(0, memcmp(buf, "\xde\xad\xbe\xef", 4));
+	ASSERT_EQ(1, pread(self->fd, buf, 1, 7 * u));
+	EXPECT_EQ(0x42, buf[0]);
+	/* The rest of the file is intact. */
+	EXPECT_EQ(-1, vs_check_file_pat(self->fd, 0, 5 * u, 61, 0, NULL));
+	EXPECT_EQ(-1, vs_check_file_pat(self->fd, 5 * u + 104, u - 104, 61, 5 * u + 104, NULL));
+}
+
+/* The device keeps the file alive after the backend closes its fd. */
+TEST_F(content, backend_fd_closed)
+{
+	uint64_t u = self->unit;
+	uint8_t *r = self->d.r[0].addr;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, 2 * u, 0, 2 * u, 0));
+	if (variant->kind == B_TMPFS || variant->kind == B_EXT4 || variant->kind == B_HUGETLB)
+		ASSERT_EQ(0, unlink(self->path));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_PAT(r, 2 * u, 2 * u);
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 2 * u));
+	ASSERT_EQ(-1, vs_check_zero(r, 2 * u, NULL));
+}
+
+TEST_HARNESS_MAIN

@@ -224,7 +224,7 @@ int vs_memfd(const char *name, uint64_t size, unsigned int seed)
 
 /* ---- fault probes ---- */
 
-static __thread sigjmp_buf *probe_env;
+static __thread sigjmp_buf *volatile probe_env;
 
 static void probe_handler(int sig, siginfo_t *si __attribute__((unused)),
 			  void *uc __attribute__((unused)))
@@ -263,6 +263,7 @@ int vs_probe_copy(void *dst, const volatile void *src, size_t len)
 		return sig;
 	}
 	probe_env = &env;
+	__asm__ volatile("" ::: "memory");
 	memcpy(dst, (const void *)src, len);
 	__asm__ volatile("" ::: "memory");
 	probe_env = NULL;
@@ -282,7 +283,9 @@ int vs_probe_read(const volatile void *p, uint8_t *val)
 		return sig;
 	}
 	probe_env = &env;
+	__asm__ volatile("" ::: "memory");
 	v = *(const volatile uint8_t *)p;
+	__asm__ volatile("" ::: "memory");
 	probe_env = NULL;
 	if (val)
 		*val = v;
@@ -301,7 +304,9 @@ int vs_probe_write(volatile void *p, uint8_t val)
 		return sig;
 	}
 	probe_env = &env;
+	__asm__ volatile("" ::: "memory");
 	*(volatile uint8_t *)p = val;
+	__asm__ volatile("" ::: "memory");
 	probe_env = NULL;
 	return 0;
 }

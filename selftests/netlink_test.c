@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-shmem observability: the "vhost-shmem" generic netlink family
+ * (dumps of devices, regions and mappings, resumed across messages; the
+ * "events" multicast group), its admin-only rule, the vhost-shmem CLI's
+ * JSON, and the vhost_shmem:* tracepoints. Raw netlink sockets: no libnl
+ * needed here. Every test fails when the feature is missing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "kselftest_harness.h"
+#include "vhost_shmem_lib.h"
+
+#define CLI_PATH	"/payload/bin/vhost-shmem"
+#define TRACEFS		"/sys/kernel/tracing"
+#define NL_BUF		(64 * 1024)
+#define MAX_ATTR	32
+#define REGION_PAGES	512
+
+/* One parsed message: its command and top-level attributes (last wins). */
+struct nl_rec {
+	int cmd;
+	struct nlattr *tb[MAX_ATTR];
+	int nerrors;		/* DEV_ERRORS nests seen */
+	uint32_t err_errno[32];
+	uint64_t err_count[32];
+};
+
+struct nl {
+	int fd;
+	uint16_t family;
+	uint32_t events_grp;
+	uint32_t seq;
+	char *buf;
+};
+
+static uint32_t a_u32(const struct nlattr *a)
+{
+	return a ? *(const uint32_t *)(a + 1) : 0;
+}
+
+static uint64_t a_u64(const struct nlattr *a)
+{
+	uint64_t v = 0;
+
+	if (a)
+		memcpy(&v, a + 1, sizeof(v));
+	return v;
+}
+
+static const char *a_str(const struct nlattr *a)
+{
+	return a ? (const char *)(a + 1) : "";
+}
+
+#define NLA_FOREACH(a, start, len) \
+	for (a = (struct nlattr *)(start); \
+	     (char *)a + sizeof(*a) <= (char *)(start) + (len) && \
+	     a->nla_len >= sizeof(*a) && \
+	     (char *)a + a->nla_len <= (char *)(start) + (len); \
+	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
+
+static void parse_rec(struct nlmsghdr *nh, struct nl_rec *r)
+{
+	struct genlmsghdr *gh = NLMSG_DATA(nh);
+	int len = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	struct nlattr *a, *e;
+
+	memset(r, 0, sizeof(*r));
+	r->cmd = gh->cmd;
+	NLA_FOREACH(a, (char *)gh + GENL_HDRLEN, len) {
+		int t = a->nla_type & NLA_TYPE_MASK;
+
+		if (t < MAX_ATTR)
+			r->tb[t] = a;
+		if (t == VHOST_SHMEM_A_DEV_ERRORS && r->nerrors < 32) {
+			NLA_FOREACH(e, a + 1, a->nla_len - sizeof(*a)) {
+				if (e->nla_type == VHOST_SHMEM_A_ERROR_ERRNO)
+					r->err_errno[r->nerrors] = a_u32(e);
+				if (e->nla_type == VHOST_SHMEM_A_ERROR_COUNT)
+					r->err_count[r->nerrors] = a_u64(e);
+			}
+			r->nerrors++;
+		}
+	}
+}
+
+static int nl_socket(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static int nl_send(struct nl *n, uint16_t type, uint16_t flags, uint8_t cmd,
+		   uint16_t attr, const void *data, uint16_t dlen)
+{
+	char msg[256] = {};
+	struct nlmsghdr *nh = (struct nlmsghdr *)msg;
+	struct genlmsghdr *gh = NLMSG_DATA(nh);
+	struct nlattr *a = (struct nlattr *)((char *)gh + GENL_HDRLEN);
+
+	nh->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	nh->nlmsg_type = type;
+	nh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nh->nlmsg_seq = ++n->seq;
+	gh->cmd = cmd;
+	gh->version = 1;
+	if (attr) {
+		a->nla_type = attr;
+		a->nla_len = sizeof(*a) + dlen;
+		memcpy(a + 1, data, dlen);
+		nh->nlmsg_len += NLA_ALIGN(a->nla_len);
+	}
+	return send(n->fd, msg, nh->nlmsg_len, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * Receives the answer to the last request: calls @fn for every message
+ * until NLMSG_DONE (dumps) or the first message (plain requests).
+ * Returns 0 or the negative errno the kernel answered.
+ */
+static int nl_recv(struct nl *n, bool dump,
+		   void (*fn)(struct nlmsghdr *nh, void *arg), void *arg)
+{
+	for (;;) {
+		ssize_t len = recv(n->fd, n->buf, NL_BUF, 0);
+		struct nlmsghdr *nh;
+
+		if (len < 0)
+			return -errno;
+		for (nh = (struct nlmsghdr *)n->buf; NLMSG_OK(nh, len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			if (nh->nlmsg_seq != n->seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				return e->error;
+			}
+			fn(nh, arg);
+			if (!dump)
+				return 0;
+		}
+	}
+}
+
+static void on_family(struct nlmsghdr *nh, void *arg)
+{
+	struct nl *n = arg;
+	struct genlmsghdr *gh = NLMSG_DATA(nh);
+	int len = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	struct nlattr *a, *g, *f;
+
+	NLA_FOREACH(a, (char *)gh + GENL_HDRLEN, len) {
+		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+			n->family = *(uint16_t *)(a + 1);
+		if ((a->nla_type & NLA_TYPE_MASK) != CTRL_ATTR_MCAST_GROUPS)
+			continue;
+		NLA_FOREACH(g, a + 1, a->nla_len - sizeof(*a)) {
+			uint32_t id = 0;
+			bool events = false;
+
+			NLA_FOREACH(f, g + 1, g->nla_len - sizeof(*g)) {
+				if (f->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+					id = a_u32(f);
+				if (f->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
+					events = !strcmp(a_str(f), VHOST_SHMEM_MCGRP_EVENTS);
+			}
+			if (events)
+				n->events_grp = id;
+		}
+	}
+}
+
+/* Opens a socket and resolves the family. 0 or -errno. */
+static int nl_open(struct nl *n)
+{
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	n->buf = malloc(NL_BUF);
+	n->fd = nl_socket();
+	if (n->fd < 0)
+		return n->fd;
+	ret = nl_send(n, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY,
+		      CTRL_ATTR_FAMILY_NAME, VHOST_SHMEM_FAMILY_NAME,
+		      sizeof(VHOST_SHMEM_FAMILY_NAME));
+	if (!ret)
+		ret = nl_recv(n, false, on_family, n);
+	if (!ret && (!n->family || !n->events_grp))
+		ret = -ENOENT;
+	return ret;
+}
+
+static void nl_close(struct nl *n)
+{
+	if (n->fd >= 0)
+		close(n->fd);
+	free(n->buf);
+}
+
+struct recs {
+	int n, cap;
+	struct nl_rec *r;
+	int msgs_per_recv_max;
+};
+
+static void on_rec(struct nlmsghdr *nh, void *arg)
+{
+	struct recs *rs = arg;
+	struct nl_rec *r;
+
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 64;
+		rs->r = realloc(rs->r, rs->cap * sizeof(*rs->r));
+	}
+	r = &rs->r[rs->n++];
+	parse_rec(nh, r);
+	/* The attributes point into the receive buffer: keep a copy. */
+	for (int i = 0; i < MAX_ATTR; i++) {
+		if (r->tb[i]) {
+			struct nlattr *c = malloc(r->tb[i]->nla_len);
+
+			memcpy(c, r->tb[i], r->tb[i]->nla_len);
+			r->tb[i] = c;
+		}
+	}
+}
+
+static void recs_free(struct recs *rs)
+{
+	for (int i = 0; i < rs->n; i++)
+		for (int j = 0; j < MAX_ATTR; j++)
+			free(rs->r[i].tb[j]);
+	free(rs->r);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* A dump, of device @dev only unless 0. 0 or -errno. */
+static int nl_dump(struct nl *n, uint8_t cmd, uint32_t dev, struct recs *rs)
+{
+	int ret;
+
+	memset(rs, 0, sizeof(*rs));
+	ret = nl_send(n, n->family, NLM_F_DUMP, cmd,
+		      dev ? VHOST_SHMEM_A_DEV_ID : 0, &dev, sizeof(dev));
+	return ret ? ret : nl_recv(n, true, on_rec, rs);
+}
+
+/* Our device's id: the one whose owner is this process. 0 if none. */
+static uint32_t my_dev_id(struct nl *n)
+{
+	struct recs rs;
+	uint32_t id = 0;
+
+	if (nl_dump(n, VHOST_SHMEM_CMD_DEV_GET, 0, &rs))
+		return 0;
+	for (int i = 0; i < rs.n; i++)
+		if (a_u32(rs.r[i].tb[VHOST_SHMEM_A_DEV_OWNER_PID]) == (uint32_t)getpid())
+			id = a_u32(rs.r[i].tb[VHOST_SHMEM_A_DEV_ID]);
+	recs_free(&rs);
+	return id;
+}
+
+/* Next event within @ms, of device @dev (others are skipped). */
+static int next_event(struct nl *n, uint32_t dev, int ms, struct nl_rec *r)
+{
+	struct pollfd p = { .fd = n->fd, .events = POLLIN };
+	static char buf[NL_BUF];
+	static int left, off;
+
+	for (;;) {
+		while (left > 0) {
+			struct nlmsghdr *nh = (struct nlmsghdr *)(buf + off);
+			int id_attr;
+
+			if (!NLMSG_OK(nh, left)) {
+				left = 0;
+				break;
+			}
+			off += NLMSG_ALIGN(nh->nlmsg_len);
+			left -= NLMSG_ALIGN(nh->nlmsg_len);
+			if (nh->nlmsg_type != n->family)
+				continue;
+			parse_rec(nh, r);
+			id_attr = (r->cmd == VHOST_SHMEM_CMD_DEV_CREATE_NTF ||
+				   r->cmd == VHOST_SHMEM_CMD_DEV_DESTROY_NTF) ?
+				VHOST_SHMEM_A_DEV_ID : VHOST_SHMEM_A_MAP_DEV_ID;
+			if (!dev || a_u32(r->tb[id_attr]) == dev)
+				return 0;
+		}
+		if (poll(&p, 1, ms) <= 0)
+			return -ETIMEDOUT;
+		left = recv(n->fd, buf, sizeof(buf), 0);
+		off = 0;
+		if (left < 0)
+			return -errno;
+	}
+}
+
+struct want_map {
+	uint32_t shmid;
+	int fd;
+	uint64_t fd_off, shm_off, len, flags;
+};
+
+FIXTURE(nl) {
+	struct vs_dev d;
+	struct nl n;
+	uint32_t id;
+	int a, b, c;
+	char tmpfile[64];
+};
+
+FIXTURE_SETUP(nl)
+{
+	const struct vs_layout l[] = {
+		{ .shmid = 0, .size = REGION_PAGES * PG },
+		{ .shmid = 2, .size = 16 * PG, .flags = VHOST_SHMEM_REGION_F_FAULT_HOLES },
+	};
+	int ret;
+
+	self->a = self->b = self->c = -1;
+	self->n.fd = -1;
+	self->d.fd = -1;
+	self->tmpfile[0] = 0;
+	VS_REQUIRE_DEV_IN_SETUP();
+	ret = vs_dev_setup(&self->d, l, 2, true);
+	if (ret)
+		TH_LOG("device setup: %s", self->d.err);
+	ASSERT_EQ(0, ret);
+	ret = nl_open(&self->n);
+	if (ret)
+		TH_LOG("resolving the \"%s\" family: %s", VHOST_SHMEM_FAMILY_NAME,
+		       strerror(-ret));
+	ASSERT_EQ(0, ret);
+	self->id = my_dev_id(&self->n);
+	ASSERT_NE(0, self->id);
+	self->a = vs_memfd("nl-a", 16 * PG, 1);
+	self->b = vs_memfd("nl-b", 16 * PG, 2);
+	ASSERT_LE(0, self->a);
+	ASSERT_LE(0, self->b);
+	strcpy(self->tmpfile, "/tmp/nl-test-XXXXXX");
+	self->c = mkstemp(self->tmpfile);
+	ASSERT_LE(0, self->c);
+	ASSERT_EQ(0, vs_fill_fd(self->c, 8 * PG, 3));
+}
+
+FIXTURE_TEARDOWN(nl)
+{
+	if (self->tmpfile[0])
+		unlink(self->tmpfile);
+	if (self->a >= 0)
+		close(self->a);
+	if (self->b >= 0)
+		close(self->b);
+	if (self->c >= 0)
+		close(self->c);
+	nl_close(&self->n);
+	vs_dev_close(&self->d);
+}
+
+/* The known set of mappings the dump tests install. */
+static void want_set(FIXTURE_DATA(nl) *self, struct want_map w[3])
+{
+	w[0] = (struct want_map){ 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW };
+	w[1] = (struct want_map){ 0, self->b, 2 * PG, 8 * PG, 2 * PG, 0 };
+	w[2] = (struct want_map){ 2, self->c, 4 * PG, 3 * PG, PG, 0 };
+}
+
+static bool rec_is(const struct nl_rec *r, uint32_t id, const struct want_map *w)
+{
+	return a_u32(r->tb[VHOST_SHMEM_A_MAP_DEV_ID]) == id &&
+	       a_u32(r->tb[VHOST_SHMEM_A_MAP_SHMID]) == w->shmid &&
+	       a_u64(r->tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]) == w->shm_off &&
+	       a_u64(r->tb[VHOST_SHMEM_A_MAP_LEN]) == w->len &&
+	       a_u64(r->tb[VHOST_SHMEM_A_MAP_FD_OFFSET]) == w->fd_off &&
+	       a_u64(r->tb[VHOST_SHMEM_A_MAP_FLAGS]) == w->flags;
+}
+
+static bool file_is(const struct nl_rec *r, int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) &&
+	       a_u64(r->tb[VHOST_SHMEM_A_MAP_FILE_INO]) == st.st_ino &&
+	       a_u32(r->tb[VHOST_SHMEM_A_MAP_FILE_DEV_MAJOR]) == major(st.st_dev) &&
+	       a_u32(r->tb[VHOST_SHMEM_A_MAP_FILE_DEV_MINOR]) == minor(st.st_dev);
+}
+
+TEST_F(nl, dumps)
+{
+	struct want_map w[3];
+	struct recs rs;
+	bool seen;
+	int i, j;
+
+	want_set(self, w);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, vs_map(self->d.fd, w[i].shmid, w[i].fd, w[i].fd_off,
+				    w[i].shm_off, w[i].len, w[i].flags));
+	EXPECT_EQ(-EEXIST, vs_map(self->d.fd, 0, self->a, 0, 2 * PG, PG, 0));
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, 0, 0, PG));
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, 0, 0, 2 * PG));
+
+	/* Mappings of our device: exactly the three, in order, with inodes. */
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, self->id, &rs));
+	ASSERT_EQ(3, rs.n);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(VHOST_SHMEM_CMD_MAP_GET, rs.r[i].cmd);
+		EXPECT_TRUE(rec_is(&rs.r[i], self->id, &w[i]));
+		EXPECT_TRUE(file_is(&rs.r[i], w[i].fd));
+	}
+	EXPECT_STREQ(self->tmpfile, a_str(rs.r[2].tb[VHOST_SHMEM_A_MAP_FILE_PATH]));
+	EXPECT_EQ(0, strncmp("/memfd:nl-a", a_str(rs.r[0].tb[VHOST_SHMEM_A_MAP_FILE_PATH]), 11));
+	recs_free(&rs);
+
+	/* Unfiltered: ours are among them. */
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, 0, &rs));
+	for (i = 0, seen = false; i < rs.n; i++)
+		seen |= rec_is(&rs.r[i], self->id, &w[1]);
+	EXPECT_TRUE(seen);
+	recs_free(&rs);
+
+	/* Regions. */
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_REGION_GET, self->id, &rs));
+	ASSERT_EQ(2, rs.n);
+	EXPECT_EQ(0, a_u32(rs.r[0].tb[VHOST_SHMEM_A_REGION_SHMID]));
+	EXPECT_EQ(REGION_PAGES * PG, a_u64(rs.r[0].tb[VHOST_SHMEM_A_REGION_SIZE]));
+	EXPECT_EQ((uintptr_t)self->d.r[0].addr, a_u64(rs.r[0].tb[VHOST_SHMEM_A_REGION_ADDR]));
+	EXPECT_EQ(2, a_u32(rs.r[1].tb[VHOST_SHMEM_A_REGION_SHMID]));
+	EXPECT_EQ(VHOST_SHMEM_REGION_F_FAULT_HOLES,
+		  a_u32(rs.r[1].tb[VHOST_SHMEM_A_REGION_FLAGS]));
+	recs_free(&rs);
+
+	/* The device: owner, counters, failures by errno. */
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_DEV_GET, self->id, &rs));
+	ASSERT_EQ(1, rs.n);
+	EXPECT_EQ(getpid(), a_u32(rs.r[0].tb[VHOST_SHMEM_A_DEV_OWNER_PID]));
+	EXPECT_STREQ("netlink_test", a_str(rs.r[0].tb[VHOST_SHMEM_A_DEV_OWNER_COMM]));
+	EXPECT_EQ(2, a_u32(rs.r[0].tb[VHOST_SHMEM_A_DEV_NREGIONS]));
+	EXPECT_EQ(3, a_u64(rs.r[0].tb[VHOST_SHMEM_A_DEV_MAPPINGS]));
+	EXPECT_EQ(7 * PG, a_u64(rs.r[0].tb[VHOST_SHMEM_A_DEV_MAPPED_BYTES]));
+	EXPECT_EQ(3, a_u64(rs.r[0].tb[VHOST_SHMEM_A_DEV_MAPS]));
+	ASSERT_EQ(2, rs.r[0].nerrors);
+	for (j = 0; j < 2; j++) {
+		uint64_t want = rs.r[0].err_errno[j] == EEXIST ? 1 :
+				rs.r[0].err_errno[j] == ENOENT ? 2 : 0;
+
+		EXPECT_NE(0, want) TH_LOG("unexpected errno %u", rs.r[0].err_errno[j]);
+		EXPECT_EQ(want, rs.r[0].err_count[j]);
+	}
+	recs_free(&rs);
+
+	/* A device that does not exist. */
+	EXPECT_EQ(-ENODEV, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, 0x7fffffff, &rs));
+	recs_free(&rs);
+}
+
+/* Many mappings: the dump spans many messages and lists each once, in order. */
+TEST_F(nl, dump_resumes)
+{
+	const int n = REGION_PAGES / 2;
+	struct recs rs;
+	int i;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, (i % 16) * PG, 2 * i * PG, PG, 0));
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, self->id, &rs));
+	ASSERT_EQ(n, rs.n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(2 * i * PG, a_u64(rs.r[i].tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]));
+		EXPECT_EQ((i % 16) * PG, a_u64(rs.r[i].tb[VHOST_SHMEM_A_MAP_FD_OFFSET]));
+	}
+	recs_free(&rs);
+}
+
+/* Finds in the CLI's compact JSON the object of mapping @w; -1 if none. */
+static bool json_has_map(const char *json, uint32_t id, const struct want_map *w,
+			 int *count)
+{
+	char want[256];
+	struct stat st;
+
+	if (fstat(w->fd, &st))
+		return false;
+	snprintf(want, sizeof(want),
+		 "{\"dev\":%u,\"shmid\":%u,\"shm_offset\":%llu,\"len\":%llu,"
+		 "\"fd_offset\":%llu,\"flags\":%llu,\"rw\":%s,\"file_major\":%u,"
+		 "\"file_minor\":%u,\"ino\":%llu,\"path\":",
+		 id, w->shmid, (unsigned long long)w->shm_off,
+		 (unsigned long long)w->len, (unsigned long long)w->fd_off,
+		 (unsigned long long)w->flags, w->flags ? "true" : "false",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino);
+	for (const char *p = json; (p = strstr(p, "{\"dev\":")); p++)
+		(*count)++;
+	return strstr(json, want);
+}
+
+static char *run_cli(const char *args, int *status)
+{
+	char cmd[256], *out = NULL;
+	size_t len = 0;
+	FILE *p, *o;
+	int c;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", CLI_PATH, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	o = open_memstream(&out, &len);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, o);
+	fclose(o);
+	*status = pclose(p);
+	return out;
+}
+
+TEST_F(nl, cli_json)
+{
+	struct want_map w[3];
+	char args[64], *out;
+	int i, st, count = 0;
+
+	if (access(CLI_PATH, X_OK))
+		SKIP(return, "no %s in the payload", CLI_PATH);
+	want_set(self, w);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, vs_map(self->d.fd, w[i].shmid, w[i].fd, w[i].fd_off,
+				    w[i].shm_off, w[i].len, w[i].flags));
+	snprintf(args, sizeof(args), "-j map show dev %u", self->id);
+	out = run_cli(args, &st);
+	ASSERT_NE(NULL, out);
+	TH_LOG("vhost-shmem %s: %s", args, out);
+	EXPECT_EQ(0, st);
+	for (i = 0; i < 3; i++)
+		EXPECT_TRUE(json_has_map(out, self->id, &w[i], &count));
+	/* Exactly these three: every call above counted the same objects. */
+	EXPECT_EQ(9, count);
+	free(out);
+
+	snprintf(args, sizeof(args), "-j dev show dev %u", self->id);
+	out = run_cli(args, &st);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(0, st);
+	EXPECT_NE(NULL, strstr(out, "\"mappings\":3,\"mapped_bytes\":"));
+	free(out);
+
+	/* Usage and kernel errors: exit status 1 and 2, "Error:" on stderr. */
+	out = run_cli("map frobnicate", &st);
+	EXPECT_EQ(1, WEXITSTATUS(st));
+	EXPECT_EQ(0, strncmp(out, "Error: ", 7));
+	free(out);
+	out = run_cli("map show dev 2147483647", &st);
+	EXPECT_EQ(2, WEXITSTATUS(st));
+	EXPECT_EQ(0, strncmp(out, "Error: ", 7));
+	free(out);
+}
+
+static void expect_map_event(struct __test_metadata *_metadata, struct nl *n,
+			     uint32_t id, int cmd, const struct want_map *w,
+			     int result)
+{
+	struct nl_rec r;
+
+	ASSERT_EQ(0, next_event(n, id, 5000, &r));
+	EXPECT_EQ(cmd, r.cmd);
+	EXPECT_EQ(w->shmid, a_u32(r.tb[VHOST_SHMEM_A_MAP_SHMID]));
+	EXPECT_EQ(w->shm_off, a_u64(r.tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]));
+	EXPECT_EQ(w->len, a_u64(r.tb[VHOST_SHMEM_A_MAP_LEN]));
+	ASSERT_NE(NULL, r.tb[VHOST_SHMEM_A_MAP_RESULT]);
+	EXPECT_EQ(result, (int)a_u32(r.tb[VHOST_SHMEM_A_MAP_RESULT]));
+	if (cmd == VHOST_SHMEM_CMD_MAP_NTF) {
+		EXPECT_EQ(w->fd_off, a_u64(r.tb[VHOST_SHMEM_A_MAP_FD_OFFSET]));
+		EXPECT_EQ(w->flags, a_u64(r.tb[VHOST_SHMEM_A_MAP_FLAGS]));
+		if (!result)
+			EXPECT_TRUE(file_is(&r, w->fd));
+	}
+}
+
+TEST_F(nl, events)
+{
+	struct want_map w[3];
+	struct nl ev;
+	struct nl_rec r;
+	uint32_t id2;
+	int fd2, i;
+
+	want_set(self, w);
+	ASSERT_EQ(0, nl_open(&ev));
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&ev.events_grp, sizeof(ev.events_grp)));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, vs_map(self->d.fd, w[i].shmid, w[i].fd, w[i].fd_off,
+				    w[i].shm_off, w[i].len, w[i].flags));
+	EXPECT_EQ(-EEXIST, vs_map(self->d.fd, w[0].shmid, w[0].fd, w[0].fd_off,
+				  w[0].shm_off, w[0].len, w[0].flags));
+	ASSERT_EQ(0, vs_unmap(self->d.fd, w[1].shmid, w[1].shm_off, w[1].len));
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, w[1].shmid, w[1].shm_off, w[1].len));
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+
+	for (i = 0; i < 3; i++)
+		expect_map_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_MAP_NTF, &w[i], 0);
+	expect_map_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_MAP_NTF, &w[0], -EEXIST);
+	expect_map_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_UNMAP_NTF, &w[1], 0);
+	expect_map_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_UNMAP_NTF, &w[1], -ENOENT);
+	ASSERT_EQ(0, next_event(&ev, self->id, 5000, &r));
+	EXPECT_EQ(VHOST_SHMEM_CMD_RESET_NTF, r.cmd);
+	EXPECT_EQ(2, a_u64(r.tb[VHOST_SHMEM_A_MAP_REMOVED]));
+
+	/* A device comes and goes. */
+	fd2 = open(VS_DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, next_event(&ev, 0, 5000, &r));
+	EXPECT_EQ(VHOST_SHMEM_CMD_DEV_CREATE_NTF, r.cmd);
+	id2 = a_u32(r.tb[VHOST_SHMEM_A_DEV_ID]);
+	EXPECT_NE(0, id2);
+	EXPECT_NE(self->id, id2);
+	close(fd2);
+	ASSERT_EQ(0, next_event(&ev, id2, 5000, &r));
+	EXPECT_EQ(VHOST_SHMEM_CMD_DEV_DESTROY_NTF, r.cmd);
+	EXPECT_EQ(-ETIMEDOUT, next_event(&ev, 0, 200, &r));
+	nl_close(&ev);
+}
+
+/* Not root: dumps and the events group are refused with EPERM. */
+TEST_F(nl, unprivileged)
+{
+	pid_t pid = fork();
+	int st;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct nl n;
+		struct recs rs;
+		int grp, ret;
+
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		/* setresuid() away from root cleared every capability. */
+		if (nl_open(&n))
+			_exit(11);	/* the controller itself is open to all */
+		ret = nl_dump(&n, VHOST_SHMEM_CMD_DEV_GET, 0, &rs);
+		if (ret != -EPERM)
+			_exit(12);
+		if (nl_dump(&n, VHOST_SHMEM_CMD_MAP_GET, 0, &rs) != -EPERM)
+			_exit(13);
+		grp = n.events_grp;
+		if (!setsockopt(n.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+				sizeof(grp)) || errno != EPERM)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	if (WEXITSTATUS(st))
+		TH_LOG("child failed at step %d (10 setresuid, 11 family, 12 dev-get "
+		       "not EPERM, 13 map-get not EPERM, 14 join not EPERM)",
+		       WEXITSTATUS(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static char *read_all(const char *path)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r"), *o;
+	int c;
+
+	if (!f)
+		return NULL;
+	o = open_memstream(&out, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, o);
+	fclose(o);
+	fclose(f);
+	return out;
+}
+
+TEST_F(nl, tracepoints)
+{
+	char want[256], *trace;
+
+	if (access(TRACEFS "/trace", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACEFS "/trace", F_OK))
+		SKIP(return, "no tracefs at %s", TRACEFS);
+	ASSERT_EQ(0, access(TRACEFS "/events/vhost_shmem/vhost_shmem_map", F_OK));
+	ASSERT_EQ(0, write_str(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_str(TRACEFS "/events/vhost_shmem/enable", "1"));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 2 * PG, 5 * PG, 3 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, 0, 5 * PG, PG));
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(0, write_str(TRACEFS "/events/vhost_shmem/enable", "0"));
+	trace = read_all(TRACEFS "/trace");
+	ASSERT_NE(NULL, trace);
+	snprintf(want, sizeof(want),
+		 "vhost_shmem_map: dev=%u shmid=0 shm_offset=0x%lx len=0x%lx "
+		 "fd_offset=0x%lx flags=0x1 result=0", self->id, 5 * PG, 3 * PG, 2 * PG);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no \"%s\" in:\n%s", want, trace);
+	snprintf(want, sizeof(want),
+		 "vhost_shmem_unmap: dev=%u shmid=0 shm_offset=0x%lx len=0x%lx "
+		 "fd_offset=0x0 flags=0x0 result=-2", self->id, 5 * PG, PG);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no \"%s\" in:\n%s", want, trace);
+	snprintf(want, sizeof(want), "vhost_shmem_reset: dev=%u removed=1", self->id);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no \"%s\" in:\n%s", want, trace);
+	free(trace);
+}
+
+TEST_HARNESS_MAIN

@@ -138,7 +138,8 @@ TEST_F(remote, reset_and_fds)
 	nfds0 = rep.nfds;
 	for (i = 0; i < 50; i++)
 		ASSERT_EQ(0, vs_remote_map(&self->rem, 0, i & 1 ? self->a : self->b,
-					   (i % 32) * PG, i * PG, PG, i & 2));
+					   (i % 32) * PG, i * PG, PG,
+					   i & 2 ? VHOST_SHMEM_MAP_F_RW : 0));
 	ASSERT_EQ(0, vs_remote_call(&self->rem, &req, -1, &rep));
 	EXPECT_EQ(nfds0, rep.nfds);
 	ASSERT_EQ(-1, vs_check_pat(r + 3 * PG, PG, 31, 3 * PG, NULL));

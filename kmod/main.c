@@ -68,6 +68,7 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 {
 	struct vhost_shmem_dev *dev;
 	unsigned int i;
+	int ret;
 
 	if (atomic_inc_return(&nr_devices) > READ_ONCE(max_devices)) {
 		atomic_dec(&nr_devices);
@@ -83,6 +84,12 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
 		mt_init(&dev->regions[i].mappings);
 	dev->file = file;
+	ret = vhost_shmem_nl_dev_add(dev);
+	if (ret) {
+		kvfree(dev);
+		atomic_dec(&nr_devices);
+		return ret;
+	}
 	file->private_data = dev;
 	return 0;
 }
@@ -104,6 +111,7 @@ static int vhost_shmem_release(struct inode *inode, struct file *file)
 		mem_cgroup_put(dev->memcg);
 		mmdrop(dev->mm);
 	}
+	vhost_shmem_nl_dev_del(dev);
 	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
 		mtree_destroy(&dev->regions[i].mappings);
 	mutex_destroy(&dev->mutex);
@@ -141,6 +149,8 @@ static long vhost_shmem_set_owner(struct vhost_shmem_dev *dev)
 		WRITE_ONCE(dev->mm_dead, false);
 		mmdrop(mm);
 	}
+	if (!ret)
+		vhost_shmem_nl_set_owner(dev);
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
@@ -325,6 +335,7 @@ static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 out_fput:
 	fput(req.file);
 out:
+	vhost_shmem_nl_map(dev, a, ret);
 	return ret;
 }
 
@@ -337,10 +348,14 @@ static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
 		return -EFAULT;
 	ret = check_range_args(dev, a.shmid, a.shm_offset, a.len);
 	if (ret)
-		return ret;
+		goto out;
+	ret = -EINVAL;
 	if (a.padding)
-		return -EINVAL;
-	return vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a);
+		goto out;
+	ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a);
+out:
+	vhost_shmem_nl_unmap(dev, &a, ret);
+	return ret;
 }
 
 static long vhost_shmem_reset(struct vhost_shmem_dev *dev)
@@ -414,7 +429,26 @@ static struct miscdevice vhost_shmem_misc = {
 	.mode = 0660,
 };
 
-module_misc_device(vhost_shmem_misc);
+static int __init vhost_shmem_init(void)
+{
+	int ret;
+
+	ret = vhost_shmem_nl_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&vhost_shmem_misc);
+	if (ret)
+		vhost_shmem_nl_exit();
+	return ret;
+}
+module_init(vhost_shmem_init);
+
+static void __exit vhost_shmem_exit(void)
+{
+	misc_deregister(&vhost_shmem_misc);
+	vhost_shmem_nl_exit();
+}
+module_exit(vhost_shmem_exit);
 
 MODULE_DESCRIPTION("VIRTIO Shared Memory Regions for vhost-user devices");
 MODULE_AUTHOR("vhost-shmem developers");

@@ -428,8 +428,12 @@ static void clear_mappings(struct vhost_shmem_dev *dev, bool restore)
  */
 int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
 {
+	u64 n;
+
 	mutex_lock(&dev->mutex);
+	n = dev->nr_mappings;
 	clear_mappings(dev, !READ_ONCE(dev->mm_dead));
+	vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
 	return 0;
 }
@@ -443,7 +447,12 @@ int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
  */
 void vhost_shmem_drop_all(struct vhost_shmem_dev *dev)
 {
+	u64 n;
+
 	mutex_lock(&dev->mutex);
+	n = dev->nr_mappings;
 	clear_mappings(dev, false);
+	if (n)
+		vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
 }

@@ -21,6 +21,8 @@
 #include <linux/workqueue.h>
 #include <linux/vhost_shmem.h>
 
+#include "netlink.h"
+
 /*
  * Region i is mmapped at device file offset i << VHOST_SHMEM_REGION_SHIFT,
  * which bounds a region to 1 TiB; placeholder vmas keep this pgoff so the
@@ -96,6 +98,7 @@ struct vhost_shmem_worker {
  * @maps: successful MAPs. Protected by @mutex.
  * @unmaps: mappings removed by UNMAP or RESET. Protected by @mutex.
  * @failures: failed MAP and UNMAP requests. Protected by @mutex.
+ * @obs: registry id, owner and failures by errno (netlink.h)
  */
 struct vhost_shmem_dev {
 	struct mutex mutex;	/* see "Locking" at the top of this file */
@@ -114,6 +117,7 @@ struct vhost_shmem_dev {
 	u64 maps;
 	u64 unmaps;
 	u64 failures;
+	struct vhost_shmem_obs obs;
 };
 
 /* Module parameters (main.c). */

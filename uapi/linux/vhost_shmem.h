@@ -194,4 +194,156 @@ struct vhost_shmem_stats {
 /* VHOST_SHMEM_GET_STATS - counters and limits of the device. */
 #define VHOST_SHMEM_GET_STATS	_IOR(VHOST_SHMEM_IOC_MAGIC, 0x13, struct vhost_shmem_stats)
 
+/*
+ * Generic netlink family "vhost-shmem" (observability).
+ *
+ * Described by Documentation/netlink/specs/vhost_shmem.yaml. Every
+ * operation is a dump and needs CAP_NET_ADMIN in the initial user
+ * namespace; so does joining the "events" multicast group. Attribute sets
+ * share their first attribute (the device id) so one request policy serves
+ * every command: a dump request may carry it to select one device.
+ */
+#define VHOST_SHMEM_FAMILY_NAME		"vhost-shmem"
+#define VHOST_SHMEM_FAMILY_VERSION	1
+#define VHOST_SHMEM_MCGRP_EVENTS	"events"
+
+/**
+ * enum vhost_shmem_dev_attrs - attributes of a device (dev-get, dev-*-ntf)
+ * @VHOST_SHMEM_A_DEV_ID: u32, the device id (from 1, never reused while
+ *	the device exists)
+ * @VHOST_SHMEM_A_DEV_PAD: padding for 64-bit attributes
+ * @VHOST_SHMEM_A_DEV_OWNER_PID: u32, thread group id of the owner at
+ *	SET_OWNER (initial pid namespace); absent before SET_OWNER
+ * @VHOST_SHMEM_A_DEV_OWNER_COMM: string, the owner's comm at SET_OWNER
+ * @VHOST_SHMEM_A_DEV_NREGIONS: u32, configured regions (non-zero sizes)
+ * @VHOST_SHMEM_A_DEV_MAPPINGS: u64, live mappings
+ * @VHOST_SHMEM_A_DEV_MAPPED_BYTES: u64, bytes covered by live mappings
+ * @VHOST_SHMEM_A_DEV_MAPS: u64, successful MAPs
+ * @VHOST_SHMEM_A_DEV_UNMAPS: u64, mappings removed by UNMAP or RESET
+ * @VHOST_SHMEM_A_DEV_FAILURES: u64, failed MAP/UNMAP requests as counted
+ *	by VHOST_SHMEM_GET_STATS
+ * @VHOST_SHMEM_A_DEV_ERRORS: nest, multi-attr: one enum
+ *	vhost_shmem_error_attrs nest per errno that MAP or UNMAP returned at
+ *	least once (argument validation included)
+ */
+enum vhost_shmem_dev_attrs {
+	VHOST_SHMEM_A_DEV_ID = 1,
+	VHOST_SHMEM_A_DEV_PAD,
+	VHOST_SHMEM_A_DEV_OWNER_PID,
+	VHOST_SHMEM_A_DEV_OWNER_COMM,
+	VHOST_SHMEM_A_DEV_NREGIONS,
+	VHOST_SHMEM_A_DEV_MAPPINGS,
+	VHOST_SHMEM_A_DEV_MAPPED_BYTES,
+	VHOST_SHMEM_A_DEV_MAPS,
+	VHOST_SHMEM_A_DEV_UNMAPS,
+	VHOST_SHMEM_A_DEV_FAILURES,
+	VHOST_SHMEM_A_DEV_ERRORS,
+
+	__VHOST_SHMEM_A_DEV_MAX,
+	VHOST_SHMEM_A_DEV_MAX = (__VHOST_SHMEM_A_DEV_MAX - 1)
+};
+
+/**
+ * enum vhost_shmem_error_attrs - failures of one errno (nested in ERRORS)
+ * @VHOST_SHMEM_A_ERROR_ERRNO: u32, the positive errno; 0 counts errnos
+ *	outside the table of MAP/UNMAP errors of this header
+ * @VHOST_SHMEM_A_ERROR_PAD: padding for 64-bit attributes
+ * @VHOST_SHMEM_A_ERROR_COUNT: u64, how many requests failed with it
+ */
+enum vhost_shmem_error_attrs {
+	VHOST_SHMEM_A_ERROR_ERRNO = 1,
+	VHOST_SHMEM_A_ERROR_PAD,
+	VHOST_SHMEM_A_ERROR_COUNT,
+
+	__VHOST_SHMEM_A_ERROR_MAX,
+	VHOST_SHMEM_A_ERROR_MAX = (__VHOST_SHMEM_A_ERROR_MAX - 1)
+};
+
+/**
+ * enum vhost_shmem_region_attrs - attributes of a region (region-get)
+ * @VHOST_SHMEM_A_REGION_DEV_ID: u32, the device id
+ * @VHOST_SHMEM_A_REGION_PAD: padding for 64-bit attributes
+ * @VHOST_SHMEM_A_REGION_SHMID: u32, the shmid
+ * @VHOST_SHMEM_A_REGION_SIZE: u64, size in bytes
+ * @VHOST_SHMEM_A_REGION_FLAGS: u32, VHOST_SHMEM_REGION_F_*
+ * @VHOST_SHMEM_A_REGION_ADDR: u64, the owner's address; 0 if not mmapped
+ */
+enum vhost_shmem_region_attrs {
+	VHOST_SHMEM_A_REGION_DEV_ID = 1,
+	VHOST_SHMEM_A_REGION_PAD,
+	VHOST_SHMEM_A_REGION_SHMID,
+	VHOST_SHMEM_A_REGION_SIZE,
+	VHOST_SHMEM_A_REGION_FLAGS,
+	VHOST_SHMEM_A_REGION_ADDR,
+
+	__VHOST_SHMEM_A_REGION_MAX,
+	VHOST_SHMEM_A_REGION_MAX = (__VHOST_SHMEM_A_REGION_MAX - 1)
+};
+
+/**
+ * enum vhost_shmem_map_attrs - a mapping (map-get) or a MAP/UNMAP/RESET event
+ * @VHOST_SHMEM_A_MAP_DEV_ID: u32, the device id
+ * @VHOST_SHMEM_A_MAP_PAD: padding for 64-bit attributes
+ * @VHOST_SHMEM_A_MAP_SHMID: u32, the region
+ * @VHOST_SHMEM_A_MAP_SHM_OFFSET: u64, offset in the region
+ * @VHOST_SHMEM_A_MAP_LEN: u64, length in bytes
+ * @VHOST_SHMEM_A_MAP_FD_OFFSET: u64, offset in the backend file
+ * @VHOST_SHMEM_A_MAP_FLAGS: u64, VHOST_SHMEM_MAP_F_* (RW or read-only)
+ * @VHOST_SHMEM_A_MAP_FILE_DEV_MAJOR: u32, major of the backend file's
+ *	st_dev
+ * @VHOST_SHMEM_A_MAP_FILE_DEV_MINOR: u32, minor of its st_dev
+ * @VHOST_SHMEM_A_MAP_FILE_INO: u64, its inode number (st_ino)
+ * @VHOST_SHMEM_A_MAP_FILE_PATH: string, its path as /proc/PID/maps shows
+ *	it (may end in " (deleted)"); absent if it does not fit a page
+ * @VHOST_SHMEM_A_MAP_RESULT: s32, events only: 0 or the negative errno the
+ *	MAP/UNMAP request returned
+ * @VHOST_SHMEM_A_MAP_REMOVED: u64, reset events only: mappings removed
+ */
+enum vhost_shmem_map_attrs {
+	VHOST_SHMEM_A_MAP_DEV_ID = 1,
+	VHOST_SHMEM_A_MAP_PAD,
+	VHOST_SHMEM_A_MAP_SHMID,
+	VHOST_SHMEM_A_MAP_SHM_OFFSET,
+	VHOST_SHMEM_A_MAP_LEN,
+	VHOST_SHMEM_A_MAP_FD_OFFSET,
+	VHOST_SHMEM_A_MAP_FLAGS,
+	VHOST_SHMEM_A_MAP_FILE_DEV_MAJOR,
+	VHOST_SHMEM_A_MAP_FILE_DEV_MINOR,
+	VHOST_SHMEM_A_MAP_FILE_INO,
+	VHOST_SHMEM_A_MAP_FILE_PATH,
+	VHOST_SHMEM_A_MAP_RESULT,
+	VHOST_SHMEM_A_MAP_REMOVED,
+
+	__VHOST_SHMEM_A_MAP_MAX,
+	VHOST_SHMEM_A_MAP_MAX = (__VHOST_SHMEM_A_MAP_MAX - 1)
+};
+
+/**
+ * enum vhost_shmem_cmds - commands and notifications
+ * @VHOST_SHMEM_CMD_DEV_GET: dump devices (enum vhost_shmem_dev_attrs)
+ * @VHOST_SHMEM_CMD_REGION_GET: dump configured regions, of every device
+ *	or of the one VHOST_SHMEM_A_REGION_DEV_ID names
+ * @VHOST_SHMEM_CMD_MAP_GET: dump live mappings, of every device or of the
+ *	one VHOST_SHMEM_A_MAP_DEV_ID names, in (device, shmid, offset) order
+ * @VHOST_SHMEM_CMD_MAP_NTF: event: a MAP request completed (RESULT says how)
+ * @VHOST_SHMEM_CMD_UNMAP_NTF: event: an UNMAP request completed
+ * @VHOST_SHMEM_CMD_RESET_NTF: event: every mapping of a device was removed
+ *	(RESET, release of the device, or the owner's mm going away)
+ * @VHOST_SHMEM_CMD_DEV_CREATE_NTF: event: a device was opened
+ * @VHOST_SHMEM_CMD_DEV_DESTROY_NTF: event: a device was released
+ */
+enum vhost_shmem_cmds {
+	VHOST_SHMEM_CMD_DEV_GET = 1,
+	VHOST_SHMEM_CMD_REGION_GET,
+	VHOST_SHMEM_CMD_MAP_GET,
+	VHOST_SHMEM_CMD_MAP_NTF,
+	VHOST_SHMEM_CMD_UNMAP_NTF,
+	VHOST_SHMEM_CMD_RESET_NTF,
+	VHOST_SHMEM_CMD_DEV_CREATE_NTF,
+	VHOST_SHMEM_CMD_DEV_DESTROY_NTF,
+
+	__VHOST_SHMEM_CMD_MAX,
+	VHOST_SHMEM_CMD_MAX = (__VHOST_SHMEM_CMD_MAX - 1)
+};
+
 #endif /* _UAPI_LINUX_VHOST_SHMEM_H */

@@ -154,8 +154,10 @@ static int nl_recv(struct nl *n, bool dump,
 		     nh = NLMSG_NEXT(nh, len)) {
 			if (nh->nlmsg_seq != n->seq)
 				continue;
+			/* A dump's error comes in NLMSG_DONE's payload. */
 			if (nh->nlmsg_type == NLMSG_DONE)
-				return 0;
+				return nh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) ?
+				       *(int *)NLMSG_DATA(nh) : 0;
 			if (nh->nlmsg_type == NLMSG_ERROR) {
 				struct nlmsgerr *e = NLMSG_DATA(nh);
 

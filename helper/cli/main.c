@@ -103,10 +103,8 @@ static int do_show(const struct opts *o, enum vs_dump_kind kind, int argc,
 			return usage_error("unknown argument \"%s\"", argv[0]);
 		}
 	}
-	if (vs_nl_open(&nl))
-		ret = nl_error(&nl);
-	else if (vs_out_init(&out, stdout, o->json, o->pretty, false),
-		 vs_nl_dump(&nl, kind, dev_id, &out))
+	vs_out_init(&out, stdout, o->json, o->pretty, false);
+	if (vs_nl_open(&nl) || vs_nl_dump(&nl, kind, dev_id, &out))
 		ret = nl_error(&nl);
 	else
 		ret = EXIT_OK;

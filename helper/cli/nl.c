@@ -186,6 +186,21 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 	return NL_STOP;
 }
 
+/* A dump's error comes in NLMSG_DONE's payload. */
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct vs_nl *ctx = arg;
+	int err;
+
+	if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(err))) {
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+		if (err < 0)
+			ctx->err = -err;
+	}
+	return NL_STOP;
+}
+
 static int recv_all(struct vs_nl *ctx, nl_recvmsg_msg_cb_t fn, void *arg,
 		    const char *what)
 {
@@ -198,6 +213,7 @@ static int recv_all(struct vs_nl *ctx, nl_recvmsg_msg_cb_t fn, void *arg,
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, fn, arg);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, ctx);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, ctx);
 	ctx->err = 0;
 	ret = nl_recvmsgs(ctx->sk, cb);
 	nl_cb_put(cb);

@@ -204,9 +204,12 @@ static int on_finish(struct nl_msg *msg, void *arg)
 static int recv_all(struct vs_nl *ctx, nl_recvmsg_msg_cb_t fn, void *arg,
 		    const char *what)
 {
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	/* A copy of the socket's callbacks: keeps its sequence check setting. */
+	struct nl_cb *scb = nl_socket_get_cb(ctx->sk);
+	struct nl_cb *cb = scb ? nl_cb_clone(scb) : NULL;
 	int ret;
 
+	nl_cb_put(scb);
 	if (!cb) {
 		set_msg(ctx, what, ENOMEM);
 		return -1;

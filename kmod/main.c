@@ -14,6 +14,7 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -100,9 +101,10 @@ static int vhost_shmem_release(struct inode *inode, struct file *file)
 	unsigned int i;
 
 	if (dev->mm) {
-		/* Undo the mappings in a live owner; ESRCH if it is gone. */
+		/* Unmap the files from a live owner; ESRCH if it is gone. */
 		if (!READ_ONCE(dev->mm_dead))
-			vhost_shmem_run_in_owner(dev, vhost_shmem_do_reset, NULL);
+			vhost_shmem_run_in_owner(dev, vhost_shmem_do_teardown,
+						 NULL);
 		vhost_shmem_worker_stop(dev);
 		/* Calls ->release if the mm still lives; then no more calls. */
 		mmu_notifier_unregister(&dev->mn, dev->mm);
@@ -260,6 +262,16 @@ static long vhost_shmem_region_info(struct vhost_shmem_dev *dev,
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/* Every failed MAP and UNMAP counts, whatever step refused it. */
+static void count_failure(struct vhost_shmem_dev *dev, long ret)
+{
+	if (!ret)
+		return;
+	mutex_lock(&dev->mutex);
+	dev->failures++;
+	mutex_unlock(&dev->mutex);
+}
+
 /* Checks that need no lock: the region layout is immutable once set. */
 static int check_range_args(struct vhost_shmem_dev *dev, u32 shmid,
 			    u64 shm_offset, u64 len)
@@ -335,6 +347,7 @@ static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 out_fput:
 	fput(req.file);
 out:
+	count_failure(dev, ret);
 	vhost_shmem_nl_map(dev, a, ret);
 	return ret;
 }
@@ -354,6 +367,7 @@ static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
 		goto out;
 	ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a);
 out:
+	count_failure(dev, ret);
 	vhost_shmem_nl_unmap(dev, &a, ret);
 	return ret;
 }
@@ -419,6 +433,10 @@ static const struct file_operations vhost_shmem_fops = {
 	.unlocked_ioctl = vhost_shmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = vhost_shmem_mmap,
+	/* Region offsets are 1 TiB aligned: regions land 2 MiB aligned, so
+	 * hugetlbfs files and THP-backed files can be mapped into them.
+	 */
+	.get_unmapped_area = thp_get_unmapped_area,
 	.llseek = noop_llseek,
 };
 

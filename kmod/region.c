@@ -145,9 +145,11 @@ static bool is_hole(struct vhost_shmem_dev *dev,
  * The owner can munmap or replace parts of a region behind our back (do_mmap
  * is not exported, so we cannot do the check and the mmap atomically).
  * Check [start, end) holds only holes of @region, or only vmas of @file
- * when @file is set, before touching it.
+ * when @file is set, before touching it. A foreign vma anywhere in the
+ * range wins over a gap: callers may fill gaps but must never map over
+ * what the owner put there.
  *
- * Return: 0, -ENXIO on a gap, -EXDEV on a foreign vma.
+ * Return: 0, -EXDEV on a foreign vma, else -ENXIO on a gap.
  */
 static int check_range(struct vhost_shmem_dev *dev,
 		       struct vhost_shmem_region *region, struct file *file,
@@ -160,10 +162,12 @@ static int check_range(struct vhost_shmem_dev *dev,
 
 	mmap_read_lock(mm);
 	for (vma = find_vma(mm, addr); addr < end; vma = find_vma(mm, addr)) {
-		if (!vma || vma->vm_start > addr) {
+		if (!vma || vma->vm_start >= end) {
 			ret = -ENXIO;
 			break;
 		}
+		if (vma->vm_start > addr)
+			ret = -ENXIO;
 		if (file ? vma->vm_file != file : !is_hole(dev, region, vma)) {
 			ret = -EXDEV;
 			break;
@@ -328,7 +332,6 @@ out_restore:
 out_erase:
 	mtree_erase(&region->mappings, first);
 out:
-	dev->failures++;
 	mutex_unlock(&dev->mutex);
 	return ret;
 }
@@ -394,13 +397,41 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	mutex_unlock(&dev->mutex);
 	return 0;
 out:
-	dev->failures++;
 	mutex_unlock(&dev->mutex);
 	return ret;
 }
 
-/* Remove every mapping; restore holes only when running in a live mm. */
-static void clear_mappings(struct vhost_shmem_dev *dev, bool restore)
+/*
+ * Take the backend file out of the owner's mm without putting a hole back.
+ * At release the device file's count is already zero: a new placeholder
+ * would map a file being freed. If the hole cannot come back (out of
+ * memory), this also keeps the guest away from the old pages.
+ */
+static void unmap_mapping(struct vhost_shmem_dev *dev,
+			  struct vhost_shmem_region *region,
+			  struct vhost_shmem_mapping *m)
+{
+	unsigned long start = region->addr + m->shm_offset;
+
+	if (check_range(dev, region, m->file, start, start + m->len) != -EXDEV)
+		vm_munmap(start, m->len);
+}
+
+/**
+ * enum vhost_shmem_clear - what to do with the owner's vmas when clearing
+ * @VHOST_SHMEM_CLEAR_RESTORE: put holes back (RESET, live owner)
+ * @VHOST_SHMEM_CLEAR_UNMAP: munmap the backend files (release, live owner)
+ * @VHOST_SHMEM_CLEAR_DROP: touch no mm (the owner's mm is gone)
+ */
+enum vhost_shmem_clear {
+	VHOST_SHMEM_CLEAR_RESTORE,
+	VHOST_SHMEM_CLEAR_UNMAP,
+	VHOST_SHMEM_CLEAR_DROP,
+};
+
+/* Remove every mapping of every region. dev->mutex held. */
+static void clear_mappings(struct vhost_shmem_dev *dev,
+			   enum vhost_shmem_clear how)
 {
 	struct vhost_shmem_mapping *m;
 	unsigned int i;
@@ -410,9 +441,10 @@ static void clear_mappings(struct vhost_shmem_dev *dev, bool restore)
 		unsigned long index = 0;
 
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
-			if (restore && remove_mapping(dev, region, m))
-				pr_debug("vhost-shmem: reset left a foreign vma at %#llx\n",
-					 m->shm_offset);
+			if (how == VHOST_SHMEM_CLEAR_UNMAP ||
+			    (how == VHOST_SHMEM_CLEAR_RESTORE &&
+			     remove_mapping(dev, region, m)))
+				unmap_mapping(dev, region, m);
 			forget_mapping(dev, region, m);
 			cond_resched();
 		}
@@ -432,7 +464,8 @@ int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
 
 	mutex_lock(&dev->mutex);
 	n = dev->nr_mappings;
-	clear_mappings(dev, !READ_ONCE(dev->mm_dead));
+	clear_mappings(dev, READ_ONCE(dev->mm_dead) ? VHOST_SHMEM_CLEAR_DROP :
+						     VHOST_SHMEM_CLEAR_RESTORE);
 	vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
 	return 0;
@@ -451,8 +484,23 @@ void vhost_shmem_drop_all(struct vhost_shmem_dev *dev)
 
 	mutex_lock(&dev->mutex);
 	n = dev->nr_mappings;
-	clear_mappings(dev, false);
+	clear_mappings(dev, VHOST_SHMEM_CLEAR_DROP);
 	if (n)
 		vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
+}
+
+/**
+ * vhost_shmem_do_teardown() - remove every mapping at device release
+ * @dev: the device, in the owner's mm, whose file is being released
+ * @arg: unused
+ *
+ * Return: 0.
+ */
+int vhost_shmem_do_teardown(struct vhost_shmem_dev *dev, void *arg)
+{
+	mutex_lock(&dev->mutex);
+	clear_mappings(dev, VHOST_SHMEM_CLEAR_UNMAP);
+	mutex_unlock(&dev->mutex);
+	return 0;
 }

@@ -128,6 +128,7 @@ int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma);
 int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg);
+int vhost_shmem_do_teardown(struct vhost_shmem_dev *dev, void *arg);
 void vhost_shmem_drop_all(struct vhost_shmem_dev *dev);
 
 /**

@@ -24,7 +24,7 @@ make_payload() {
 		note_fail "$k: no vhost_shmem.ko was built"
 	fi
 	for f in "$BUILD"/selftests/* "$BUILD"/helper/*; do
-		[ -f "$f" ] && [ -x "$f" ] || continue
+		if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi
 		case "$f" in
 		*.o | *.so | *.a) ;;
 		"$BUILD"/selftests/*_test) cp "$f" "$dir/tests/" ;;

@@ -499,8 +499,12 @@ void vhost_shmem_drop_all(struct vhost_shmem_dev *dev)
  */
 int vhost_shmem_do_teardown(struct vhost_shmem_dev *dev, void *arg)
 {
+	u64 n;
+
 	mutex_lock(&dev->mutex);
+	n = dev->nr_mappings;
 	clear_mappings(dev, VHOST_SHMEM_CLEAR_UNMAP);
+	vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
 	return 0;
 }

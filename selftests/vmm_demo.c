@@ -5,16 +5,28 @@
  * device fd over SCM_RIGHTS and maps a backend memfd into the region. The
  * guest reads the backend's bytes, then a hole after UNMAP, and no memslot
  * ever changes after setup.
+ *
+ * Then the full path: vhost-user-test-backend (a vhost-user device process)
+ * sends VHOST_USER_BACKEND_SHMEM_MAP on its backend channel,
+ * vhost-shmem-helper (which inherited the device fd) turns it into the
+ * VHOST_SHMEM_MAP ioctl, the module installs the memfd and the guest reads
+ * its bytes; SHMEM_UNMAP brings the hole back. This process plays the VMM's
+ * vhost-user front-end. Without the helper binaries ($VHOST_SHMEM_BIN,
+ * default /payload/bin) only the direct path is shown.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kvm_vmm.h"
 #include "vhost_shmem_lib.h"
+#include "vu_mini.h"
 
 #define REGION_SIZE	(2ULL << 20)
 #define MAP_OFFSET	0x10000ULL
@@ -60,6 +72,158 @@ static void show_guest_bytes(struct kvm_vmm *v, uint64_t off, size_t len)
 	else
 		say("  guest reads GPA %#llx: \"%.*s\"", VMM_REGION_GPA + off,
 		    (int)len, buf);
+}
+
+/* Starts @path with @argv, stdin/stdout as given (-1: inherit), @keep inherited. */
+static pid_t spawn(char *const argv[], int in, int out, const int *keep, int nkeep)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (in >= 0)
+		dup2(in, 0);
+	if (out >= 0)
+		dup2(out, 1);
+	for (int i = 0; i < nkeep; i++)
+		fcntl(keep[i], F_SETFD, 0);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/* One command line to the test back-end; returns its result line. */
+static const char *backend_cmd(int in, FILE *out, const char *cmd)
+{
+	static char line[256];
+
+	say("  back-end <- \"%s\"", cmd);
+	if (dprintf(in, "%s\n", cmd) < 0 || !fgets(line, sizeof(line), out))
+		return "(no answer)";
+	line[strcspn(line, "\n")] = 0;
+	return line;
+}
+
+#define FULL_TEXT	"Hi_guest:_sent_by_a_vhost-user_backend,_via_the_helper!"
+#define FULL_OFFSET	0x40000ULL
+
+/* backend -> helper -> module -> KVM guest. 0 if it worked. */
+static int full_path(struct vs_dev *dev, struct kvm_vmm *vmm)
+{
+	char helper[256], backend[256], a_fe[16], a_be[16], a_dev[16], cmd[160];
+	int be[2], fe[2], in[2], out[2], keep[3], st, rc = 1;
+	pid_t hp = -1, bp = -1;
+	struct vu_shmem_config cfg;
+	uint64_t feat, proto;
+	struct vu_hdr h;
+	const char *r;
+	FILE *bout = NULL;
+
+	snprintf(helper, sizeof(helper), "%.200s/vhost-shmem-helper", bin_dir());
+	snprintf(backend, sizeof(backend), "%.200s/vhost-user-test-backend", bin_dir());
+	putchar('\n');
+	say("== the full path: backend -> vhost-shmem-helper -> module -> KVM guest ==");
+	if (access(helper, X_OK) || access(backend, X_OK)) {
+		say("the helper binaries are not there (%s, %s):", helper, backend);
+		say("  only the direct path above was shown. Build them with \"make helper\"");
+		say("  or point VHOST_SHMEM_BIN at their directory.");
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, be) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fe) ||
+	    pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+		say("demo: %s", strerror(errno));
+		return 1;
+	}
+	snprintf(a_be, sizeof(a_be), "%d", be[1]);
+	bp = spawn((char *[]){ backend, "--fd", a_be, "--region", "0:0x200000", "--quiet",
+			       NULL }, in[0], out[1], &be[1], 1);
+	close(be[1]);
+	close(in[0]);
+	close(out[1]);
+	bout = fdopen(out[0], "r");
+	snprintf(a_fe, sizeof(a_fe), "%d", fe[1]);
+	snprintf(a_be, sizeof(a_be), "%d", be[0]);
+	snprintf(a_dev, sizeof(a_dev), "%d", dev->fd);
+	keep[0] = fe[1];
+	keep[1] = be[0];
+	keep[2] = dev->fd;
+	hp = spawn((char *[]){ helper, "--frontend-fd", a_fe, "--backend-fd", a_be,
+			       "--device-fd", a_dev, NULL }, -1, -1, keep, 3);
+	close(fe[1]);
+	close(be[0]);
+	say("back-end (pid %d): vhost-user-test-backend, a device with region 0 = 2 MiB", bp);
+	say("helper   (pid %d): vhost-shmem-helper --device-fd %s (inherited from the VMM);",
+	    hp, a_dev);
+	say("  it sits between the VMM's vhost-user socket and the back-end's. Its log");
+	say("  lines (\"vhost-shmem-helper: ...\") appear below as it works.");
+
+	say("VMM: vhost-user negotiation through the helper");
+	if (vu_get_u64(fe[0], VU_GET_FEATURES, &feat) ||
+	    vu_send(fe[0], VU_SET_FEATURES, 0, &feat, 8, -1) ||
+	    vu_get_u64(fe[0], VU_GET_PROTOCOL_FEATURES, &proto)) {
+		say("demo: negotiation failed");
+		goto out;
+	}
+	say("  protocol features the VMM sees: %#llx (F_SHMEM, bit 22, is the helper's business:"
+	    " %s)", (unsigned long long)proto, proto & (1ULL << VU_PF_SHMEM) ? "shown" : "hidden");
+	proto &= 1ULL << VU_PF_REPLY_ACK;
+	if (vu_send(fe[0], VU_SET_PROTOCOL_FEATURES, 0, &proto, 8, -1) ||
+	    vu_send(fe[0], VU_SET_OWNER, 0, NULL, 0, -1) ||
+	    vu_send(fe[0], VU_GET_SHMEM_CONFIG, 0, NULL, 0, -1) ||
+	    vu_recv(fe[0], &h, &cfg, sizeof(cfg), NULL, 10000) || h.size != VU_SHMEM_CONFIG_SIZE) {
+		say("demo: GET_SHMEM_CONFIG failed");
+		goto out;
+	}
+	say("  GET_SHMEM_CONFIG: %u region(s), region 0 = %llu bytes: matches the device",
+	    cfg.nregions, (unsigned long long)cfg.memory_sizes[0]);
+	r = backend_cmd(in[1], bout, "wait-channel");
+	say("  back-end -> \"%s\" (the helper gave it its own backend channel)", r);
+	show_guest_bytes(vmm, FULL_OFFSET, 16);
+
+	say("back-end: VHOST_USER_BACKEND_SHMEM_MAP of a fresh memfd -> region 0 +%#llx, read-only",
+	    FULL_OFFSET);
+	snprintf(cmd, sizeof(cmd), "map 0 %#llx 0x10000 ro %s", FULL_OFFSET, FULL_TEXT);
+	r = backend_cmd(in[1], bout, cmd);
+	say("  back-end -> \"%s\" (0: the helper's VHOST_SHMEM_MAP ioctl succeeded)", r);
+	if (strcmp(r, "map reply 0"))
+		goto out;
+	show_guest_bytes(vmm, FULL_OFFSET, sizeof(FULL_TEXT) - 1);
+
+	say("back-end: a second MAP over the same range (must fail: overlap)");
+	snprintf(cmd, sizeof(cmd), "map 0 %#llx 0x10000 ro %s", FULL_OFFSET, "XXXX");
+	r = backend_cmd(in[1], bout, cmd);
+	say("  back-end -> \"%s\" (non-zero: refused, the region is unchanged)", r);
+	show_guest_bytes(vmm, FULL_OFFSET, 24);
+
+	say("back-end: VHOST_USER_BACKEND_SHMEM_UNMAP region 0 +%#llx", FULL_OFFSET);
+	snprintf(cmd, sizeof(cmd), "unmap 0 %#llx 0x10000", FULL_OFFSET);
+	r = backend_cmd(in[1], bout, cmd);
+	say("  back-end -> \"%s\"", r);
+	show_guest_bytes(vmm, FULL_OFFSET, 16);
+	say("VMM: KVM_SET_USER_MEMORY_REGION calls: %d (still only those of setup)",
+	    vmm->memslot_calls);
+	rc = 0;
+out:
+	say("VMM: closing its vhost-user connection; the helper resets the device and exits");
+	close(fe[0]);
+	fe[0] = -1;
+	for (int t = 0; hp > 0 && t < 500 && waitpid(hp, &st, WNOHANG) != hp; t++)
+		usleep(10000);
+	if (hp > 0 && kill(hp, 0) == 0) {
+		kill(hp, SIGKILL);
+		waitpid(hp, &st, 0);
+	}
+	close(in[1]);
+	if (bout)
+		fclose(bout);
+	for (int t = 0; bp > 0 && t < 300 && waitpid(bp, &st, WNOHANG) != bp; t++)
+		usleep(10000);
+	if (bp > 0 && kill(bp, 0) == 0) {
+		kill(bp, SIGKILL);
+		waitpid(bp, &st, 0);
+	}
+	return rc;
 }
 
 int main(void)
@@ -127,8 +291,9 @@ int main(void)
 	    vmm.memslot_calls);
 	vs_remote_stop(&backend);
 	close(memfd);
+	ret = full_path(&dev, &vmm);
 	vmm_destroy(&vmm);
 	vs_dev_close(&dev);
 	say("== demo done ==");
-	return 0;
+	return ret;
 }

@@ -433,8 +433,9 @@ static const struct file_operations vhost_shmem_fops = {
 	.unlocked_ioctl = vhost_shmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = vhost_shmem_mmap,
-	/* Region offsets are 1 TiB aligned: regions land 2 MiB aligned, so
-	 * hugetlbfs files and THP-backed files can be mapped into them.
+	/* Region offsets are 1 TiB aligned: on 6.12 regions land 2 MiB
+	 * aligned, so hugetlbfs files can be mapped into them. 6.1 aligns
+	 * only DAX files here; a VMM needing huge pages aligns the region.
 	 */
 	.get_unmapped_area = thp_get_unmapped_area,
 	.llseek = noop_llseek,

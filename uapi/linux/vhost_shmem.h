@@ -154,7 +154,7 @@ struct vhost_shmem_stats {
  * [shm_offset, shm_offset + len) of region @shmid, as if the owner had
  * mmap(MAP_SHARED | MAP_FIXED)'ed it there. Any holder of the device fd.
  * Errors (the region is left exactly as it was):
- *   EINVAL     misaligned offset or length, zero length, non-zero padding
+ *   EINVAL     misaligned offset or length, zero length
  *   EOPNOTSUPP unknown flags
  *   EBADSLT    shmid out of range or not configured (size 0)
  *   ERANGE     shm_offset + len overflows or exceeds the region
@@ -169,6 +169,7 @@ struct vhost_shmem_stats {
  *   EXDEV      the owner replaced part of the region with a foreign mapping
  *   ENOSPC     the device has max_mappings live mappings
  *   ENOMEM     out of memory or vm.max_map_count reached in the owner's mm
+ *   EBUSY      the owner changed the new mapping while it was installed
  *   ESRCH      the owner's mm is gone
  *   EBADFD     no owner or no configuration yet
  *   other      errors of the backend file's own mmap (e.g. EPERM for a

@@ -391,11 +391,8 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	if (!m || m->shm_offset != a->shm_offset || m->len != a->len)
 		goto out;
 	ret = remove_mapping(dev, region, m);
-	if (ret)
-		goto out;
-	forget_mapping(dev, region, m);
-	mutex_unlock(&dev->mutex);
-	return 0;
+	if (!ret)
+		forget_mapping(dev, region, m);
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;

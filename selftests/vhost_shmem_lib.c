@@ -553,12 +553,16 @@ int vs_write_long(const char *path, long val)
 
 /* ---- fd passing ---- */
 
-int vs_send_fd(int sock, int fd, const void *data, size_t len)
+int vs_sendv_fd(int sock, int fd, struct iovec *iov, int iovcnt)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = iovcnt };
 	struct cmsghdr *c;
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
 
 	if (fd >= 0) {
 		memset(cbuf, 0, sizeof(cbuf));
@@ -573,6 +577,13 @@ int vs_send_fd(int sock, int fd, const void *data, size_t len)
 	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)len)
 		return -errno;
 	return 0;
+}
+
+int vs_send_fd(int sock, int fd, const void *data, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+
+	return vs_sendv_fd(sock, fd, &iov, 1);
 }
 
 ssize_t vs_recv_fd(int sock, int *fd, void *data, size_t len)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <linux/vhost_shmem.h>
 
 #define VS_DEV_PATH	"/dev/vhost-shmem"
@@ -118,7 +119,8 @@ int vs_read_long(const char *path, long *val);
 int vs_write_long(const char *path, long val);
 int vs_write_str(const char *path, const char *s);
 
-/* fd passing over a unix socket. */
+/* fd passing over a unix socket: all of @iov (and @fd if >= 0). 0 or -errno. */
+int vs_sendv_fd(int sock, int fd, struct iovec *iov, int iovcnt);
 int vs_send_fd(int sock, int fd, const void *data, size_t len);
 /* Receives data and at most one fd (*fd = -1 if none). Bytes or -errno. */
 ssize_t vs_recv_fd(int sock, int *fd, void *data, size_t len);

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vhost_shmem_lib.h"
+
 /* vhost-user, just what a front-end and a back-end need here. */
 #define VU_VERSION		0x1
 #define VU_FLAG_REPLY		0x4
@@ -61,23 +63,8 @@ static inline int vu_send(int s, uint32_t req, uint32_t flags, const void *p,
 {
 	struct vu_hdr h = { req, flags | VU_VERSION, size };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)p, size } };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
-	struct cmsghdr *c;
 
-	if (fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (sendmsg(s, &msg, MSG_NOSIGNAL) != (ssize_t)(sizeof(h) + size))
-		return -1;
-	return 0;
+	return vs_sendv_fd(s, fd, iov, size ? 2 : 1) ? -1 : 0;
 }
 
 /*

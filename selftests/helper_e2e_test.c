@@ -236,8 +236,7 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, boo
 {
 	struct vu_shmem_config cfg;
 	int be[2], fe[2], in[2], out[2], cmd[2];
-	uint64_t feat, proto;
-	struct vu_hdr h;
+	uint64_t proto;
 	char a_fe[16], a_be[16], a_dev[16], line[256];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, be))
@@ -300,19 +299,8 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, boo
 		return -1;
 
 	/* The VMM's negotiation, no backend channel of its own. */
-	if (vu_get_u64(self->fe, VU_GET_FEATURES, &feat) ||
-	    vu_send(self->fe, VU_SET_FEATURES, 0, &feat, 8, -1) ||
-	    vu_get_u64(self->fe, VU_GET_PROTOCOL_FEATURES, &proto)) {
-		TH_LOG("negotiation with the helper failed");
-		return -1;
-	}
-	proto &= 1ULL << VU_PF_REPLY_ACK;
-	if (vu_send(self->fe, VU_SET_PROTOCOL_FEATURES, 0, &proto, 8, -1) ||
-	    vu_send(self->fe, VU_SET_OWNER, 0, NULL, 0, -1) ||
-	    vu_send(self->fe, VU_GET_SHMEM_CONFIG, 0, NULL, 0, -1) ||
-	    vu_recv(self->fe, &h, &cfg, sizeof(cfg), NULL, 10000) ||
-	    h.request != VU_GET_SHMEM_CONFIG || h.size != VU_SHMEM_CONFIG_SIZE) {
-		TH_LOG("GET_SHMEM_CONFIG through the helper failed");
+	if (vu_frontend_negotiate(self->fe, &proto, &cfg)) {
+		TH_LOG("negotiation through the helper (up to GET_SHMEM_CONFIG) failed");
 		return -1;
 	}
 	if (cfg.nregions != 1 || cfg.memory_sizes[0] != REGION_SIZE) {

@@ -28,8 +28,8 @@ bool vmm_available(void)
 	return true;
 }
 
-static int set_memslot(struct kvm_vmm *v, uint32_t slot, uint64_t gpa,
-		       void *hva, uint64_t size)
+int vmm_set_memslot(struct kvm_vmm *v, uint32_t slot, uint64_t gpa,
+		    void *hva, uint64_t size)
 {
 	struct kvm_userspace_memory_region mr = {
 		.slot = slot,
@@ -92,10 +92,10 @@ int vmm_init(struct kvm_vmm *v, void *region, uint64_t size)
 	memcpy((uint8_t *)v->code + CODE_READ_OFF, code_read, sizeof(code_read));
 	memcpy((uint8_t *)v->code + CODE_WRITE_OFF, code_write, sizeof(code_write));
 
-	ret = set_memslot(v, 0, VMM_CODE_GPA, v->code, 4096);
+	ret = vmm_set_memslot(v, 0, VMM_CODE_GPA, v->code, 4096);
 	if (ret)
 		goto fail;
-	ret = set_memslot(v, 1, VMM_REGION_GPA, region, size);
+	ret = vmm_set_memslot(v, 1, VMM_REGION_GPA, region, size);
 	if (ret)
 		goto fail;
 
@@ -145,18 +145,18 @@ static void flush_pending(struct kvm_vmm *v)
 	v->run->immediate_exit = 0;
 }
 
-static int guest_access(struct kvm_vmm *v, uint64_t rip, uint64_t off, uint32_t val,
+static int guest_access(struct kvm_vmm *v, uint64_t rip, uint64_t gpa, uint32_t val,
 			struct vmm_result *res)
 {
 	struct kvm_regs regs;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if (off + 4 > v->region_size)
+	if (gpa + 4 > 0x100000000ULL)
 		return -ERANGE;
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = VMM_CODE_GPA + rip;
-	regs.rsi = VMM_REGION_GPA + off;
+	regs.rsi = gpa;
 	regs.rax = val;
 	regs.rflags = 0x2;
 	regs.rsp = VMM_CODE_GPA + 4096 - 16;
@@ -196,12 +196,21 @@ static int guest_access(struct kvm_vmm *v, uint64_t rip, uint64_t off, uint32_t 
 
 int vmm_read32(struct kvm_vmm *v, uint64_t off, struct vmm_result *res)
 {
-	return guest_access(v, CODE_READ_OFF, off, 0, res);
+	if (off + 4 > v->region_size)
+		return -ERANGE;
+	return guest_access(v, CODE_READ_OFF, VMM_REGION_GPA + off, 0, res);
+}
+
+int vmm_read32_gpa(struct kvm_vmm *v, uint64_t gpa, struct vmm_result *res)
+{
+	return guest_access(v, CODE_READ_OFF, gpa, 0, res);
 }
 
 int vmm_write32(struct kvm_vmm *v, uint64_t off, uint32_t val, struct vmm_result *res)
 {
-	return guest_access(v, CODE_WRITE_OFF, off, val, res);
+	if (off + 4 > v->region_size)
+		return -ERANGE;
+	return guest_access(v, CODE_WRITE_OFF, VMM_REGION_GPA + off, val, res);
 }
 
 const char *vmm_outcome_str(const struct vmm_result *res)

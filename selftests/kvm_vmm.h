@@ -51,6 +51,14 @@ int vmm_init(struct kvm_vmm *v, void *region, uint64_t size);
 /* 32-bit guest access at region offset @off. 0 or -errno (ioctl setup failure). */
 int vmm_read32(struct kvm_vmm *v, uint64_t off, struct vmm_result *res);
 int vmm_write32(struct kvm_vmm *v, uint64_t off, uint32_t val, struct vmm_result *res);
+/* Guest read at any guest physical address below 4 GiB (another memslot). */
+int vmm_read32_gpa(struct kvm_vmm *v, uint64_t gpa, struct vmm_result *res);
+/*
+ * KVM_SET_USER_MEMORY_REGION on the VM (size 0 deletes slot @slot); slots 0
+ * and 1 are the code and the region. Counted in memslot_calls. 0 or -errno.
+ */
+int vmm_set_memslot(struct kvm_vmm *v, uint32_t slot, uint64_t gpa, void *hva,
+		    uint64_t size);
 const char *vmm_outcome_str(const struct vmm_result *res);
 void vmm_destroy(struct kvm_vmm *v);
 

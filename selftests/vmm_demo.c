@@ -113,8 +113,7 @@ static int full_path(struct vs_dev *dev, struct kvm_vmm *vmm)
 	int be[2], fe[2], in[2], out[2], keep[3], st, rc = 1;
 	pid_t hp = -1, bp = -1;
 	struct vu_shmem_config cfg;
-	uint64_t feat, proto;
-	struct vu_hdr h;
+	uint64_t proto;
 	const char *r;
 	FILE *bout = NULL;
 
@@ -159,22 +158,12 @@ static int full_path(struct vs_dev *dev, struct kvm_vmm *vmm)
 	say("  lines (\"vhost-shmem-helper: ...\") appear below as it works.");
 
 	say("VMM: vhost-user negotiation through the helper");
-	if (vu_get_u64(fe[0], VU_GET_FEATURES, &feat) ||
-	    vu_send(fe[0], VU_SET_FEATURES, 0, &feat, 8, -1) ||
-	    vu_get_u64(fe[0], VU_GET_PROTOCOL_FEATURES, &proto)) {
-		say("demo: negotiation failed");
+	if (vu_frontend_negotiate(fe[0], &proto, &cfg)) {
+		say("demo: negotiation (up to GET_SHMEM_CONFIG) failed");
 		goto out;
 	}
 	say("  protocol features the VMM sees: %#llx (F_SHMEM, bit 22, is the helper's business:"
 	    " %s)", (unsigned long long)proto, proto & (1ULL << VU_PF_SHMEM) ? "shown" : "hidden");
-	proto &= 1ULL << VU_PF_REPLY_ACK;
-	if (vu_send(fe[0], VU_SET_PROTOCOL_FEATURES, 0, &proto, 8, -1) ||
-	    vu_send(fe[0], VU_SET_OWNER, 0, NULL, 0, -1) ||
-	    vu_send(fe[0], VU_GET_SHMEM_CONFIG, 0, NULL, 0, -1) ||
-	    vu_recv(fe[0], &h, &cfg, sizeof(cfg), NULL, 10000) || h.size != VU_SHMEM_CONFIG_SIZE) {
-		say("demo: GET_SHMEM_CONFIG failed");
-		goto out;
-	}
 	say("  GET_SHMEM_CONFIG: %u region(s), region 0 = %llu bytes: matches the device",
 	    cfg.nregions, (unsigned long long)cfg.memory_sizes[0]);
 	r = backend_cmd(in[1], bout, "wait-channel");

@@ -120,4 +120,30 @@ static inline int vu_get_u64(int s, uint32_t req, uint64_t *val)
 	return 0;
 }
 
+/*
+ * A VMM's negotiation through vhost-shmem-helper on front-end socket @fe:
+ * features, protocol features (REPLY_ACK only; the helper owns F_SHMEM),
+ * SET_OWNER and GET_SHMEM_CONFIG into @cfg. *@proto gets the protocol
+ * features offered. 0, or -1 after the first step that failed.
+ */
+static inline int vu_frontend_negotiate(int fe, uint64_t *proto,
+					struct vu_shmem_config *cfg)
+{
+	uint64_t feat, acked;
+	struct vu_hdr h;
+
+	if (vu_get_u64(fe, VU_GET_FEATURES, &feat) ||
+	    vu_send(fe, VU_SET_FEATURES, 0, &feat, 8, -1) ||
+	    vu_get_u64(fe, VU_GET_PROTOCOL_FEATURES, proto))
+		return -1;
+	acked = *proto & (1ULL << VU_PF_REPLY_ACK);
+	if (vu_send(fe, VU_SET_PROTOCOL_FEATURES, 0, &acked, 8, -1) ||
+	    vu_send(fe, VU_SET_OWNER, 0, NULL, 0, -1) ||
+	    vu_send(fe, VU_GET_SHMEM_CONFIG, 0, NULL, 0, -1) ||
+	    vu_recv(fe, &h, cfg, sizeof(*cfg), NULL, 10000) ||
+	    h.request != VU_GET_SHMEM_CONFIG || h.size != VU_SHMEM_CONFIG_SIZE)
+		return -1;
+	return 0;
+}
+
 #endif

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-run.sh --kernel KVER --payload DIR [--mode check|demo|shell]
+# vm-run.sh --kernel KVER --payload DIR [--mode check|demo|bench|shell]
 #           [--timeout SEC] [--log FILE]
 #
 # Boots Debian's kernel KVER in a QEMU TCG VM with a busybox initramfs that
@@ -10,9 +10,10 @@
 # panic, QEMU error).
 #
 # Environment: VM_SUITE_TIMEOUT (s per suite), VM_FILTER (grep -E on suite
-# names), VM_SMP (2), VM_MEM (2G), VM_APPEND (extra kernel command line),
-# VM_MODULES (modules to load, default "kvm_amd loop ext4"), VM_BIOS
-# (default qboot.rom when installed, else QEMU's SeaBIOS).
+# names), VM_BENCH_ARGS (vhost-shmem-bench options in bench mode), VM_SMP
+# (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
+# (modules to load, default "kvm_amd loop ext4"), VM_BIOS (default
+# qboot.rom when installed, else QEMU's SeaBIOS).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +26,7 @@ timeout=1800
 log=
 
 usage() {
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -148,6 +149,7 @@ build_payload() {
 		printf 'VM_MODE=%q\n' "$mode"
 		printf 'VM_SUITE_TIMEOUT=%q\n' "${VM_SUITE_TIMEOUT:-600}"
 		printf 'VM_FILTER=%q\n' "${VM_FILTER:-}"
+		printf 'VM_BENCH_ARGS=%q\n' "${VM_BENCH_ARGS:-}"
 	} >"$stage/etc/vm/config"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
 	rm -rf "$stage"

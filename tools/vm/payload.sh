@@ -3,7 +3,8 @@
 # The payload directory that tools/vm-run.sh puts at /payload in the VM:
 #   vhost_shmem.ko   the module under test (init insmods it once)
 #   tests/*_test     kselftest suites, run in name order by run-suites.sh
-#   bin/             helper binaries and other selftests programs (in PATH)
+#   bin/             helper binaries, other selftests programs and
+#                    vhost-shmem-bench, when built (in PATH)
 #   data/            selftests/data/, if there is one
 #   demo.sh          selftests/demo.sh, run by "make demo"
 
@@ -23,7 +24,7 @@ make_payload() {
 	else
 		note_fail "$k: no vhost_shmem.ko was built"
 	fi
-	for f in "$BUILD"/selftests/* "$BUILD"/helper/*; do
+	for f in "$BUILD"/selftests/* "$BUILD"/helper/* "$BUILD"/bench/*; do
 		if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi
 		case "$f" in
 		*.o | *.so | *.a) ;;

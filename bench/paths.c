@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The floor (the same two mmap(MAP_FIXED) a VMM would do itself), MAP+UNMAP
+ * by the owner (direct path) and by another process (the worker path), and
+ * the live mappings that surround them.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bench.h"
+
+/* Floor spot: where the region has it, in a reservation of the same size. */
+#define FLOOR_SPOT	BENCH_SPOT
+
+int floor_run(struct bench *b, int iters, uint64_t *ns)
+{
+	uint8_t *spot = b->floor_area + FLOOR_SPOT;
+
+	for (int i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+
+		if (mmap(spot, BENCH_MAP_LEN, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, b->memfd, 0) == MAP_FAILED)
+			return -errno;
+		/* The placeholder back, as a VMM reserves its regions. */
+		if (mmap(spot, BENCH_MAP_LEN, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+			 -1, 0) == MAP_FAILED)
+			return -errno;
+		ns[i] = now_ns() - t0;
+	}
+	return 0;
+}
+
+/* MAP + UNMAP at the spot, in whatever process calls it. */
+static int map_loop(void *ctx, const struct runner_cmd *c, uint64_t *ns)
+{
+	struct bench *b = ctx;
+	int ret;
+
+	for (int i = 0; i < c->iters; i++) {
+		uint64_t t0 = now_ns();
+
+		ret = vs_map(b->dev.fd, 0, b->memfd, 0, c->spot, c->len,
+			     VHOST_SHMEM_MAP_F_RW);
+		if (!ret)
+			ret = vs_unmap(b->dev.fd, 0, c->spot, c->len);
+		if (ret)
+			return ret;
+		ns[i] = now_ns() - t0;
+	}
+	return 0;
+}
+
+int owner_run(struct bench *b, int iters, uint64_t *ns)
+{
+	const struct runner_cmd c = { RUNNER_MAP_LOOP, iters, BENCH_SPOT,
+				      BENCH_MAP_LEN };
+
+	return map_loop(b, &c, ns);
+}
+
+static void remote_loop(void *ctx, int sock)
+{
+	struct bench *b = ctx;
+
+	while (!runner_serve(sock, map_loop, b, b->shared))
+		;
+}
+
+/*
+ * The other process inherits the device fd and the memfd, as the helper
+ * gets them; its mm is not the owner's, so each request goes to the worker.
+ */
+int remote_start(struct bench *b)
+{
+	return runner_start(&b->remote, remote_loop, b);
+}
+
+int remote_run(struct bench *b, int iters, uint64_t *ns)
+{
+	const struct runner_cmd c = { RUNNER_MAP_LOOP, iters, BENCH_SPOT,
+				      BENCH_MAP_LEN };
+	int ret;
+
+	if ((size_t)iters > b->shared_cap)
+		return -E2BIG;
+	ret = runner_call(&b->remote, &c);
+	if (!ret)
+		memcpy(ns, b->shared, iters * sizeof(*ns));
+	return ret;
+}
+
+/* One page mapped, one page of hole: every mapping is its own vma. */
+int live_grow(struct bench *b, uint64_t n)
+{
+	for (; b->live < n; b->live++) {
+		uint64_t off = b->live * 2 * BENCH_MAP_LEN;
+		uint64_t fd_off = b->live * BENCH_MAP_LEN % BENCH_FILE_SIZE;
+		int ret;
+
+		if (off + BENCH_MAP_LEN > BENCH_SPOT - (2ULL << 20))
+			return -ENOSPC;
+		ret = vs_map(b->dev.fd, 0, b->memfd, fd_off, off, BENCH_MAP_LEN,
+			     VHOST_SHMEM_MAP_F_RW);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The same pattern of @n mappings made with plain mmap() in the floor's
+ * reservation, to compare kernel memory per mapping; then gone again.
+ */
+int floor_live(struct bench *b, uint64_t n, bool keep)
+{
+	for (uint64_t i = 0; keep && i < n; i++) {
+		if (mmap(b->floor_area + i * 2 * BENCH_MAP_LEN, BENCH_MAP_LEN,
+			 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->memfd,
+			 i * BENCH_MAP_LEN % BENCH_FILE_SIZE) == MAP_FAILED)
+			return -errno;
+	}
+	if (!keep && mmap(b->floor_area, n * 2 * BENCH_MAP_LEN, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+			  -1, 0) == MAP_FAILED)
+		return -errno;
+	return 0;
+}

@@ -76,7 +76,7 @@ struct bench {
 	struct vs_dev dev;
 	uint8_t *region;
 	int memfd;		/* the backend file every path maps */
-	uint8_t *floor_area;	/* anonymous PROT_NONE reservation (floor) */
+	uint8_t *floor_area;	/* PROT_NONE reservation: plain mmap()s, for memory */
 	uint8_t *slot_area;	/* same, for the memslot-per-mapping path */
 	uint8_t *plain;		/* the memfd mapped plainly (first access) */
 	uint64_t *shared;	/* samples from child processes */

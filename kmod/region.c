@@ -161,7 +161,8 @@ static int check_range(struct vhost_shmem_dev *dev,
 	int ret = 0;
 
 	mmap_read_lock(mm);
-	for (vma = find_vma(mm, addr); addr < end; vma = find_vma(mm, addr)) {
+	for (; addr < end; addr = vma->vm_end) {
+		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start >= end) {
 			ret = -ENXIO;
 			break;
@@ -172,38 +173,46 @@ static int check_range(struct vhost_shmem_dev *dev,
 			ret = -EXDEV;
 			break;
 		}
-		addr = vma->vm_end;
 	}
 	mmap_read_unlock(mm);
 	return ret;
 }
 
 /*
- * Map the placeholder back over [start, end). Re-installed placeholders do
- * not merge with their neighbours (->mmap changes the flags after the merge
- * attempt), so map over the union with adjacent holes: the region then stays
- * one vma however many MAP/UNMAPs it has seen.
+ * Extend [*start, *end) over the holes of @region next to it. mmap_lock
+ * held. Return: true if there was any hole to merge with.
  */
-static int restore_hole(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region,
-			unsigned long start, unsigned long end)
+static bool hole_run(struct vhost_shmem_dev *dev,
+		     struct vhost_shmem_region *region,
+		     unsigned long *start, unsigned long *end)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
-	unsigned long addr;
+	bool more = false;
 
-	mmap_read_lock(mm);
-	if (start > region->addr) {
-		vma = vma_lookup(mm, start - 1);
-		if (vma && is_hole(dev, region, vma))
-			start = vma->vm_start;
+	while (*start > region->addr) {
+		vma = vma_lookup(mm, *start - 1);
+		if (!vma || !is_hole(dev, region, vma))
+			break;
+		*start = vma->vm_start;
+		more = true;
 	}
-	if (end < region->addr + region->size) {
-		vma = vma_lookup(mm, end);
-		if (vma && is_hole(dev, region, vma))
-			end = vma->vm_end;
+	while (*end < region->addr + region->size) {
+		vma = vma_lookup(mm, *end);
+		if (!vma || !is_hole(dev, region, vma))
+			break;
+		*end = vma->vm_end;
+		more = true;
 	}
-	mmap_read_unlock(mm);
+	return more;
+}
+
+/* Map the placeholder over exactly [start, end) of @region. */
+static int install_hole(struct vhost_shmem_dev *dev,
+			struct vhost_shmem_region *region,
+			unsigned long start, unsigned long end)
+{
+	unsigned long addr;
 
 	WRITE_ONCE(dev->installer, current);
 	addr = vm_mmap(dev->file, start, end - start, region->prot,
@@ -213,6 +222,98 @@ static int restore_hole(struct vhost_shmem_dev *dev,
 	if (IS_ERR_VALUE(addr))
 		return (int)addr;
 	return 0;
+}
+
+/*
+ * Map the placeholder back over [start, end) and the holes around it.
+ * Placeholders never merge by themselves (VM_PFNMAP vmas do not), so map
+ * over the union: the region is then one vma again.
+ */
+static int restore_hole(struct vhost_shmem_dev *dev,
+			struct vhost_shmem_region *region,
+			unsigned long start, unsigned long end)
+{
+	mmap_read_lock(current->mm);
+	hole_run(dev, region, &start, &end);
+	mmap_read_unlock(current->mm);
+	return install_hole(dev, region, start, end);
+}
+
+/* Merge every hole in [start, end) of @region with the holes around it. */
+static void merge_holes(struct vhost_shmem_dev *dev,
+			struct vhost_shmem_region *region,
+			unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr = start, s, e;
+	bool merge;
+
+	while (addr < end) {
+		mmap_read_lock(mm);
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end) {
+			mmap_read_unlock(mm);
+			return;
+		}
+		s = vma->vm_start;
+		e = vma->vm_end;
+		merge = is_hole(dev, region, vma) && hole_run(dev, region, &s, &e);
+		mmap_read_unlock(mm);
+		/* Out of memory: the holes stay apart, which is still correct. */
+		if (merge && install_hole(dev, region, s, e))
+			return;
+		addr = e;
+	}
+}
+
+/* Merge every waiting hole fragment. dev->mutex held, in the owner's mm. */
+static void merge_frags(struct vhost_shmem_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_frags; i++) {
+		struct vhost_shmem_frag *f = &dev->frags[i];
+
+		merge_holes(dev, &dev->regions[f->shmid], f->start, f->end);
+	}
+	dev->nr_frags = 0;
+}
+
+/*
+ * UNMAP put a hole back over exactly [start, end): note it; merge them all
+ * when the list is full or the region has no mapping left. dev->mutex held.
+ */
+static void add_frag(struct vhost_shmem_dev *dev,
+		     struct vhost_shmem_region *region,
+		     unsigned long start, unsigned long end)
+{
+	dev->frags[dev->nr_frags++] = (struct vhost_shmem_frag) {
+		.start = start,
+		.end = end,
+		.shmid = region - dev->regions,
+	};
+	if (dev->nr_frags == VHOST_SHMEM_MAX_FRAGS ||
+	    mtree_empty(&region->mappings))
+		merge_frags(dev);
+}
+
+/* A MAP over exactly a waiting fragment: it is no hole any more. */
+static void drop_frag(struct vhost_shmem_dev *dev,
+		      struct vhost_shmem_region *region,
+		      unsigned long start, unsigned long end)
+{
+	u32 shmid = region - dev->regions;
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_frags; i++) {
+		struct vhost_shmem_frag *f = &dev->frags[i];
+
+		if (f->shmid == shmid && f->start == start && f->end == end) {
+			*f = dev->frags[--dev->nr_frags];
+			return;
+		}
+	}
 }
 
 /*
@@ -230,7 +331,8 @@ static int seal_mapping(struct file *file, unsigned long start,
 	int ret = 0;
 
 	mmap_write_lock(mm);
-	for (vma = find_vma(mm, addr); addr < end; vma = find_vma(mm, addr)) {
+	for (; addr < end; addr = vma->vm_end) {
+		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start > addr || vma->vm_file != file ||
 		    (!rw && (vma->vm_flags & VM_WRITE))) {
 			ret = -EBUSY;
@@ -239,7 +341,6 @@ static int seal_mapping(struct file *file, unsigned long start,
 		vm_flags_set(vma, VM_DONTCOPY);
 		if (!rw)
 			vm_flags_clear(vma, VM_MAYWRITE);
-		addr = vma->vm_end;
 	}
 	mmap_write_unlock(mm);
 	return ret;
@@ -318,6 +419,7 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		.flags = a->flags,
 	};
 	req->mapping = NULL;
+	drop_frag(dev, region, start, end);
 	dev->nr_mappings++;
 	dev->mapped_bytes += a->len;
 	dev->maps++;
@@ -350,12 +452,13 @@ static void forget_mapping(struct vhost_shmem_dev *dev,
 }
 
 /*
- * Put the hole back over @m. A gap (the owner munmapped it) is filled too;
- * a foreign vma is left alone: it is the owner's now.
+ * Put the hole back over @m, merged with its neighbours if @merge. A gap
+ * (the owner munmapped it) is filled too; a foreign vma is left alone: it
+ * is the owner's now.
  */
 static int remove_mapping(struct vhost_shmem_dev *dev,
 			  struct vhost_shmem_region *region,
-			  struct vhost_shmem_mapping *m)
+			  struct vhost_shmem_mapping *m, bool merge)
 {
 	unsigned long start = region->addr + m->shm_offset;
 	unsigned long end = start + m->len;
@@ -364,7 +467,9 @@ static int remove_mapping(struct vhost_shmem_dev *dev,
 	ret = check_range(dev, region, m->file, start, end);
 	if (ret && ret != -ENXIO)
 		return ret;
-	return restore_hole(dev, region, start, end);
+	if (merge)
+		return restore_hole(dev, region, start, end);
+	return install_hole(dev, region, start, end);
 }
 
 /**
@@ -390,9 +495,12 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	ret = -ENOENT;
 	if (!m || m->shm_offset != a->shm_offset || m->len != a->len)
 		goto out;
-	ret = remove_mapping(dev, region, m);
-	if (!ret)
+	ret = remove_mapping(dev, region, m, false);
+	if (!ret) {
 		forget_mapping(dev, region, m);
+		add_frag(dev, region, region->addr + a->shm_offset,
+			 region->addr + a->shm_offset + a->len);
+	}
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
@@ -440,12 +548,16 @@ static void clear_mappings(struct vhost_shmem_dev *dev,
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
 			if (how == VHOST_SHMEM_CLEAR_UNMAP ||
 			    (how == VHOST_SHMEM_CLEAR_RESTORE &&
-			     remove_mapping(dev, region, m)))
+			     remove_mapping(dev, region, m, true)))
 				unmap_mapping(dev, region, m);
 			forget_mapping(dev, region, m);
 			cond_resched();
 		}
 	}
+	/* Only a live owner's holes are worth merging; see add_frag(). */
+	if (how == VHOST_SHMEM_CLEAR_RESTORE)
+		merge_frags(dev);
+	dev->nr_frags = 0;
 }
 
 /**

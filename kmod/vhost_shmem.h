@@ -18,6 +18,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/vhost_shmem.h>
 
@@ -30,6 +31,30 @@
  */
 #define VHOST_SHMEM_REGION_SHIFT	40
 #define VHOST_SHMEM_REGION_PGSHIFT	(VHOST_SHMEM_REGION_SHIFT - PAGE_SHIFT)
+
+/*
+ * UNMAP puts the placeholder back exactly over the mapping: one vma
+ * replaced by one, as cheap as the mmap() a VMM would do itself, and a MAP
+ * at the same place later replaces that one vma again. Merging the new hole
+ * with its neighbours would cost three vmas unmapped and a split at every
+ * later MAP, so it is deferred: up to this many such hole fragments wait,
+ * then all are merged in one go (also when a region loses its last
+ * mapping, and on RESET). A region thus has at most 2 * live mappings + 1
+ * + 2 * VHOST_SHMEM_MAX_FRAGS vmas.
+ */
+#define VHOST_SHMEM_MAX_FRAGS		16
+
+/**
+ * struct vhost_shmem_frag - a hole put back by UNMAP, not merged yet
+ * @start: its first address
+ * @end: its end
+ * @shmid: its region
+ */
+struct vhost_shmem_frag {
+	unsigned long start;
+	unsigned long end;
+	u32 shmid;
+};
 
 /**
  * struct vhost_shmem_mapping - one backend file installed in a region
@@ -70,10 +95,12 @@ struct vhost_shmem_region {
  * struct vhost_shmem_worker - runs requests in the owner's mm (vhost-style)
  * @task: the kthread; exists from SET_OWNER to release
  * @queue: pending struct vhost_shmem_work, lockless
+ * @wait: the worker sleeps here while @queue is empty
  */
 struct vhost_shmem_worker {
 	struct task_struct *task;
 	struct llist_head queue;
+	wait_queue_head_t wait;
 };
 
 /**
@@ -98,6 +125,8 @@ struct vhost_shmem_worker {
  * @maps: successful MAPs. Protected by @mutex.
  * @unmaps: mappings removed by UNMAP or RESET. Protected by @mutex.
  * @failures: failed MAP and UNMAP requests. Protected by @mutex.
+ * @frags: holes UNMAP put back and did not merge yet. Protected by @mutex.
+ * @nr_frags: entries in @frags. Protected by @mutex.
  * @obs: registry id, owner and failures by errno (netlink.h)
  */
 struct vhost_shmem_dev {
@@ -117,6 +146,8 @@ struct vhost_shmem_dev {
 	u64 maps;
 	u64 unmaps;
 	u64 failures;
+	struct vhost_shmem_frag frags[VHOST_SHMEM_MAX_FRAGS];
+	unsigned int nr_frags;
 	struct vhost_shmem_obs obs;
 };
 

@@ -72,17 +72,15 @@ static int vhost_shmem_worker_fn(void *data)
 	struct llist_node *node;
 
 	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
+		wait_event_interruptible(dev->worker.wait,
+					 !llist_empty(&dev->worker.queue) ||
+					 kthread_should_stop());
 		node = llist_del_all(&dev->worker.queue);
 		if (!node) {
-			if (kthread_should_stop()) {
-				__set_current_state(TASK_RUNNING);
+			if (kthread_should_stop())
 				return 0;
-			}
-			schedule();
 			continue;
 		}
-		__set_current_state(TASK_RUNNING);
 		vhost_shmem_run_batch(dev, llist_reverse_order(node));
 		cond_resched();
 	}
@@ -99,6 +97,7 @@ int vhost_shmem_worker_start(struct vhost_shmem_dev *dev)
 	struct task_struct *task;
 
 	init_llist_head(&dev->worker.queue);
+	init_waitqueue_head(&dev->worker.wait);
 	task = kthread_create(vhost_shmem_worker_fn, dev, "vhost-shmem-%d",
 			      current->pid);
 	if (IS_ERR(task))
@@ -145,8 +144,13 @@ int vhost_shmem_run_in_owner(struct vhost_shmem_dev *dev, vhost_shmem_fn fn,
 		return fn(dev, arg);
 
 	init_completion(&work.done);
+	/*
+	 * A sync wake-up: we sleep right away, so the scheduler may run the
+	 * worker on this CPU instead of waking an idle one (a cheaper hand-off,
+	 * as pipes and unix sockets do for request/response).
+	 */
 	if (llist_add(&work.node, &dev->worker.queue))
-		wake_up_process(dev->worker.task);
+		wake_up_interruptible_sync(&dev->worker.wait);
 	wait_for_completion(&work.done);
 	return work.ret;
 }

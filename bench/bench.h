@@ -63,7 +63,10 @@ struct runner_cmd {
 	uint64_t spot, len;
 };
 
-enum { RUNNER_MAP_LOOP = 1, RUNNER_VU_LOOP };
+enum { RUNNER_MAP_LOOP = 1, RUNNER_BATCH_LOOP, RUNNER_VU_LOOP };
+
+/* MAP+UNMAP pairs per VHOST_SHMEM_BATCH in the batched path. */
+#define BENCH_BATCH_PAIRS	8
 
 /* The helper path: vhost-shmem-helper between a front-end and a back-end. */
 struct vu_path {
@@ -97,6 +100,7 @@ int floor_run(struct bench *b, int iters, uint64_t *ns);
 int owner_run(struct bench *b, int iters, uint64_t *ns);
 int remote_start(struct bench *b);
 int remote_run(struct bench *b, int iters, uint64_t *ns);
+int remote_batch_run(struct bench *b, int iters, uint64_t *ns);
 /* Grows the region's live mappings to @n (owner MAPs on even pages). */
 int live_grow(struct bench *b, uint64_t n);
 /* @n plain mmap()s in the floor's reservation (@keep), or gone (!@keep). */

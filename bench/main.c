@@ -20,7 +20,7 @@
 
 #define MAX_POINTS	8
 
-enum { P_FLOOR, P_OWNER, P_REMOTE, P_VU, P_MEMSLOT, NPATHS };
+enum { P_FLOOR, P_OWNER, P_REMOTE, P_BATCH, P_VU, P_MEMSLOT, NPATHS };
 
 static const struct path {
 	const char *key;	/* JSON */
@@ -30,6 +30,7 @@ static const struct path {
 	[P_FLOOR] = { "floor", "floor", floor_run },
 	[P_OWNER] = { "owner", "owner", owner_run },
 	[P_REMOTE] = { "other_process", "other proc", remote_run },
+	[P_BATCH] = { "other_process_batch8", "other, batch8", remote_batch_run },
 	[P_VU] = { "vhost_user", "vhost-user", vu_path_run },
 	[P_MEMSLOT] = { "memslot", "memslot", memslot_run },
 };
@@ -327,6 +328,9 @@ static int targets(const struct results *res, struct target *t)
 	t[n++] = (struct target){ "other_process_vs_floor",
 				  "other-process MAP+UNMAP / floor (worst point)",
 				  worst_ratio(res, P_REMOTE, P_FLOOR), 2.0, true };
+	t[n++] = (struct target){ "other_process_batch8_vs_floor",
+				  "other process, 8 pairs per BATCH / floor (worst point)",
+				  worst_ratio(res, P_BATCH, P_FLOOR), 2.0, true };
 	t[n++] = (struct target){ "owner_growth", "owner: last point / first point",
 				  ratio(last, P_OWNER, P_OWNER) ?
 				  last->s[P_OWNER].median / first->s[P_OWNER].median : 0,
@@ -356,7 +360,7 @@ static void print_table(const struct results *res, const struct opts *o,
 	       o->rounds);
 	printf("%8s", "live");
 	for (int p = 0; p < NPATHS; p++)
-		printf(" %19s", paths[p].label);
+		printf(" %17s", paths[p].label);
 	printf("\n");
 	for (int i = 0; i < res->npoints; i++) {
 		const struct point *pt = &res->pt[i];
@@ -370,13 +374,13 @@ static void print_table(const struct results *res, const struct opts *o,
 					 pt->s[p].median / 1e3, pt->s[p].p99 / 1e3);
 			else
 				snprintf(cell, sizeof(cell), "n/a");
-			printf(" %19s", cell);
+			printf(" %17s", cell);
 		}
 		printf("\n");
 	}
 	printf("\nRatio of medians to the floor:\n%8s", "live");
 	for (int p = 1; p < NPATHS; p++)
-		printf(" %11s", paths[p].label);
+		printf(" %13s", paths[p].label);
 	printf("\n");
 	for (int i = 0; i < res->npoints; i++) {
 		printf("%8llu", (unsigned long long)res->pt[i].live);
@@ -384,9 +388,9 @@ static void print_table(const struct results *res, const struct opts *o,
 			double r = ratio(&res->pt[i], p, P_FLOOR);
 
 			if (r > 0)
-				printf(" %10.2fx", r);
+				printf(" %12.2fx", r);
 			else
-				printf(" %11s", "n/a");
+				printf(" %13s", "n/a");
 		}
 		printf("\n");
 	}

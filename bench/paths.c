@@ -58,6 +58,35 @@ static int map_loop(void *ctx, const struct runner_cmd *c, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * BENCH_BATCH_PAIRS MAP+UNMAP pairs at the spot in one VHOST_SHMEM_BATCH:
+ * one sample per batch, the time per pair.
+ */
+static int batch_loop(void *ctx, const struct runner_cmd *c, uint64_t *ns)
+{
+	struct vhost_shmem_op ops[2 * BENCH_BATCH_PAIRS];
+	struct bench *b = ctx;
+	int ret;
+
+	for (int i = 0; i < c->iters; i++) {
+		uint64_t t0;
+
+		for (int k = 0; k < BENCH_BATCH_PAIRS; k++) {
+			ops[2 * k] = vs_op_map(0, b->memfd, 0, c->spot, c->len,
+					       VHOST_SHMEM_MAP_F_RW);
+			ops[2 * k + 1] = vs_op_unmap(0, c->spot, c->len);
+		}
+		t0 = now_ns();
+		ret = vs_batch(b->dev.fd, ops, 2 * BENCH_BATCH_PAIRS);
+		ns[i] = (now_ns() - t0) / BENCH_BATCH_PAIRS;
+		for (int k = 0; !ret && k < 2 * BENCH_BATCH_PAIRS; k++)
+			ret = ops[k].result;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int owner_run(struct bench *b, int iters, uint64_t *ns)
 {
 	const struct runner_cmd c = { RUNNER_MAP_LOOP, iters, BENCH_SPOT,
@@ -66,11 +95,16 @@ int owner_run(struct bench *b, int iters, uint64_t *ns)
 	return map_loop(b, &c, ns);
 }
 
+static int remote_op(void *ctx, const struct runner_cmd *c, uint64_t *ns)
+{
+	return c->op == RUNNER_BATCH_LOOP ? batch_loop(ctx, c, ns) : map_loop(ctx, c, ns);
+}
+
 static void remote_loop(void *ctx, int sock)
 {
 	struct bench *b = ctx;
 
-	while (!runner_serve(sock, map_loop, b, b->shared))
+	while (!runner_serve(sock, remote_op, b, b->shared))
 		;
 }
 
@@ -83,10 +117,9 @@ int remote_start(struct bench *b)
 	return runner_start(&b->remote, remote_loop, b);
 }
 
-int remote_run(struct bench *b, int iters, uint64_t *ns)
+static int remote_call(struct bench *b, int op, int iters, uint64_t *ns)
 {
-	const struct runner_cmd c = { RUNNER_MAP_LOOP, iters, BENCH_SPOT,
-				      BENCH_MAP_LEN };
+	const struct runner_cmd c = { op, iters, BENCH_SPOT, BENCH_MAP_LEN };
 	int ret;
 
 	if ((size_t)iters > b->shared_cap)
@@ -95,6 +128,16 @@ int remote_run(struct bench *b, int iters, uint64_t *ns)
 	if (!ret)
 		memcpy(ns, b->shared, iters * sizeof(*ns));
 	return ret;
+}
+
+int remote_run(struct bench *b, int iters, uint64_t *ns)
+{
+	return remote_call(b, RUNNER_MAP_LOOP, iters, ns);
+}
+
+int remote_batch_run(struct bench *b, int iters, uint64_t *ns)
+{
+	return remote_call(b, RUNNER_BATCH_LOOP, iters, ns);
 }
 
 /* One page mapped, one page of hole: every mapping is its own vma. */

@@ -313,62 +313,101 @@ static int check_backend(struct file *file, const struct vhost_shmem_map *a)
 	return 0;
 }
 
+/**
+ * vhost_shmem_map_prepare() - check a MAP and take what it needs
+ * @dev: the device
+ * @req: @req->args filled in; gets the backend file and a table entry
+ *
+ * Return: 0, or the errno of the first check that failed (nothing held).
+ */
+int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
+			    struct vhost_shmem_map_req *req)
+{
+	struct vhost_shmem_map *a = &req->args;
+	int ret;
+
+	ret = check_range_args(dev, a->shmid, a->shm_offset, a->len);
+	if (ret)
+		return ret;
+	if (a->flags & ~VHOST_SHMEM_MAP_F_ALL)
+		return -EOPNOTSUPP;
+	if (!PAGE_ALIGNED(a->fd_offset))
+		return -EINVAL;
+	req->file = fget(a->fd);
+	if (!req->file)
+		return -EBADF;
+	ret = check_backend(req->file, a);
+	if (!ret) {
+		req->mapping = kzalloc(sizeof(*req->mapping), GFP_KERNEL_ACCOUNT);
+		if (req->mapping)
+			return 0;
+		ret = -ENOMEM;
+	}
+	fput(req->file);
+	req->file = NULL;
+	return ret;
+}
+
+/**
+ * vhost_shmem_map_finish() - drop what prepare took; count and report
+ * @dev: the device
+ * @req: the request
+ * @ret: its result
+ */
+void vhost_shmem_map_finish(struct vhost_shmem_dev *dev,
+			    struct vhost_shmem_map_req *req, int ret)
+{
+	kfree(req->mapping);	/* NULL once the table took it */
+	if (req->file)
+		fput(req->file);
+	count_failure(dev, ret);
+	vhost_shmem_nl_map(dev, &req->args, ret);
+}
+
 static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 {
 	struct vhost_shmem_map_req req = {};
-	struct vhost_shmem_map *a = &req.args;
-	long ret;
+	int ret;
 
-	if (copy_from_user(a, argp, sizeof(*a)))
+	if (copy_from_user(&req.args, argp, sizeof(req.args)))
 		return -EFAULT;
-	ret = check_range_args(dev, a->shmid, a->shm_offset, a->len);
-	if (ret)
-		goto out;
-	ret = -EOPNOTSUPP;
-	if (a->flags & ~VHOST_SHMEM_MAP_F_ALL)
-		goto out;
-	ret = -EINVAL;
-	if (!PAGE_ALIGNED(a->fd_offset))
-		goto out;
-	ret = -EBADF;
-	req.file = fget(a->fd);
-	if (!req.file)
-		goto out;
-	ret = check_backend(req.file, a);
-	if (ret)
-		goto out_fput;
-	ret = -ENOMEM;
-	req.mapping = kzalloc(sizeof(*req.mapping), GFP_KERNEL_ACCOUNT);
-	if (!req.mapping)
-		goto out_fput;
-
-	ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_map, &req);
-	kfree(req.mapping);	/* NULL once the table took it */
-out_fput:
-	fput(req.file);
-out:
-	count_failure(dev, ret);
-	vhost_shmem_nl_map(dev, a, ret);
+	ret = vhost_shmem_map_prepare(dev, &req);
+	if (!ret)
+		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_map, &req);
+	vhost_shmem_map_finish(dev, &req, ret);
 	return ret;
+}
+
+/* The lock-free checks of an UNMAP. Return: 0 or an errno. */
+int vhost_shmem_unmap_prepare(struct vhost_shmem_dev *dev,
+			      const struct vhost_shmem_unmap *a)
+{
+	int ret = check_range_args(dev, a->shmid, a->shm_offset, a->len);
+
+	if (!ret && a->padding)
+		ret = -EINVAL;
+	return ret;
+}
+
+/* Count and report the result of an UNMAP. */
+void vhost_shmem_unmap_finish(struct vhost_shmem_dev *dev,
+			      const struct vhost_shmem_unmap *a, int ret)
+{
+	count_failure(dev, ret);
+	vhost_shmem_nl_unmap(dev, a, ret);
 }
 
 static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
 {
 	struct vhost_shmem_unmap a;
-	long ret;
+	int ret;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
-	ret = check_range_args(dev, a.shmid, a.shm_offset, a.len);
-	if (ret)
-		goto out;
-	ret = -EINVAL;
-	if (a.padding)
-		goto out;
-	ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a);
-out:
-	count_failure(dev, ret);
-	vhost_shmem_nl_unmap(dev, &a, ret);
+	ret = vhost_shmem_unmap_prepare(dev, &a);
+	if (!ret)
+		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a);
+	vhost_shmem_unmap_finish(dev, &a, ret);
 	return ret;
 }
 
@@ -421,6 +460,8 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 		return vhost_shmem_reset(dev);
 	case VHOST_SHMEM_GET_STATS:
 		return vhost_shmem_get_stats(dev, argp);
+	case VHOST_SHMEM_BATCH:
+		return vhost_shmem_batch(dev, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -174,6 +174,19 @@ struct vhost_shmem_map_req {
 	struct vhost_shmem_mapping *mapping;
 };
 
+/* main.c: the checks of MAP and UNMAP, shared by the single and batch ioctls. */
+int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
+			    struct vhost_shmem_map_req *req);
+void vhost_shmem_map_finish(struct vhost_shmem_dev *dev,
+			    struct vhost_shmem_map_req *req, int ret);
+int vhost_shmem_unmap_prepare(struct vhost_shmem_dev *dev,
+			      const struct vhost_shmem_unmap *a);
+void vhost_shmem_unmap_finish(struct vhost_shmem_dev *dev,
+			      const struct vhost_shmem_unmap *a, int ret);
+
+/* batch.c: VHOST_SHMEM_BATCH. */
+long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp);
+
 /* worker.c: run an operation in the owner's mm. */
 typedef int (*vhost_shmem_fn)(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_worker_start(struct vhost_shmem_dev *dev);

@@ -704,6 +704,61 @@ TEST_F(api, reset)
 	EXPECT_EQ(1, vs_maps_count(self->d.r[2].addr, R3_PAGES * PG));
 }
 
+/* BATCH: each op gets the single ioctl's result; a failure stops nothing. */
+TEST_F(api, batch)
+{
+	struct vhost_shmem_stats st0, st;
+	struct vhost_shmem_op ops[7], bad[VHOST_SHMEM_BATCH_MAX + 1];
+	struct vhost_shmem_batch b = { .ops = (uintptr_t)ops, .nops = 1 };
+	uint8_t *r = R0(&self->d);
+
+	ops[0] = vs_op_map(0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW);
+	ops[1] = vs_op_map(0, self->b, 0, 2 * PG, 4 * PG, 0);		/* overlaps 0 */
+	ops[2] = vs_op_unmap(0, 8 * PG, 4 * PG);			/* nothing there */
+	ops[3] = vs_op_unmap(0, 8 * PG, 4 * PG);
+	ops[3].op = 99;
+	ops[4] = vs_op_map(0, -1, 0, 20 * PG, PG, 0);
+	ops[5] = vs_op_map(0, self->b, 0, 8 * PG, 2 * PG, 0);
+	ops[6] = vs_op_unmap(0, 0, 4 * PG);				/* undoes 0 */
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st0));
+	ASSERT_EQ(0, vs_batch(self->d.fd, ops, 7));
+	EXPECT_EQ(0, ops[0].result);
+	EXPECT_EQ(-EEXIST, ops[1].result);
+	EXPECT_EQ(-ENOENT, ops[2].result);
+	EXPECT_EQ(-EOPNOTSUPP, ops[3].result);
+	EXPECT_EQ(-EBADF, ops[4].result);
+	EXPECT_EQ(0, ops[5].result);
+	EXPECT_EQ(0, ops[6].result);
+	ASSERT_ZERO(r, 8 * PG);
+	ASSERT_PAT(r + 8 * PG, 2 * PG, 2, 0);
+	ASSERT_ZERO(r + 10 * PG, (R0_PAGES - 10) * PG);
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(st0.mappings + 1, st.mappings);
+	EXPECT_EQ(st0.maps + 2, st.maps);
+	EXPECT_EQ(st0.unmaps + 1, st.unmaps);
+	/* Three failed MAP/UNMAPs; the unknown op is neither. */
+	EXPECT_EQ(st0.failures + 3, st.failures);
+
+	/* A bad batch runs nothing and counts no failure. */
+	memset(bad, 0, sizeof(bad));
+	for (int i = 0; i <= VHOST_SHMEM_BATCH_MAX; i++)
+		bad[i] = vs_op_unmap(0, 8 * PG, 2 * PG);
+	EXPECT_EQ(-EINVAL, vs_batch(self->d.fd, bad, 0));
+	EXPECT_EQ(-E2BIG, vs_batch(self->d.fd, bad, VHOST_SHMEM_BATCH_MAX + 1));
+	b.padding = 1;
+	EXPECT_EQ(-1, ioctl(self->d.fd, VHOST_SHMEM_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.padding = 0;
+	b.ops = 8;
+	EXPECT_EQ(-1, ioctl(self->d.fd, VHOST_SHMEM_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, bad[0].result);
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(st0.failures + 3, st.failures);
+	EXPECT_EQ(st0.mappings + 1, st.mappings);
+	ASSERT_PAT(r + 8 * PG, 2 * PG, 2, 0);
+}
+
 /*
  * Random MAP/UNMAP churn does not fragment the region into many vmas: at
  * most 2 per live mapping + 1 + the unmerged holes UNMAP may leave, and one

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -172,6 +173,36 @@ TEST_F(remote, remote_closes_fd)
 	vs_remote_stop(&self->rem);
 	ASSERT_EQ(-1, vs_check_pat(self->d.r[0].addr, 2 * PG, 31, 0, NULL));
 	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 2 * PG));
+}
+
+/* A BATCH from the other process: one worker hand-off, every result right. */
+TEST_F(remote, batch)
+{
+	uint8_t *r = self->d.r[0].addr;
+	int st;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct vhost_shmem_op ops[5];
+
+		ops[0] = vs_op_map(0, self->a, 0, 0, 4 * PG, 0);
+		ops[1] = vs_op_map(0, self->b, 2 * PG, 8 * PG, 2 * PG, VHOST_SHMEM_MAP_F_RW);
+		ops[2] = vs_op_unmap(0, 0, 4 * PG);
+		ops[3] = vs_op_map(0, self->a, 0, 9 * PG, PG, 0);	/* overlaps 1 */
+		ops[4] = vs_op_map(7, self->a, 0, 0, 16 * PG, 0);	/* beyond region 7 */
+		if (vs_batch(self->d.fd, ops, 5) || ops[0].result || ops[1].result ||
+		    ops[2].result || ops[3].result != -EEXIST ||
+		    ops[4].result != -ERANGE)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	ASSERT_EQ(-1, vs_check_zero(r, 8 * PG, NULL));
+	ASSERT_EQ(-1, vs_check_pat(r + 8 * PG, 2 * PG, 32, 2 * PG, NULL));
+	ASSERT_EQ(-1, vs_check_zero(r + 10 * PG, (NPAGES - 10) * PG, NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -54,6 +54,31 @@ int vs_unmap(int devfd, uint32_t shmid, uint64_t shm_offset, uint64_t len)
 	return neg_errno(ioctl(devfd, VHOST_SHMEM_UNMAP, &u));
 }
 
+int vs_batch(int devfd, struct vhost_shmem_op *ops, uint32_t n)
+{
+	struct vhost_shmem_batch b = { .ops = (uintptr_t)ops, .nops = n };
+
+	return neg_errno(ioctl(devfd, VHOST_SHMEM_BATCH, &b));
+}
+
+struct vhost_shmem_op vs_op_map(uint32_t shmid, int fd, uint64_t fd_offset,
+				uint64_t shm_offset, uint64_t len, uint64_t flags)
+{
+	struct vhost_shmem_op op = { .op = VHOST_SHMEM_OP_MAP, .result = 1 };
+
+	op.map = (struct vhost_shmem_map){ shmid, fd, fd_offset, shm_offset, len, flags };
+	return op;
+}
+
+struct vhost_shmem_op vs_op_unmap(uint32_t shmid, uint64_t shm_offset, uint64_t len)
+{
+	struct vhost_shmem_op op = { .op = VHOST_SHMEM_OP_UNMAP, .result = 1 };
+
+	op.unmap = (struct vhost_shmem_unmap){ .shmid = shmid, .shm_offset = shm_offset,
+					       .len = len };
+	return op;
+}
+
 int vs_reset(int devfd)
 {
 	return neg_errno(ioctl(devfd, VHOST_SHMEM_RESET));

@@ -62,6 +62,11 @@ int vs_map(int devfd, uint32_t shmid, int fd, uint64_t fd_offset,
 	   uint64_t shm_offset, uint64_t len, uint64_t flags);
 int vs_unmap(int devfd, uint32_t shmid, uint64_t shm_offset, uint64_t len);
 int vs_reset(int devfd);
+/* VHOST_SHMEM_BATCH of @n ops: 0 (results in ops[i].result) or -errno. */
+int vs_batch(int devfd, struct vhost_shmem_op *ops, uint32_t n);
+struct vhost_shmem_op vs_op_map(uint32_t shmid, int fd, uint64_t fd_offset,
+				uint64_t shm_offset, uint64_t len, uint64_t flags);
+struct vhost_shmem_op vs_op_unmap(uint32_t shmid, uint64_t shm_offset, uint64_t len);
 int vs_stats(int devfd, struct vhost_shmem_stats *st);
 int vs_region_info(int devfd, uint32_t shmid, struct vhost_shmem_region_info *info);
 

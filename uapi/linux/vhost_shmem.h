@@ -123,6 +123,42 @@ struct vhost_shmem_stats {
 	__u64 failures;
 };
 
+/* Operations of VHOST_SHMEM_BATCH (struct vhost_shmem_op.op). */
+#define VHOST_SHMEM_OP_MAP		1
+#define VHOST_SHMEM_OP_UNMAP		2
+
+/* Most operations one VHOST_SHMEM_BATCH takes. */
+#define VHOST_SHMEM_BATCH_MAX		64
+
+/**
+ * struct vhost_shmem_op - one operation of VHOST_SHMEM_BATCH
+ * @op: VHOST_SHMEM_OP_MAP or VHOST_SHMEM_OP_UNMAP
+ * @result: out: 0 or the negative errno the single ioctl would have
+ *	returned (-EOPNOTSUPP for an unknown @op)
+ * @map: the arguments of VHOST_SHMEM_MAP, when @op is VHOST_SHMEM_OP_MAP
+ * @unmap: the arguments of VHOST_SHMEM_UNMAP, when @op is VHOST_SHMEM_OP_UNMAP
+ */
+struct vhost_shmem_op {
+	__u32 op;
+	__s32 result;
+	union {
+		struct vhost_shmem_map map;
+		struct vhost_shmem_unmap unmap;
+	};
+};
+
+/**
+ * struct vhost_shmem_batch - several MAP/UNMAP in one call (VHOST_SHMEM_BATCH)
+ * @ops: user pointer to an array of @nops struct vhost_shmem_op
+ * @nops: number of operations, 1 to VHOST_SHMEM_BATCH_MAX
+ * @padding: must be zero
+ */
+struct vhost_shmem_batch {
+	__u64 ops;
+	__u32 nops;
+	__u32 padding;
+};
+
 #define VHOST_SHMEM_IOC_MAGIC	0xB5
 
 /*
@@ -194,6 +230,17 @@ struct vhost_shmem_stats {
 
 /* VHOST_SHMEM_GET_STATS - counters and limits of the device. */
 #define VHOST_SHMEM_GET_STATS	_IOR(VHOST_SHMEM_IOC_MAGIC, 0x13, struct vhost_shmem_stats)
+
+/*
+ * VHOST_SHMEM_BATCH - run several MAP/UNMAP in order, as if issued one by
+ * one, each with its own result in ops[i].result; a failing operation does
+ * not stop the others. From a process other than the owner, the whole batch
+ * costs one hand-off to the device's worker instead of one per operation.
+ * Fails as a whole, with no operation run, on: EFAULT (@ops unreadable),
+ * EINVAL (@nops 0 or @padding set), E2BIG (@nops > VHOST_SHMEM_BATCH_MAX).
+ * EFAULT after the operations ran if their results cannot be written back.
+ */
+#define VHOST_SHMEM_BATCH	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x14, struct vhost_shmem_batch)
 
 /*
  * Generic netlink family "vhost-shmem" (observability).

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VHOST_SHMEM_BATCH: several MAP/UNMAP in one ioctl. Each operation is
+ * checked and prepared exactly as the single ioctl would, then the whole
+ * batch runs in the owner's mm in one go: from another process that is one
+ * hand-off to the worker for all of them instead of one each.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vhost_shmem.h"
+
+/**
+ * struct vhost_shmem_batch_op - one operation, kernel side
+ * @op: VHOST_SHMEM_OP_*
+ * @ret: its result; set by prepare when a check failed
+ * @ran: it ran in the owner's mm (@ret is final)
+ * @map: the prepared MAP
+ * @unmap: the UNMAP arguments
+ */
+struct vhost_shmem_batch_op {
+	u32 op;
+	int ret;
+	bool ran;
+	union {
+		struct vhost_shmem_map_req map;
+		struct vhost_shmem_unmap unmap;
+	};
+};
+
+struct vhost_shmem_batch_req {
+	struct vhost_shmem_batch_op *ops;
+	u32 nops;
+};
+
+/* Runs in the owner's mm: every operation that passed its checks, in order. */
+static int vhost_shmem_do_batch(struct vhost_shmem_dev *dev, void *arg)
+{
+	struct vhost_shmem_batch_req *req = arg;
+	u32 i;
+
+	for (i = 0; i < req->nops; i++) {
+		struct vhost_shmem_batch_op *k = &req->ops[i];
+
+		if (k->ret)
+			continue;
+		if (k->op == VHOST_SHMEM_OP_MAP)
+			k->ret = vhost_shmem_do_map(dev, &k->map);
+		else
+			k->ret = vhost_shmem_do_unmap(dev, &k->unmap);
+		k->ran = true;
+	}
+	return 0;
+}
+
+static void prepare_op(struct vhost_shmem_dev *dev,
+		       struct vhost_shmem_batch_op *k,
+		       const struct vhost_shmem_op *u)
+{
+	k->op = u->op;
+	switch (u->op) {
+	case VHOST_SHMEM_OP_MAP:
+		k->map.args = u->map;
+		k->ret = vhost_shmem_map_prepare(dev, &k->map);
+		break;
+	case VHOST_SHMEM_OP_UNMAP:
+		k->unmap = u->unmap;
+		k->ret = vhost_shmem_unmap_prepare(dev, &k->unmap);
+		break;
+	default:
+		k->ret = -EOPNOTSUPP;
+	}
+}
+
+static void finish_op(struct vhost_shmem_dev *dev,
+		      struct vhost_shmem_batch_op *k)
+{
+	if (k->op == VHOST_SHMEM_OP_MAP)
+		vhost_shmem_map_finish(dev, &k->map, k->ret);
+	else if (k->op == VHOST_SHMEM_OP_UNMAP)
+		vhost_shmem_unmap_finish(dev, &k->unmap, k->ret);
+}
+
+/**
+ * vhost_shmem_batch() - the VHOST_SHMEM_BATCH ioctl
+ * @dev: the device
+ * @argp: struct vhost_shmem_batch
+ *
+ * Return: 0 once every operation ran (results in ops[i].result), or
+ * EFAULT, EINVAL, E2BIG, ENOMEM with no operation run (see the uapi).
+ */
+long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp)
+{
+	struct vhost_shmem_batch_req req = {};
+	struct vhost_shmem_op __user *uops;
+	struct vhost_shmem_batch b;
+	struct vhost_shmem_op *u;
+	long ret = 0;
+	int err;
+	u32 i;
+
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if (!b.nops || b.padding)
+		return -EINVAL;
+	if (b.nops > VHOST_SHMEM_BATCH_MAX)
+		return -E2BIG;
+	uops = u64_to_user_ptr(b.ops);
+	u = memdup_user(uops, array_size(b.nops, sizeof(*u)));
+	if (IS_ERR(u))
+		return PTR_ERR(u);
+	req.ops = kcalloc(b.nops, sizeof(*req.ops), GFP_KERNEL);
+	if (!req.ops) {
+		kfree(u);
+		return -ENOMEM;
+	}
+	req.nops = b.nops;
+
+	for (i = 0; i < req.nops; i++)
+		prepare_op(dev, &req.ops[i], &u[i]);
+	err = vhost_shmem_run_in_owner(dev, vhost_shmem_do_batch, &req);
+	for (i = 0; i < req.nops; i++) {
+		struct vhost_shmem_batch_op *k = &req.ops[i];
+
+		/* The worker found the owner's mm gone and ran nothing. */
+		if (!k->ret && !k->ran)
+			k->ret = err;
+		finish_op(dev, k);
+		if (put_user(k->ret, &uops[i].result))
+			ret = -EFAULT;
+	}
+	kfree(req.ops);
+	kfree(u);
+	return ret;
+}

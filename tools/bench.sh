@@ -35,7 +35,7 @@ plot() {
 	gnuplot <<-EOF
 		set terminal pngcairo size 900,560 noenhanced
 		set output "$OUT/$k.png"
-		set title "vhost-shmem: MAP+UNMAP of one 4 KiB mapping, median (bars: p99), kernel $k (TCG VM)"
+		set title "MAP+UNMAP of one 4 KiB mapping: median, bars to p99 ($k, TCG VM)"
 		set logscale xy
 		set xlabel "live mappings"
 		set ylabel "microseconds"

@@ -7,6 +7,7 @@
 #   <kernel>.json   its JSON; results.json has every kernel's
 #   <kernel>.dat    median/p99 per path and point (gnuplot input)
 #   <kernel>.png    latency against live mappings, one line per path
+#   results.rst     the tables for Documentation/performance/
 # Environment: KVERS, VM_TIMEOUT (s per VM, default 2400), VM_BENCH_ARGS
 # (vhost-shmem-bench options, e.g. "--live 1,1000 --iters 200").
 set -euo pipefail
@@ -47,6 +48,17 @@ plot() {
 	EOF
 }
 
+# The tables as RST literal blocks, for Documentation/performance/.
+rst_tables() {
+	local k
+	echo ".. Written by tools/bench.sh ($(date -u +%Y-%m-%d)); copy from build/bench/results/results.rst."
+	for k in "$@"; do
+		[ -s "$OUT/$k.txt" ] || continue
+		printf '\nKernel %s\n%s\n\n::\n\n' "$k" "$(printf '%*s' $((7 + ${#k})) '' | tr ' ' -)"
+		sed 's/^/    /; s/^    $//' "$OUT/$k.txt"
+	done
+}
+
 main() {
 	local k kvers dir log rc=0 jsons=()
 	mkdir -p "$LOGS" "$OUT"
@@ -75,6 +87,7 @@ main() {
 		{ printf '{"runs":['; cat "${jsons[@]}" | paste -sd, | tr -d '\n'; printf ']}\n'; } \
 			>"$OUT/results.json"
 	fi
+	rst_tables $kvers >"$OUT/results.rst"
 	echo
 	for k in $kvers; do
 		[ -s "$OUT/$k.txt" ] && cat "$OUT/$k.txt"

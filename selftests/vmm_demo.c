@@ -106,6 +106,23 @@ static const char *backend_cmd(int in, FILE *out, const char *cmd)
 #define FULL_TEXT	"Hi_guest:_sent_by_a_vhost-user_backend,_via_the_helper!"
 #define FULL_OFFSET	0x40000ULL
 
+/* What an admin sees meanwhile: the vhost-shmem CLI, over generic netlink. */
+static void show_cli(void)
+{
+	char cli[256], cmd[640];
+
+	snprintf(cli, sizeof(cli), "%.200s/vhost-shmem", bin_dir());
+	if (access(cli, X_OK)) {
+		say("admin: (no vhost-shmem CLI in %s; build it with \"make helper\")", bin_dir());
+		return;
+	}
+	say("admin: \"vhost-shmem dev show\" and \"vhost-shmem map show\" (generic netlink):");
+	snprintf(cmd, sizeof(cmd), "{ %s dev show && %s map show; } 2>&1 | sed 's/^/  /'",
+		 cli, cli);
+	if (system(cmd))
+		say("  the CLI failed");
+}
+
 /* backend -> helper -> module -> KVM guest. 0 if it worked. */
 static int full_path(struct vs_dev *dev, struct kvm_vmm *vmm)
 {
@@ -263,6 +280,7 @@ int main(void)
 	if (ret)
 		return 1;
 	show_guest_bytes(&vmm, MAP_OFFSET, len);
+	show_cli();
 
 	vmm_write32(&vmm, MAP_OFFSET, 0x21212121, &res);
 	memset(file, 0, sizeof(file));

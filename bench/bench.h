@@ -63,7 +63,7 @@ struct runner_cmd {
 	uint64_t spot, len;
 };
 
-enum { RUNNER_MAP_LOOP = 1, RUNNER_BATCH_LOOP, RUNNER_VU_LOOP };
+enum { RUNNER_MAP_LOOP = 1, RUNNER_BATCH_LOOP, RUNNER_VU_LOOP, RUNNER_VU_PIPE };
 
 /* MAP+UNMAP pairs per VHOST_SHMEM_BATCH in the batched path. */
 #define BENCH_BATCH_PAIRS	8
@@ -120,6 +120,8 @@ void runner_stop(struct runner *r);
 /* vu_path.c: backend -> vhost-shmem-helper -> module round trips. */
 int vu_path_start(struct bench *b);
 int vu_path_run(struct bench *b, int iters, uint64_t *ns);
+/* BENCH_BATCH_PAIRS pairs sent back to back; time per pair. */
+int vu_pipe_run(struct bench *b, int iters, uint64_t *ns);
 void vu_path_stop(struct bench *b);
 
 /* memslot.c: memslot per mapping on the same KVM VM, and first access. */

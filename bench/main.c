@@ -20,7 +20,7 @@
 
 #define MAX_POINTS	8
 
-enum { P_FLOOR, P_OWNER, P_REMOTE, P_BATCH, P_VU, P_MEMSLOT, NPATHS };
+enum { P_FLOOR, P_OWNER, P_REMOTE, P_BATCH, P_VU, P_VU_PIPE, P_MEMSLOT, NPATHS };
 
 static const struct path {
 	const char *key;	/* JSON */
@@ -32,6 +32,7 @@ static const struct path {
 	[P_REMOTE] = { "other_process", "other proc", remote_run },
 	[P_BATCH] = { "other_process_batch8", "other, batch8", remote_batch_run },
 	[P_VU] = { "vhost_user", "vhost-user", vu_path_run },
+	[P_VU_PIPE] = { "vhost_user_pipelined8", "vu, pipelined8", vu_pipe_run },
 	[P_MEMSLOT] = { "memslot", "memslot", memslot_run },
 };
 
@@ -182,7 +183,7 @@ static int bench_setup(struct bench *b, const struct opts *o)
 static const char *why_skip(const struct bench *b, int p, uint64_t live, char *buf,
 			    size_t len)
 {
-	if (p == P_VU && !b->have_vu)
+	if ((p == P_VU || p == P_VU_PIPE) && !b->have_vu)
 		return b->why_no_vu;
 	if (p == P_MEMSLOT && !b->have_kvm)
 		return "no KVM";

@@ -110,6 +110,47 @@ static int vu_loop(void *ctx, const struct runner_cmd *c, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * BENCH_BATCH_PAIRS MAP+UNMAP pairs sent back to back, then their replies
+ * read: the helper may run what it finds waiting as one batch. One sample
+ * per round, the time per pair.
+ */
+static int vu_pipe_loop(struct backend *bk, const struct runner_cmd *c, uint64_t *ns)
+{
+	const struct vu_mmap mm = {
+		.shmid = 0, .shm_offset = c->spot, .len = c->len,
+		.flags = VHOST_SHMEM_MAP_F_RW,
+	};
+
+	for (int i = 0; i < c->iters; i++) {
+		uint64_t t0 = now_ns();
+		struct vu_hdr h;
+		uint64_t v;
+
+		for (int k = 0; k < 2 * BENCH_BATCH_PAIRS; k++)
+			if (vu_send(bk->chan, k & 1 ? VU_BE_SHMEM_UNMAP : VU_BE_SHMEM_MAP,
+				    VU_FLAG_NEED_REPLY, &mm, sizeof(mm), k & 1 ? -1 : bk->memfd))
+				return -EPROTO;
+		for (int k = 0; k < 2 * BENCH_BATCH_PAIRS; k++) {
+			if (vu_recv(bk->chan, &h, &v, sizeof(v), NULL, 10000) || h.size != 8)
+				return -EPROTO;
+			if (v)
+				return -EIO;
+		}
+		ns[i] = (now_ns() - t0) / BENCH_BATCH_PAIRS;
+	}
+	return 0;
+}
+
+static int vu_op(void *ctx, const struct runner_cmd *c, uint64_t *ns)
+{
+	struct backend *bk = ctx;
+
+	if (bk->chan < 0)
+		return -ENOTCONN;
+	return c->op == RUNNER_VU_PIPE ? vu_pipe_loop(bk, c, ns) : vu_loop(ctx, c, ns);
+}
+
 static void backend_loop(void *ctx, int cmd)
 {
 	struct backend *bk = ctx;
@@ -121,7 +162,7 @@ static void backend_loop(void *ctx, int cmd)
 			return;
 		if (pf[0].revents && backend_msg(bk))
 			return;
-		if (pf[1].revents && runner_serve(cmd, vu_loop, bk, bk->shared))
+		if (pf[1].revents && runner_serve(cmd, vu_op, bk, bk->shared))
 			return;
 	}
 }
@@ -202,10 +243,9 @@ fail:
 	return ret;
 }
 
-int vu_path_run(struct bench *b, int iters, uint64_t *ns)
+static int vu_call(struct bench *b, int op, int iters, uint64_t *ns)
 {
-	const struct runner_cmd c = { RUNNER_VU_LOOP, iters, BENCH_SPOT,
-				      BENCH_MAP_LEN };
+	const struct runner_cmd c = { op, iters, BENCH_SPOT, BENCH_MAP_LEN };
 	int ret;
 
 	if ((size_t)iters > b->shared_cap)
@@ -214,6 +254,16 @@ int vu_path_run(struct bench *b, int iters, uint64_t *ns)
 	if (!ret)
 		memcpy(ns, b->shared, iters * sizeof(*ns));
 	return ret;
+}
+
+int vu_path_run(struct bench *b, int iters, uint64_t *ns)
+{
+	return vu_call(b, RUNNER_VU_LOOP, iters, ns);
+}
+
+int vu_pipe_run(struct bench *b, int iters, uint64_t *ns)
+{
+	return vu_call(b, RUNNER_VU_PIPE, iters, ns);
 }
 
 void vu_path_stop(struct bench *b)

@@ -365,44 +365,111 @@ static void log_shmem_failure(struct proxy *p, const char *what, int err,
 		mm->fd_offset, mm->shm_offset, mm->len, mm->flags);
 }
 
-static void on_shmem(struct proxy *p, struct vu_msg *m)
+static const char *shmem_name(uint32_t request)
 {
-	const struct vu_mmap *mm = &m->payload.mmap;
-	bool is_map = m->hdr.request == VU_BE_SHMEM_MAP;
-	const char *what = is_map ? "SHMEM_MAP" : "SHMEM_UNMAP";
-	int r;
+	return request == VU_BE_SHMEM_MAP ? "SHMEM_MAP" : "SHMEM_UNMAP";
+}
 
-	if (!(p->be_acked & BIT(p->shmem_bit))) {
-		r = -EPROTO;
-		log_err(p->log, "%s although F_SHMEM was not negotiated", what);
-	} else if (check_config(p) < 0) {
-		vu_msg_close_fds(m);
-		end_session(p, PROXY_FATAL);
-		return;
-	} else if (is_map) {
-		struct vhost_shmem_map a = {
-			.shmid = mm->shmid, .fd = m->fds[0],
+/* Closes the fd, logs the result and answers if asked. */
+static void finish_shmem(struct proxy *p, struct proxy_staged *st, int r)
+{
+	const struct vu_mmap *mm = &st->mm;
+
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	if (r)
+		log_shmem_failure(p, shmem_name(st->request), -r, mm);
+	else
+		log_trace(p->log, "%s ok: shmid=%u fd_offset=0x%" PRIx64 " shm_offset=0x%"
+			  PRIx64 " len=0x%" PRIx64 " flags=0x%" PRIx64,
+			  shmem_name(st->request), mm->shmid, mm->fd_offset,
+			  mm->shm_offset, mm->len, mm->flags);
+	if (st->flags & VU_FLAG_NEED_REPLY)
+		send_u64_reply(p, &p->be_chan, st->request, r ? 1 : 0);
+}
+
+static struct vhost_shmem_op staged_op(const struct proxy_staged *st)
+{
+	const struct vu_mmap *mm = &st->mm;
+	struct vhost_shmem_op op = { .op = VHOST_SHMEM_OP_UNMAP };
+
+	if (st->request == VU_BE_SHMEM_MAP) {
+		op.op = VHOST_SHMEM_OP_MAP;
+		op.map = (struct vhost_shmem_map){
+			.shmid = mm->shmid, .fd = st->fd,
 			.fd_offset = mm->fd_offset, .shm_offset = mm->shm_offset,
 			.len = mm->len, .flags = mm->flags,
 		};
-
-		r = p->dev->ops->map(p->dev->ctx, p->dev->fd, &a);
 	} else {
-		struct vhost_shmem_unmap a = {
+		op.unmap = (struct vhost_shmem_unmap){
 			.shmid = mm->shmid, .shm_offset = mm->shm_offset, .len = mm->len,
 		};
-
-		r = p->dev->ops->unmap(p->dev->ctx, p->dev->fd, &a);
 	}
-	vu_msg_close_fds(m);	/* whatever happened */
-	if (r)
-		log_shmem_failure(p, what, -r, mm);
-	else
-		log_trace(p->log, "%s ok: shmid=%u fd_offset=0x%" PRIx64 " shm_offset=0x%"
-			  PRIx64 " len=0x%" PRIx64 " flags=0x%" PRIx64, what, mm->shmid,
-			  mm->fd_offset, mm->shm_offset, mm->len, mm->flags);
-	if (m->hdr.flags & VU_FLAG_NEED_REPLY)
-		send_u64_reply(p, &p->be_chan, m->hdr.request, r ? 1 : 0);
+	return op;
+}
+
+/*
+ * Runs the staged requests in order: one ioctl each, or one
+ * VHOST_SHMEM_BATCH for several (one hand-off to the device's worker), and
+ * answers each as if it had run alone.
+ */
+static void flush_shmem(struct proxy *p)
+{
+	struct vhost_shmem_op ops[VHOST_SHMEM_BATCH_MAX];
+	const struct shmem_dev_ops *d = p->dev->ops;
+	unsigned int i, n = p->nstaged;
+	int r = 0;
+
+	if (!n)
+		return;
+	p->nstaged = 0;
+	for (i = 0; i < n; i++)
+		ops[i] = staged_op(&p->staged[i]);
+	if (n > 1 && d->batch) {
+		log_trace(p->log, "%u SHMEM requests in one VHOST_SHMEM_BATCH", n);
+		r = d->batch(p->dev->ctx, p->dev->fd, ops, n);
+		for (i = 0; r && i < n; i++)
+			ops[i].result = r;	/* refused as a whole */
+	} else {
+		for (i = 0; i < n; i++)
+			ops[i].result = ops[i].op == VHOST_SHMEM_OP_MAP ?
+				d->map(p->dev->ctx, p->dev->fd, &ops[i].map) :
+				d->unmap(p->dev->ctx, p->dev->fd, &ops[i].unmap);
+	}
+	for (i = 0; i < n; i++)
+		finish_shmem(p, &p->staged[i], ops[i].result);
+}
+
+/* Checks a SHMEM request and stages it; on_readable() runs the stage. */
+static void on_shmem(struct proxy *p, struct vu_msg *m)
+{
+	struct proxy_staged st = {
+		.request = m->hdr.request, .flags = m->hdr.flags,
+		.mm = m->payload.mmap, .fd = -1,
+	};
+
+	if (!(p->be_acked & BIT(p->shmem_bit))) {
+		log_err(p->log, "%s although F_SHMEM was not negotiated",
+			shmem_name(st.request));
+		vu_msg_close_fds(m);
+		flush_shmem(p);
+		finish_shmem(p, &st, -EPROTO);
+		return;
+	}
+	if (check_config(p) < 0) {
+		vu_msg_close_fds(m);
+		end_session(p, PROXY_FATAL);
+		return;
+	}
+	if (st.request == VU_BE_SHMEM_MAP && m->nfds) {
+		st.fd = m->fds[0];	/* the stage owns it now */
+		m->nfds = 0;
+	}
+	vu_msg_close_fds(m);
+	p->staged[p->nstaged++] = st;
+	if (p->nstaged == VHOST_SHMEM_BATCH_MAX)
+		flush_shmem(p);
 }
 
 static void on_be_chan_request(struct proxy *p, struct vu_msg *m)
@@ -414,6 +481,7 @@ static void on_be_chan_request(struct proxy *p, struct vu_msg *m)
 		on_shmem(p, m);
 		return;
 	}
+	flush_shmem(p);		/* requests are answered in order */
 	if (p->fe_chan.fd < 0 || !(p->fe_acked & BIT(VU_PROTOCOL_F_BACKEND_REQ))) {
 		log_warn(p->log, "front-end has no backend channel: %s dropped",
 			 vu_request_name(VU_DIR_BE_REQUEST, req));
@@ -461,39 +529,53 @@ static void on_readable(struct proxy *p, struct vu_conn *c)
 	const char *why = NULL;
 	struct vu_msg *m = &c->msg;
 
-	if (c->fd < 0)
-		return;	/* closed earlier in this batch of events */
-	switch (vu_conn_recv(c, &why)) {
-	case VU_RX_AGAIN:
-		return;
-	case VU_RX_EOF:
-		log_info(p->log, "%s disconnected", c->name);
-		end_session(p, PROXY_PEER_GONE);
-		return;
-	case VU_RX_ERR:
-		if (c->have == 0 && m->nfds == 0 && !strcmp(why, "connection reset")) {
-			log_info(p->log, "%s disconnected (%s)", c->name, why);
+	/*
+	 * SHMEM requests of the backend channel are staged: keep reading while
+	 * more are already waiting, then run them as one batch (flush_shmem).
+	 */
+	do {
+		enum vu_rx rx;
+
+		if (c->fd < 0)
+			break;	/* closed earlier in this batch of events */
+		rx = vu_conn_recv(c, &why);
+		if (rx != VU_RX_MSG)
+			flush_shmem(p);
+		switch (rx) {
+		case VU_RX_AGAIN:
+			return;
+		case VU_RX_EOF:
+			log_info(p->log, "%s disconnected", c->name);
 			end_session(p, PROXY_PEER_GONE);
-		} else {
-			protocol_error(p, c, why, m);
+			return;
+		case VU_RX_ERR:
+			if (c->have == 0 && m->nfds == 0 && !strcmp(why, "connection reset")) {
+				log_info(p->log, "%s disconnected (%s)", c->name, why);
+				end_session(p, PROXY_PEER_GONE);
+			} else {
+				protocol_error(p, c, why, m);
+			}
+			return;
+		case VU_RX_MSG:
+			break;
 		}
-		return;
-	case VU_RX_MSG:
-		break;
-	}
-	trace_msg(p, kinds[k].trace, kinds[k].dir, m);
-	why = vu_validate(kinds[k].dir, &m->hdr, m->payload.bytes, m->nfds);
-	if (why)
-		protocol_error(p, c, why, m);
-	else if (k == 0)
-		on_fe_request(p, m);
-	else if (k == 1)
-		on_be_reply(p, m);
-	else if (k == 2)
-		on_be_chan_request(p, m);
-	else
-		on_fe_chan_reply(p, m);
-	vu_conn_next(c);
+		trace_msg(p, kinds[k].trace, kinds[k].dir, m);
+		why = vu_validate(kinds[k].dir, &m->hdr, m->payload.bytes, m->nfds);
+		if (why) {
+			flush_shmem(p);
+			protocol_error(p, c, why, m);
+		} else if (k == 0) {
+			on_fe_request(p, m);
+		} else if (k == 1) {
+			on_be_reply(p, m);
+		} else if (k == 2) {
+			on_be_chan_request(p, m);
+		} else {
+			on_fe_chan_reply(p, m);
+		}
+		vu_conn_next(c);
+	} while (p->nstaged);
+	flush_shmem(p);
 }
 
 int proxy_init(struct proxy *p, const struct hlog *log, struct shmem_dev *dev,

@@ -23,6 +23,16 @@ struct proxy_fifo {
 	unsigned int head, count;
 };
 
+/*
+ * A SHMEM_MAP/UNMAP that passed the checks, waiting to run with the ones
+ * that arrived right behind it as one VHOST_SHMEM_BATCH.
+ */
+struct proxy_staged {
+	uint32_t request, flags;	/* of the vhost-user header */
+	struct vu_mmap mm;
+	int fd;				/* owned; -1 for UNMAP */
+};
+
 enum proxy_end {
 	PROXY_RUNNING,
 	PROXY_PEER_GONE,	/* a peer disconnected: exit 0 */
@@ -55,6 +65,10 @@ struct proxy {
 	bool be_cfg_known, cfg_checked;
 	uint64_t be_sizes[VU_SHMEM_MAX_REGIONS];
 	struct vhost_shmem_config dev_cfg;	/* scratch for GET_CONFIG */
+
+	/* Back-to-back SHMEM requests of the backend channel, in order. */
+	struct proxy_staged staged[VHOST_SHMEM_BATCH_MAX];
+	unsigned int nstaged;
 };
 
 /*

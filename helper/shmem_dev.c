@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 
 #include "shmem_dev.h"
@@ -33,9 +34,18 @@ static int ioctl_reset(void *ctx, int devfd)
 	return ret_errno(ioctl(devfd, VHOST_SHMEM_RESET));
 }
 
+static int ioctl_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n)
+{
+	struct vhost_shmem_batch b = { .ops = (uintptr_t)ops, .nops = n };
+
+	(void)ctx;
+	return ret_errno(ioctl(devfd, VHOST_SHMEM_BATCH, &b));
+}
+
 const struct shmem_dev_ops shmem_ioctl_ops = {
 	.get_config = ioctl_get_config,
 	.map = ioctl_map,
 	.unmap = ioctl_unmap,
 	.reset = ioctl_reset,
+	.batch = ioctl_batch,
 };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The device side of the helper: the four vhost-shmem ioctls it issues,
- * behind an ops table so that host tests can substitute a fake device.
- * Every op returns 0 or a negative errno.
+ * The device side of the helper: the vhost-shmem ioctls it issues, behind
+ * an ops table so that host tests can substitute a fake device. Every op
+ * returns 0 or a negative errno; batch (optional) leaves each operation's
+ * result in ops[i].result.
  */
 #ifndef SHMEM_DEV_H
 #define SHMEM_DEV_H
@@ -14,6 +15,7 @@ struct shmem_dev_ops {
 	int (*map)(void *ctx, int devfd, const struct vhost_shmem_map *map);
 	int (*unmap)(void *ctx, int devfd, const struct vhost_shmem_unmap *unmap);
 	int (*reset)(void *ctx, int devfd);
+	int (*batch)(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n);
 };
 
 struct shmem_dev {

@@ -62,11 +62,17 @@ static int count_fds(pid_t pid)
 	return n;
 }
 
+/* Mini back-end commands: send without waiting, or collect one reply. */
+#define MINI_SEND_ONLY	0x80000000u
+#define MINI_COLLECT	0x40000000u
+
 /*
  * The tiny back-end for requests vhost-user-test-backend cannot make (a
- * read-only fd): serves the main channel and forwards each request read
- * from @cmd ({struct vu_mmap, u32 request} + fd) to the backend channel,
- * writing the u64 reply (or ~0 on error) back to @cmd.
+ * read-only fd, pipelining): serves the main channel and forwards each
+ * request read from @cmd ({struct vu_mmap, u32 request} + fd) to the
+ * backend channel, writing the u64 reply (or ~0 on error) back to @cmd.
+ * With MINI_SEND_ONLY it answers 0 once sent and leaves the reply queued;
+ * MINI_COLLECT reads the next queued reply instead of sending.
  */
 static void mini_backend(int be, int cmd)
 {
@@ -119,9 +125,17 @@ static void mini_backend(int be, int cmd)
 			if (vs_recv_fd(cmd, &fd, &c, sizeof(c)) != sizeof(c))
 				_exit(0);
 			v = ~0ULL;
-			if (chan >= 0 &&
-			    !vu_send(chan, c.req, VU_FLAG_NEED_REPLY, &c.mm, sizeof(c.mm), fd) &&
-			    !vu_recv(chan, &h, &p, sizeof(p), NULL, 10000) && h.size == 8)
+			if (chan < 0)
+				;
+			else if (c.req & MINI_COLLECT)
+				v = !vu_recv(chan, &h, &p, sizeof(p), NULL, 10000) &&
+				    h.size == 8 ? p.u64 : ~0ULL;
+			else if (vu_send(chan, c.req & ~MINI_SEND_ONLY, VU_FLAG_NEED_REPLY,
+					 &c.mm, sizeof(c.mm), fd))
+				;
+			else if (c.req & MINI_SEND_ONLY)
+				v = 0;
+			else if (!vu_recv(chan, &h, &p, sizeof(p), NULL, 10000) && h.size == 8)
 				v = p.u64;
 			if (fd >= 0)
 				close(fd);
@@ -534,6 +548,42 @@ TEST_F_TIMEOUT(e2e, rw_on_readonly_fd_refused, 120)
 	ASSERT_GUEST_ZERO(0x30000, MAP_LEN);
 	close(rofd);
 	close(memfd);
+	ASSERT_EQ(self->memslots, self->vmm.memslot_calls);
+}
+
+/*
+ * SHMEM requests that reach the helper together run as one
+ * VHOST_SHMEM_BATCH on the real device, in order, each answered: the helper
+ * is stopped while the back-end pipelines four of them.
+ */
+TEST_F_TIMEOUT(e2e, pipelined_requests_batched, 120)
+{
+	int a, b;
+
+	START(true);
+	a = vs_memfd("e2e-batch-a", MAP_LEN, 5);
+	b = vs_memfd("e2e-batch-b", MAP_LEN, 6);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, kill(self->helper, SIGSTOP));
+	CHECK(mini_req(self, VU_BE_SHMEM_MAP | MINI_SEND_ONLY, a, 0x40000, MAP_LEN, 0) == 0);
+	CHECK(mini_req(self, VU_BE_SHMEM_MAP | MINI_SEND_ONLY, b, 0x40000, MAP_LEN, 0) == 0);
+	CHECK(mini_req(self, VU_BE_SHMEM_UNMAP | MINI_SEND_ONLY, -1, 0x40000, MAP_LEN, 0) == 0);
+	CHECK(mini_req(self, VU_BE_SHMEM_MAP | MINI_SEND_ONLY, b, 0x40000, MAP_LEN, 0) == 0);
+	ASSERT_EQ(0, kill(self->helper, SIGCONT));
+	CHECK(mini_req(self, MINI_COLLECT, -1, 0, 0, 0) == 0);
+	CHECK(mini_req(self, MINI_COLLECT, -1, 0, 0, 0) == 1);	/* overlap */
+	CHECK(mini_req(self, MINI_COLLECT, -1, 0, 0, 0) == 0);
+	CHECK(mini_req(self, MINI_COLLECT, -1, 0, 0, 0) == 0);
+	CHECK(wait_log(self, "4 SHMEM requests in one VHOST_SHMEM_BATCH"));
+	/* The guest sees the last MAP: b, not a. */
+	ASSERT_GUEST_READS(0x40000, pat32(6, 0));
+	ASSERT_GUEST_READS(0x40000 + 0x9000, pat32(6, 0x9000));
+	ASSERT_EQ(1, stats(self).mappings);
+	CHECK(mini_req(self, VU_BE_SHMEM_UNMAP, -1, 0x40000, MAP_LEN, 0) == 0);
+	ASSERT_GUEST_ZERO(0x40000, MAP_LEN);
+	close(a);
+	close(b);
 	ASSERT_EQ(self->memslots, self->vmm.memslot_calls);
 }
 

@@ -43,8 +43,8 @@ plot() {
 		set key top left
 		set xrange [0.5:100000]
 		set grid
-		plot for [i=0:5] "$OUT/$k.dat" using 1:(column(2+2*i)):(column(2+2*i)):(column(3+2*i)) \\
-			with yerrorlines title word("floor owner other-process other-process,batch-of-8 vhost-user memslot-per-mapping", i+1)
+		plot for [i=0:6] "$OUT/$k.dat" using 1:(column(2+2*i)):(column(2+2*i)):(column(3+2*i)) \\
+			with yerrorlines title word("floor owner other-process other-process,batch-of-8 vhost-user vhost-user,pipelined-8 memslot-per-mapping", i+1)
 	EOF
 }
 

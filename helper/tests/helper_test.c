@@ -39,7 +39,7 @@
 /* ---- fake device ------------------------------------------------------- */
 
 struct fake_rec {
-	char op;		/* 'M'ap, 'U'nmap, 'R'eset, 'C'onfig */
+	char op;		/* 'M'ap, 'U'nmap, 'R'eset, 'C'onfig, 'B'atch */
 	int ret;
 	struct vhost_shmem_map map;
 	struct vhost_shmem_unmap unmap;
@@ -129,9 +129,21 @@ static int fake_reset(void *ctx, int devfd)
 	return 0;
 }
 
+/* Records 'B' with the count in ret, then runs each op as the device would. */
+static int fake_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n)
+{
+	struct fake_rec r = { .op = 'B', .ret = (int)n };
+
+	fake_record(ctx, &r);
+	for (unsigned int i = 0; i < n; i++)
+		ops[i].result = ops[i].op == VHOST_SHMEM_OP_MAP ?
+			fake_map(ctx, devfd, &ops[i].map) : fake_unmap(ctx, devfd, &ops[i].unmap);
+	return 0;
+}
+
 static const struct shmem_dev_ops fake_ops = {
 	.get_config = fake_get_config, .map = fake_map,
-	.unmap = fake_unmap, .reset = fake_reset,
+	.unmap = fake_unmap, .reset = fake_reset, .batch = fake_batch,
 };
 
 /* ---- process and fd utilities ------------------------------------------ */
@@ -747,6 +759,54 @@ TEST_F(h, shmem_map_unmap_reach_device)
 	EXPECT_NE(NULL, strstr(self->log, "SHMEM_MAP failed: EEXIST (File exists): shmid=0 "
 			       "fd_offset=0x0 shm_offset=0x5000 len=0x1000 flags=0x0"));
 	EXPECT_NE(NULL, strstr(self->log, "SHMEM_UNMAP failed: ENOENT"));
+}
+
+/*
+ * SHMEM requests already waiting together run as one VHOST_SHMEM_BATCH, in
+ * order, each answered as if alone. The helper is stopped while they are
+ * sent so that they are all waiting when it looks.
+ */
+TEST_F(h, shmem_back_to_back_requests_batched)
+{
+	struct fake_rec r;
+	ino_t ino;
+	int hfds;
+
+	full_setup(_metadata, self);
+	hfds = count_fds(self->pid);
+	ASSERT_EQ(0, kill(self->pid, SIGSTOP));
+	ASSERT_EQ(0, send_map(self, 0, 0, 2 * PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	ASSERT_EQ(0, send_map(self, 0, PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	ASSERT_EQ(0, send_unmap(self, 0, 0, 2 * PAGE));
+	ASSERT_EQ(0, send_map(self, 0, PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	ASSERT_EQ(0, kill(self->pid, SIGCONT));
+	r = next_op(self, 3000);
+	ASSERT_EQ('B', r.op);
+	EXPECT_EQ(4, r.ret);
+	r = next_op(self, 3000);
+	EXPECT_EQ('M', r.op);
+	EXPECT_EQ(0, r.ret);
+	r = next_op(self, 3000);
+	EXPECT_EQ('M', r.op);
+	EXPECT_EQ(-EEXIST, r.ret);
+	r = next_op(self, 3000);
+	EXPECT_EQ('U', r.op);
+	EXPECT_EQ(0, r.ret);
+	r = next_op(self, 3000);
+	EXPECT_EQ('M', r.op);
+	EXPECT_EQ(0, r.ret) TH_LOG("the UNMAP ran before the last MAP");
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64);
+	RECV(self->be_chan, VU_BE_SHMEM_UNMAP, 1);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+	EXPECT_EQ(hfds, count_fds(self->pid)) TH_LOG("every MAP fd was closed");
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "SHMEM_MAP failed: EEXIST"));
 }
 
 TEST_F(h, shmem_map_without_need_reply_sends_nothing)

@@ -96,7 +96,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	char deflive[] = "1,1000,10000,50000";
 	int c;
 
-	*o = (struct opts){ .iters = 1000, .rounds = 5, .access_iters = 200 };
+	*o = (struct opts){ .iters = 2000, .rounds = 20, .access_iters = 200 };
 	parse_live(o, deflive);
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {

@@ -115,6 +115,8 @@ int runner_start(struct runner *r, void (*loop)(void *ctx, int cmd), void *ctx);
 int runner_serve(int sock, runner_fn fn, void *ctx, uint64_t *ns);
 /* In the parent: one command; the child's answer (0 or -errno). */
 int runner_call(struct runner *r, const struct runner_cmd *c);
+/* In the parent: run @op for @iters samples, copied from b->shared to @ns. */
+int runner_timed(struct bench *b, struct runner *r, int op, int iters, uint64_t *ns);
 void runner_stop(struct runner *r);
 
 /* vu_path.c: backend -> vhost-shmem-helper -> module round trips. */

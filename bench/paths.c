@@ -117,27 +117,14 @@ int remote_start(struct bench *b)
 	return runner_start(&b->remote, remote_loop, b);
 }
 
-static int remote_call(struct bench *b, int op, int iters, uint64_t *ns)
-{
-	const struct runner_cmd c = { op, iters, BENCH_SPOT, BENCH_MAP_LEN };
-	int ret;
-
-	if ((size_t)iters > b->shared_cap)
-		return -E2BIG;
-	ret = runner_call(&b->remote, &c);
-	if (!ret)
-		memcpy(ns, b->shared, iters * sizeof(*ns));
-	return ret;
-}
-
 int remote_run(struct bench *b, int iters, uint64_t *ns)
 {
-	return remote_call(b, RUNNER_MAP_LOOP, iters, ns);
+	return runner_timed(b, &b->remote, RUNNER_MAP_LOOP, iters, ns);
 }
 
 int remote_batch_run(struct bench *b, int iters, uint64_t *ns)
 {
-	return remote_call(b, RUNNER_BATCH_LOOP, iters, ns);
+	return runner_timed(b, &b->remote, RUNNER_BATCH_LOOP, iters, ns);
 }
 
 /* One page mapped, one page of hole: every mapping is its own vma. */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,19 @@ int runner_call(struct runner *r, const struct runner_cmd *c)
 	if (send(r->cmd, c, sizeof(*c), MSG_NOSIGNAL) != sizeof(*c) ||
 	    recv(r->cmd, &ret, sizeof(ret), 0) != sizeof(ret))
 		return -EPIPE;
+	return ret;
+}
+
+int runner_timed(struct bench *b, struct runner *r, int op, int iters, uint64_t *ns)
+{
+	const struct runner_cmd c = { op, iters, BENCH_SPOT, BENCH_MAP_LEN };
+	int ret;
+
+	if ((size_t)iters > b->shared_cap)
+		return -E2BIG;
+	ret = runner_call(r, &c);
+	if (!ret)
+		memcpy(ns, b->shared, iters * sizeof(*ns));
 	return ret;
 }
 

@@ -243,27 +243,14 @@ fail:
 	return ret;
 }
 
-static int vu_call(struct bench *b, int op, int iters, uint64_t *ns)
-{
-	const struct runner_cmd c = { op, iters, BENCH_SPOT, BENCH_MAP_LEN };
-	int ret;
-
-	if ((size_t)iters > b->shared_cap)
-		return -E2BIG;
-	ret = runner_call(&b->vu.backend, &c);
-	if (!ret)
-		memcpy(ns, b->shared, iters * sizeof(*ns));
-	return ret;
-}
-
 int vu_path_run(struct bench *b, int iters, uint64_t *ns)
 {
-	return vu_call(b, RUNNER_VU_LOOP, iters, ns);
+	return runner_timed(b, &b->vu.backend, RUNNER_VU_LOOP, iters, ns);
 }
 
 int vu_pipe_run(struct bench *b, int iters, uint64_t *ns)
 {
-	return vu_call(b, RUNNER_VU_PIPE, iters, ns);
+	return runner_timed(b, &b->vu.backend, RUNNER_VU_PIPE, iters, ns);
 }
 
 void vu_path_stop(struct bench *b)

@@ -18,7 +18,6 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
-#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/vhost_shmem.h>
 
@@ -95,12 +94,10 @@ struct vhost_shmem_region {
  * struct vhost_shmem_worker - runs requests in the owner's mm (vhost-style)
  * @task: the kthread; exists from SET_OWNER to release
  * @queue: pending struct vhost_shmem_work, lockless
- * @wait: the worker sleeps here while @queue is empty
  */
 struct vhost_shmem_worker {
 	struct task_struct *task;
 	struct llist_head queue;
-	wait_queue_head_t wait;
 };
 
 /**

@@ -72,15 +72,17 @@ static int vhost_shmem_worker_fn(void *data)
 	struct llist_node *node;
 
 	for (;;) {
-		wait_event_interruptible(dev->worker.wait,
-					 !llist_empty(&dev->worker.queue) ||
-					 kthread_should_stop());
+		set_current_state(TASK_INTERRUPTIBLE);
 		node = llist_del_all(&dev->worker.queue);
 		if (!node) {
-			if (kthread_should_stop())
+			if (kthread_should_stop()) {
+				__set_current_state(TASK_RUNNING);
 				return 0;
+			}
+			schedule();
 			continue;
 		}
+		__set_current_state(TASK_RUNNING);
 		vhost_shmem_run_batch(dev, llist_reverse_order(node));
 		cond_resched();
 	}
@@ -97,7 +99,6 @@ int vhost_shmem_worker_start(struct vhost_shmem_dev *dev)
 	struct task_struct *task;
 
 	init_llist_head(&dev->worker.queue);
-	init_waitqueue_head(&dev->worker.wait);
 	task = kthread_create(vhost_shmem_worker_fn, dev, "vhost-shmem-%d",
 			      current->pid);
 	if (IS_ERR(task))
@@ -144,13 +145,8 @@ int vhost_shmem_run_in_owner(struct vhost_shmem_dev *dev, vhost_shmem_fn fn,
 		return fn(dev, arg);
 
 	init_completion(&work.done);
-	/*
-	 * A sync wake-up: we sleep right away, so the scheduler may run the
-	 * worker on this CPU instead of waking an idle one (a cheaper hand-off,
-	 * as pipes and unix sockets do for request/response).
-	 */
 	if (llist_add(&work.node, &dev->worker.queue))
-		wake_up_interruptible_sync(&dev->worker.wait);
+		wake_up_process(dev->worker.task);
 	wait_for_completion(&work.done);
 	return work.ret;
 }

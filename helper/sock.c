@@ -81,6 +81,20 @@ int unix_accept(int lfd)
 	return fd < 0 ? -errno : fd;
 }
 
+void sock_put_fds(struct msghdr *mh, void *ctl, const int *fds, unsigned int nfds)
+{
+	struct cmsghdr *cm;
+
+	memset(ctl, 0, CMSG_SPACE(nfds * sizeof(int)));
+	mh->msg_control = ctl;
+	mh->msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+}
+
 int send_one_fd(int sock, int fd)
 {
 	union {
@@ -89,16 +103,9 @@ int send_one_fd(int sock, int fd)
 	} ctl;
 	char byte = 'F';
 	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	sock_put_fds(&mh, ctl.buf, &fd, 1);
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 

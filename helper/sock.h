@@ -16,6 +16,12 @@ int unix_accept(int lfd);
  */
 int send_one_fd(int sock, int fd);
 int recv_one_fd(int sock);
+/*
+ * Attaches @nfds fds as SCM_RIGHTS to @mh, in @ctl (room for at least
+ * CMSG_SPACE(nfds * sizeof(int)) bytes, aligned as a struct cmsghdr).
+ */
+struct msghdr;
+void sock_put_fds(struct msghdr *mh, void *ctl, const int *fds, unsigned int nfds);
 /* Bounds how long a send may block on a peer that does not read. */
 int sock_set_send_timeout(int fd, int ms);
 

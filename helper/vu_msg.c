@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sock.h"
 #include "vu_msg.h"
 
 /* Room for more fds than allowed, so that excess is seen, not truncated. */
@@ -143,18 +144,8 @@ int vu_send(int fd, const struct vu_hdr *hdr, const void *payload,
 
 	if (nfds > VU_MAX_FDS)
 		return -EINVAL;
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	if (nfds)
+		sock_put_fds(&mh, ctl.buf, fds, nfds);
 	while (left) {
 		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
 

@@ -203,7 +203,8 @@ FIXTURE(h) {
 	struct vu_msg m;
 };
 
-FIXTURE_SETUP(h)
+/* Setup of the h data, also embedded in the death and bad fixtures. */
+static void h_init(FIXTURE_DATA(h) *self)
 {
 	self->pid = -1;
 	self->fe = self->be = self->fe_chan = self->be_chan = -1;
@@ -213,6 +214,11 @@ FIXTURE_SETUP(h)
 	self->dev.cfg.regions[3].size = 4 * PAGE;
 	self->dev.cfg.nregions = 2;
 	self->fds_before = count_fds(getpid());
+}
+
+FIXTURE_SETUP(h)
+{
+	h_init(self);
 }
 
 static void read_log(FIXTURE_DATA(h) *self)
@@ -249,7 +255,8 @@ static int finish(FIXTURE_DATA(h) *self, bool expect_exit)
 	return self->status;
 }
 
-FIXTURE_TEARDOWN(h)
+/* Ends the helper, closes what h_init's test opened; no fd may leak. */
+static void h_fini(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
 {
 	finish(self, false);
 	if (self->logfd >= 0)
@@ -257,6 +264,11 @@ FIXTURE_TEARDOWN(h)
 	if (self->recfd >= 0)
 		close(self->recfd);
 	EXPECT_EQ(self->fds_before, count_fds(getpid())) TH_LOG("fd leak in the test");
+}
+
+FIXTURE_TEARDOWN(h)
+{
+	h_fini(_metadata, self);
 }
 
 /* Forks the helper (helper_main with the fake device) on socketpairs. */
@@ -907,25 +919,12 @@ FIXTURE_VARIANT_ADD(death, be_chan_mid_message) { .stage = 3, .who = 2, .midmsg 
 
 FIXTURE_SETUP(death)
 {
-	FIXTURE_DATA(h) *s = &self->h;
-
-	s->pid = -1;
-	s->fe = s->be = s->fe_chan = s->be_chan = -1;
-	s->logfd = s->recfd = -1;
-	s->status = -1;
-	s->dev.cfg.regions[0].size = REGION_SIZE;
-	s->dev.cfg.regions[3].size = 4 * PAGE;
-	s->fds_before = count_fds(getpid());
+	h_init(&self->h);
 }
 
 FIXTURE_TEARDOWN(death)
 {
-	finish(&self->h, false);
-	if (self->h.logfd >= 0)
-		close(self->h.logfd);
-	if (self->h.recfd >= 0)
-		close(self->h.recfd);
-	EXPECT_EQ(self->h.fds_before, count_fds(getpid()));
+	h_fini(_metadata, &self->h);
 }
 
 TEST_F(death, peer_dies)
@@ -1023,25 +1022,12 @@ BAD(fe_chan_request, .from = FROM_FE_CHAN, .req = VU_BE_VRING_CALL, .flags = 1, 
 
 FIXTURE_SETUP(bad)
 {
-	FIXTURE_DATA(h) *s = &self->h;
-
-	s->pid = -1;
-	s->fe = s->be = s->fe_chan = s->be_chan = -1;
-	s->logfd = s->recfd = -1;
-	s->status = -1;
-	s->dev.cfg.regions[0].size = REGION_SIZE;
-	s->dev.cfg.regions[3].size = 4 * PAGE;
-	s->fds_before = count_fds(getpid());
+	h_init(&self->h);
 }
 
 FIXTURE_TEARDOWN(bad)
 {
-	finish(&self->h, false);
-	if (self->h.logfd >= 0)
-		close(self->h.logfd);
-	if (self->h.recfd >= 0)
-		close(self->h.recfd);
-	EXPECT_EQ(self->h.fds_before, count_fds(getpid()));
+	h_fini(_metadata, &self->h);
 }
 
 /* Raw send: any header, any number of fds (up to 9), partial payload. */
@@ -1055,18 +1041,8 @@ static int raw_send(int sock, const struct vu_hdr *h, const void *p, size_t plen
 	struct iovec iov[2] = { { (void *)h, VU_HDR_SIZE }, { (void *)p, plen } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	if (nfds)
+		sock_put_fds(&mh, ctl.buf, fds, nfds);
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)(VU_HDR_SIZE + plen) ? 0 : -1;
 }
 

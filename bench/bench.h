@@ -96,6 +96,9 @@ struct bench {
 };
 
 /* paths.c: the floor, the owner and the other-process paths. */
+/* What a VMM does itself: the memfd at @spot, or a PROT_NONE placeholder. */
+int place_file(struct bench *b, uint8_t *spot);
+int place_hole(uint8_t *spot);
 int floor_run(struct bench *b, int iters, uint64_t *ns);
 int owner_run(struct bench *b, int iters, uint64_t *ns);
 int remote_start(struct bench *b);

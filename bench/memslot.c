@@ -77,30 +77,20 @@ int memslot_run(struct bench *b, int iters, uint64_t *ns)
 	for (int i = 0; i < iters; i++) {
 		uint64_t t0 = now_ns();
 
-		if (mmap(spot, BENCH_MAP_LEN, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, b->memfd, 0) == MAP_FAILED)
-			return -errno;
-		ret = vmm_set_memslot(&b->vmm, BENCH_FIRST_SLOT, BENCH_SLOT_GPA, spot,
-				      BENCH_MAP_LEN);
+		ret = place_file(b, spot);
+		if (!ret)
+			ret = vmm_set_memslot(&b->vmm, BENCH_FIRST_SLOT, BENCH_SLOT_GPA,
+					      spot, BENCH_MAP_LEN);
 		if (!ret)
 			ret = vmm_set_memslot(&b->vmm, BENCH_FIRST_SLOT, BENCH_SLOT_GPA,
 					      spot, 0);
+		if (!ret)
+			ret = place_hole(spot);
 		if (ret)
 			return ret;
-		if (mmap(spot, BENCH_MAP_LEN, PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-			 -1, 0) == MAP_FAILED)
-			return -errno;
 		ns[i] = now_ns() - t0;
 	}
 	return 0;
-}
-
-static uint32_t pat32(uint64_t off)
-{
-	return vs_pat(BENCH_SEED, off) | vs_pat(BENCH_SEED, off + 1) << 8 |
-	       vs_pat(BENCH_SEED, off + 2) << 16 |
-	       (uint32_t)vs_pat(BENCH_SEED, off + 3) << 24;
 }
 
 /* Times one guest read at @gpa; it must see the memfd's bytes at @fd_off. */
@@ -113,7 +103,7 @@ static int timed_read(struct bench *b, uint64_t gpa, uint64_t fd_off, uint64_t *
 	*ns = now_ns() - t0;
 	if (ret)
 		return ret;
-	if (res.outcome != VMM_HLT || res.value != pat32(fd_off))
+	if (res.outcome != VMM_HLT || res.value != vs_pat32(BENCH_SEED, fd_off))
 		return -EIO;
 	return 0;
 }

@@ -19,20 +19,35 @@
  */
 #define FLOOR_SPOT	(BENCH_SPOT + (32ULL << 20))
 
+int place_file(struct bench *b, uint8_t *spot)
+{
+	if (mmap(spot, BENCH_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 b->memfd, 0) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+int place_hole(uint8_t *spot)
+{
+	if (mmap(spot, BENCH_MAP_LEN, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
 int floor_run(struct bench *b, int iters, uint64_t *ns)
 {
 	uint8_t *spot = b->region + FLOOR_SPOT;
+	int ret;
 
 	for (int i = 0; i < iters; i++) {
 		uint64_t t0 = now_ns();
 
-		if (mmap(spot, BENCH_MAP_LEN, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, b->memfd, 0) == MAP_FAILED)
-			return -errno;
-		if (mmap(spot, BENCH_MAP_LEN, PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-			 -1, 0) == MAP_FAILED)
-			return -errno;
+		ret = place_file(b, spot);
+		if (!ret)
+			ret = place_hole(spot);
+		if (ret)
+			return ret;
 		ns[i] = now_ns() - t0;
 	}
 	return 0;

@@ -155,6 +155,29 @@ static int remount_fs(FIXTURE_DATA(content) *self)
 	return 0;
 }
 
+/*
+ * Undoes whatever the setup got to: the device, the backend file (path set
+ * only for files that outlive their fd), mounts and the huge page pool.
+ */
+static void content_cleanup(FIXTURE_DATA(content) *self)
+{
+	vs_dev_close(&self->d);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->extra >= 0)
+		close(self->extra);
+	if (self->path[0])
+		unlink(self->path);
+	if (self->mounted_fs)
+		umount(FS_DIR);
+	if (self->loopfd >= 0)
+		close(self->loopfd);
+	if (self->mounted_huge)
+		umount(HUGE_DIR);
+	if (self->orig_huge >= 0)
+		vs_write_long("/proc/sys/vm/nr_hugepages", self->orig_huge);
+}
+
 FIXTURE_SETUP(content)
 {
 	char why[512] = "";
@@ -263,20 +286,7 @@ FIXTURE_SETUP(content)
 	}
 	if (self->fd < 0 || why[0]) {
 		/* The teardown does not run after a setup skip: clean up here. */
-		if (self->fd >= 0)
-			close(self->fd);
-		if (self->extra >= 0)
-			close(self->extra);
-		if (self->mounted_fs)
-			umount(FS_DIR);
-		if (self->loopfd >= 0)
-			close(self->loopfd);
-		if (self->mounted_huge)
-			umount(HUGE_DIR);
-		if (self->orig_huge >= 0)
-			vs_write_long("/proc/sys/vm/nr_hugepages", self->orig_huge);
-		if (variant->kind == B_TMPFS && self->path[0])
-			unlink(self->path);
+		content_cleanup(self);
 		VS_SETUP_SKIP("%s", why[0] ? why : "backend unavailable");
 	}
 	l[0].size = 8 * self->unit;
@@ -309,21 +319,7 @@ FIXTURE_SETUP(content)
 
 FIXTURE_TEARDOWN(content)
 {
-	vs_dev_close(&self->d);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->extra >= 0)
-		close(self->extra);
-	if (variant->kind == B_TMPFS || variant->kind == B_HUGETLB || variant->kind == B_EXT4)
-		unlink(self->path);
-	if (self->mounted_fs)
-		umount(FS_DIR);
-	if (self->loopfd >= 0)
-		close(self->loopfd);
-	if (self->mounted_huge)
-		umount(HUGE_DIR);
-	if (self->orig_huge >= 0)
-		vs_write_long("/proc/sys/vm/nr_hugepages", self->orig_huge);
+	content_cleanup(self);
 }
 
 #define ASSERT_PAT(p, len, fd_off) do { \

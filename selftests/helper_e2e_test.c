@@ -394,35 +394,17 @@ static uint32_t text32(const char *text, uint64_t i)
 	return v;
 }
 
-static uint32_t pat32(unsigned int seed, uint64_t off)
-{
-	return vs_pat(seed, off) | vs_pat(seed, off + 1) << 8 |
-	       vs_pat(seed, off + 2) << 16 | (uint32_t)vs_pat(seed, off + 3) << 24;
-}
-
-/* Guest read of region offset @off must halt with @want in eax. */
-#define ASSERT_GUEST_READS(off, want) do { \
-	struct vmm_result __r; \
-	ASSERT_EQ(0, vmm_read32(&self->vmm, off, &__r)); \
-	if (__r.outcome != VMM_HLT || __r.value != (uint32_t)(want)) \
-		TH_LOG("guest read at %#llx: %s, want %#x", \
-		       (unsigned long long)(off), vmm_outcome_str(&__r), \
-		       (uint32_t)(want)); \
-	ASSERT_EQ(VMM_HLT, __r.outcome); \
-	ASSERT_EQ((uint32_t)(want), __r.value); \
-} while (0)
-
 /* The guest sees @text repeated over [off, off + len) (sampled). */
 #define ASSERT_GUEST_TEXT(off, len, text) do { \
 	const uint64_t __s[] = { 0, 4, 0x7fc, 0x1000, (len) / 2, (len) - 4 }; \
 	for (unsigned int __i = 0; __i < 6; __i++) \
-		ASSERT_GUEST_READS((off) + __s[__i], text32(text, __s[__i])); \
+		ASSERT_GUEST_READS(&self->vmm, (off) + __s[__i], text32(text, __s[__i])); \
 } while (0)
 
 #define ASSERT_GUEST_ZERO(off, len) do { \
 	const uint64_t __s[] = { 0, 4, 0x1000, (len) / 2, (len) - 4 }; \
 	for (unsigned int __i = 0; __i < 5; __i++) \
-		ASSERT_GUEST_READS((off) + __s[__i], 0); \
+		ASSERT_GUEST_READS(&self->vmm, (off) + __s[__i], 0); \
 } while (0)
 
 static struct vhost_shmem_stats stats(FIXTURE_DATA(e2e) *self)
@@ -542,8 +524,8 @@ TEST_F_TIMEOUT(e2e, rw_on_readonly_fd_refused, 120)
 	/* Still serving: the same fd read-only. */
 	CHECK(mini_req(self, VU_BE_SHMEM_MAP, rofd, 0x30000, MAP_LEN, 0) == 0);
 	ASSERT_EQ(1, stats(self).mappings);
-	ASSERT_GUEST_READS(0x30000, pat32(3, 0));
-	ASSERT_GUEST_READS(0x30000 + 0x5000, pat32(3, 0x5000));
+	ASSERT_GUEST_READS(&self->vmm, 0x30000, vs_pat32(3, 0));
+	ASSERT_GUEST_READS(&self->vmm, 0x30000 + 0x5000, vs_pat32(3, 0x5000));
 	CHECK(mini_req(self, VU_BE_SHMEM_UNMAP, -1, 0x30000, MAP_LEN, 0) == 0);
 	ASSERT_GUEST_ZERO(0x30000, MAP_LEN);
 	close(rofd);
@@ -577,8 +559,8 @@ TEST_F_TIMEOUT(e2e, pipelined_requests_batched, 120)
 	CHECK(mini_req(self, MINI_COLLECT, -1, 0, 0, 0) == 0);
 	CHECK(wait_log(self, "4 SHMEM requests in one VHOST_SHMEM_BATCH"));
 	/* The guest sees the last MAP: b, not a. */
-	ASSERT_GUEST_READS(0x40000, pat32(6, 0));
-	ASSERT_GUEST_READS(0x40000 + 0x9000, pat32(6, 0x9000));
+	ASSERT_GUEST_READS(&self->vmm, 0x40000, vs_pat32(6, 0));
+	ASSERT_GUEST_READS(&self->vmm, 0x40000 + 0x9000, vs_pat32(6, 0x9000));
 	ASSERT_EQ(1, stats(self).mappings);
 	CHECK(mini_req(self, VU_BE_SHMEM_UNMAP, -1, 0x40000, MAP_LEN, 0) == 0);
 	ASSERT_GUEST_ZERO(0x40000, MAP_LEN);

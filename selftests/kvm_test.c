@@ -23,24 +23,6 @@
 		SKIP(return, "no /dev/kvm (load kvm and kvm-amd/kvm-intel)"); \
 } while (0)
 
-/* Guest read of region offset @off must halt with @want in eax. */
-#define ASSERT_GUEST_READS(v, off, want) do { \
-	struct vmm_result __r; \
-	ASSERT_EQ(0, vmm_read32(v, off, &__r)); \
-	if (__r.outcome != VMM_HLT || __r.value != (uint32_t)(want)) \
-		TH_LOG("guest read at %#llx: %s, want %#x", \
-		       (unsigned long long)(off), vmm_outcome_str(&__r), \
-		       (uint32_t)(want)); \
-	ASSERT_EQ(VMM_HLT, __r.outcome); \
-	ASSERT_EQ((uint32_t)(want), __r.value); \
-} while (0)
-
-static uint32_t pat32(unsigned int seed, uint64_t off)
-{
-	return vs_pat(seed, off) | vs_pat(seed, off + 1) << 8 |
-	       vs_pat(seed, off + 2) << 16 | (uint32_t)vs_pat(seed, off + 3) << 24;
-}
-
 static uint32_t file32(int fd, uint64_t off)
 {
 	uint32_t v = 0;
@@ -66,8 +48,8 @@ TEST(vmm_plain_memory)
 		mem[off] = vs_pat(7, off);
 	ASSERT_EQ(0, vmm_init(&v, mem, size));
 	for (off = 0; off < size; off += PG / 2)
-		ASSERT_GUEST_READS(&v, off, pat32(7, off));
-	ASSERT_GUEST_READS(&v, size - 4, pat32(7, size - 4));
+		ASSERT_GUEST_READS(&v, off, vs_pat32(7, off));
+	ASSERT_GUEST_READS(&v, size - 4, vs_pat32(7, size - 4));
 
 	ASSERT_EQ(0, vmm_write32(&v, PG + 8, 0xdeadbeef, &r));
 	ASSERT_EQ(VMM_HLT, r.outcome);
@@ -104,18 +86,18 @@ TEST(vmm_follows_map_fixed)
 
 	ASSERT_NE(MAP_FAILED, mmap(mem + 2 * PG, 2 * PG, PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_FIXED, a, PG));
-	ASSERT_GUEST_READS(&v, 2 * PG, pat32(1, PG));
-	ASSERT_GUEST_READS(&v, 3 * PG + 12, pat32(1, 2 * PG + 12));
+	ASSERT_GUEST_READS(&v, 2 * PG, vs_pat32(1, PG));
+	ASSERT_GUEST_READS(&v, 3 * PG + 12, vs_pat32(1, 2 * PG + 12));
 
 	ASSERT_NE(MAP_FAILED, mmap(mem + 2 * PG, 2 * PG, PROT_READ,
 				   MAP_SHARED | MAP_FIXED, b, 0));
-	ASSERT_GUEST_READS(&v, 2 * PG, pat32(2, 0));
+	ASSERT_GUEST_READS(&v, 2 * PG, vs_pat32(2, 0));
 	ASSERT_EQ(0, vmm_write32(&v, 2 * PG + 16, 0x12345678, &r));
 	TH_LOG("guest write to a read-only mapping: %s", vmm_outcome_str(&r));
 	ASSERT_NE(VMM_HLT, r.outcome);
-	ASSERT_EQ(pat32(2, 16), file32(b, 16));
+	ASSERT_EQ(vs_pat32(2, 16), file32(b, 16));
 	/* The VMM survives and keeps working. */
-	ASSERT_GUEST_READS(&v, 2 * PG + 16, pat32(2, 16));
+	ASSERT_GUEST_READS(&v, 2 * PG + 16, vs_pat32(2, 16));
 	ASSERT_GUEST_READS(&v, 0, 0);
 	ASSERT_EQ(2, v.memslot_calls);
 	vmm_destroy(&v);
@@ -186,8 +168,8 @@ TEST_F(kvm, map_unmap_remap)
 
 	ASSERT_EQ(0, vs_map(fd, 0, self->a, 4 * PG, 8 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
 	for (off = 8 * PG; off < 12 * PG; off += PG / 4)
-		ASSERT_GUEST_READS(v, off, pat32(11, off - 4 * PG));
-	ASSERT_GUEST_READS(v, 12 * PG - 4, pat32(11, 8 * PG - 4));
+		ASSERT_GUEST_READS(v, off, vs_pat32(11, off - 4 * PG));
+	ASSERT_GUEST_READS(v, 12 * PG - 4, vs_pat32(11, 8 * PG - 4));
 	/* Neighbours stay holes. */
 	ASSERT_GUEST_READS(v, 8 * PG - 4, 0);
 	ASSERT_GUEST_READS(v, 12 * PG, 0);
@@ -197,18 +179,18 @@ TEST_F(kvm, map_unmap_remap)
 		ASSERT_GUEST_READS(v, off, 0);
 
 	ASSERT_EQ(0, vs_map(fd, 0, self->b, 0, 8 * PG, 2 * PG, 0));
-	ASSERT_GUEST_READS(v, 8 * PG, pat32(22, 0));
-	ASSERT_GUEST_READS(v, 10 * PG - 4, pat32(22, 2 * PG - 4));
+	ASSERT_GUEST_READS(v, 8 * PG, vs_pat32(22, 0));
+	ASSERT_GUEST_READS(v, 10 * PG - 4, vs_pat32(22, 2 * PG - 4));
 	ASSERT_GUEST_READS(v, 10 * PG, 0);
 
 	/* Replace with the first file again, at another file offset. */
 	ASSERT_EQ(0, vs_unmap(fd, 0, 8 * PG, 2 * PG));
 	ASSERT_EQ(0, vs_map(fd, 0, self->a, 0, 8 * PG, 2 * PG, 0));
-	ASSERT_GUEST_READS(v, 8 * PG + 8, pat32(11, 8));
+	ASSERT_GUEST_READS(v, 8 * PG + 8, vs_pat32(11, 8));
 
 	/* Last page of the region. */
 	ASSERT_EQ(0, vs_map(fd, 0, self->b, 5 * PG, RSIZE - PG, PG, 0));
-	ASSERT_GUEST_READS(v, RSIZE - 4, pat32(22, 6 * PG - 4));
+	ASSERT_GUEST_READS(v, RSIZE - 4, vs_pat32(22, 6 * PG - 4));
 
 	ASSERT_EQ(0, vs_reset(fd));
 	ASSERT_GUEST_READS(v, 8 * PG + 8, 0);
@@ -246,17 +228,17 @@ TEST_F(kvm, guest_write_ro)
 	struct vmm_result r;
 
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 16 * PG, 4 * PG, 0));
-	ASSERT_GUEST_READS(v, 16 * PG + 32, pat32(11, 32));
+	ASSERT_GUEST_READS(v, 16 * PG + 32, vs_pat32(11, 32));
 	ASSERT_EQ(0, vmm_write32(v, 16 * PG + 32, 0x55aa55aa, &r));
 	TH_LOG("guest write to a RO mapping: %s", vmm_outcome_str(&r));
 	ASSERT_TRUE(r.outcome == VMM_MMIO || r.outcome == VMM_EFAULT);
-	ASSERT_EQ(pat32(11, 32), file32(self->a, 32));
-	ASSERT_GUEST_READS(v, 16 * PG + 32, pat32(11, 32));
+	ASSERT_EQ(vs_pat32(11, 32), file32(self->a, 32));
+	ASSERT_GUEST_READS(v, 16 * PG + 32, vs_pat32(11, 32));
 	/* The owner's mprotect cannot make it writable for the guest either. */
 	ASSERT_NE(0, mprotect(self->d.r[0].addr + 16 * PG, 4 * PG, PROT_READ | PROT_WRITE));
 	ASSERT_EQ(0, vmm_write32(v, 16 * PG + 32, 0x55aa55aa, &r));
 	ASSERT_NE(VMM_HLT, r.outcome);
-	ASSERT_EQ(pat32(11, 32), file32(self->a, 32));
+	ASSERT_EQ(vs_pat32(11, 32), file32(self->a, 32));
 	ASSERT_EQ(2, v->memslot_calls);
 }
 
@@ -280,7 +262,7 @@ TEST_F(kvm, guest_write_hole)
 	munmap((void *)anon, PG);
 	/* And mapping there afterwards works and is seen. */
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->b, 0, 32 * PG, PG, VHOST_SHMEM_MAP_F_RW));
-	ASSERT_GUEST_READS(v, 32 * PG, pat32(22, 0));
+	ASSERT_GUEST_READS(v, 32 * PG, vs_pat32(22, 0));
 	ASSERT_EQ(2, v->memslot_calls);
 }
 
@@ -295,8 +277,8 @@ TEST_F(kvm, fault_holes_region)
 	TH_LOG("guest read of a faulting hole: %s", vmm_outcome_str(&r));
 	ASSERT_NE(VMM_HLT, r.outcome);
 	ASSERT_EQ(0, vs_map(self->d.fd, 1, self->a, 0, 0, 2 * PG, 0));
-	ASSERT_GUEST_READS(&v2, 4, pat32(11, 4));
-	ASSERT_GUEST_READS(&v2, 2 * PG - 4, pat32(11, 2 * PG - 4));
+	ASSERT_GUEST_READS(&v2, 4, vs_pat32(11, 4));
+	ASSERT_GUEST_READS(&v2, 2 * PG - 4, vs_pat32(11, 2 * PG - 4));
 	ASSERT_EQ(0, vs_unmap(self->d.fd, 1, 0, 2 * PG));
 	ASSERT_EQ(0, vmm_read32(&v2, 4, &r));
 	ASSERT_NE(VMM_HLT, r.outcome);
@@ -313,12 +295,12 @@ TEST_F(kvm, remote_map)
 	ASSERT_GUEST_READS(v, 40 * PG, 0);
 	ASSERT_EQ(0, vs_remote_start(&rem, self->d.fd));
 	ASSERT_EQ(0, vs_remote_map(&rem, 0, self->b, 8 * PG, 40 * PG, 8 * PG, 0));
-	ASSERT_GUEST_READS(v, 40 * PG, pat32(22, 8 * PG));
-	ASSERT_GUEST_READS(v, 47 * PG + 4, pat32(22, 15 * PG + 4));
+	ASSERT_GUEST_READS(v, 40 * PG, vs_pat32(22, 8 * PG));
+	ASSERT_GUEST_READS(v, 47 * PG + 4, vs_pat32(22, 15 * PG + 4));
 	ASSERT_EQ(0, vs_remote_unmap(&rem, 0, 40 * PG, 8 * PG));
 	ASSERT_GUEST_READS(v, 40 * PG, 0);
 	ASSERT_EQ(0, vs_remote_map(&rem, 0, self->a, 0, 40 * PG, 8 * PG, 0));
-	ASSERT_GUEST_READS(v, 40 * PG, pat32(11, 0));
+	ASSERT_GUEST_READS(v, 40 * PG, vs_pat32(11, 0));
 	ASSERT_EQ(0, vs_remote_stop(&rem));
 	ASSERT_EQ(2, v->memslot_calls);
 }
@@ -334,7 +316,7 @@ TEST_F(kvm, many_mappings)
 				    (i % 64) * PG, 2 * i * PG, PG, i & 2 ? VHOST_SHMEM_MAP_F_RW : 0));
 	for (i = 0; i < n; i++) {
 		ASSERT_GUEST_READS(v, 2 * i * PG + 4 * (i % 1000),
-				   pat32(i & 1 ? 22 : 11, (i % 64) * PG + 4 * (i % 1000)));
+				   vs_pat32(i & 1 ? 22 : 11, (i % 64) * PG + 4 * (i % 1000)));
 		ASSERT_GUEST_READS(v, (2 * i + 1) * PG, 0);
 	}
 	ASSERT_EQ(0, vs_reset(self->d.fd));

@@ -62,4 +62,19 @@ int vmm_set_memslot(struct kvm_vmm *v, uint32_t slot, uint64_t gpa, void *hva,
 const char *vmm_outcome_str(const struct vmm_result *res);
 void vmm_destroy(struct kvm_vmm *v);
 
+/*
+ * For kselftest_harness tests: a guest read of region offset @off on @v
+ * must halt with @want in eax.
+ */
+#define ASSERT_GUEST_READS(v, off, want) do { \
+	struct vmm_result __r; \
+	ASSERT_EQ(0, vmm_read32(v, off, &__r)); \
+	if (__r.outcome != VMM_HLT || __r.value != (uint32_t)(want)) \
+		TH_LOG("guest read at %#llx: %s, want %#x", \
+		       (unsigned long long)(off), vmm_outcome_str(&__r), \
+		       (uint32_t)(want)); \
+	ASSERT_EQ(VMM_HLT, __r.outcome); \
+	ASSERT_EQ((uint32_t)(want), __r.value); \
+} while (0)
+
 #endif /* KVM_VMM_H */

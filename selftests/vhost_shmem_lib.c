@@ -276,8 +276,11 @@ static void probe_install(void)
 	done = true;
 }
 
-int vs_probe_copy(void *dst, const volatile void *src, size_t len)
+/* Volatile byte accesses: the compiler may neither drop nor merge them. */
+int vs_probe_copy(volatile void *dst, const volatile void *src, size_t len)
 {
+	volatile uint8_t *d = dst;
+	const volatile uint8_t *s = src;
 	sigjmp_buf env;
 	int sig;
 
@@ -289,7 +292,8 @@ int vs_probe_copy(void *dst, const volatile void *src, size_t len)
 	}
 	probe_env = &env;
 	__asm__ volatile("" ::: "memory");
-	memcpy(dst, (const void *)src, len);
+	for (size_t i = 0; i < len; i++)
+		d[i] = s[i];
 	__asm__ volatile("" ::: "memory");
 	probe_env = NULL;
 	return 0;
@@ -297,43 +301,17 @@ int vs_probe_copy(void *dst, const volatile void *src, size_t len)
 
 int vs_probe_read(const volatile void *p, uint8_t *val)
 {
-	sigjmp_buf env;
-	int sig;
 	uint8_t v;
+	int sig = vs_probe_copy(&v, p, 1);
 
-	probe_install();
-	sig = sigsetjmp(env, 1);
-	if (sig) {
-		probe_env = NULL;
-		return sig;
-	}
-	probe_env = &env;
-	__asm__ volatile("" ::: "memory");
-	v = *(const volatile uint8_t *)p;
-	__asm__ volatile("" ::: "memory");
-	probe_env = NULL;
-	if (val)
+	if (!sig && val)
 		*val = v;
-	return 0;
+	return sig;
 }
 
 int vs_probe_write(volatile void *p, uint8_t val)
 {
-	sigjmp_buf env;
-	int sig;
-
-	probe_install();
-	sig = sigsetjmp(env, 1);
-	if (sig) {
-		probe_env = NULL;
-		return sig;
-	}
-	probe_env = &env;
-	__asm__ volatile("" ::: "memory");
-	*(volatile uint8_t *)p = val;
-	__asm__ volatile("" ::: "memory");
-	probe_env = NULL;
-	return 0;
+	return vs_probe_copy(p, &val, 1);
 }
 
 /* ---- byte checks ---- */

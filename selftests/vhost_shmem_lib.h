@@ -78,6 +78,13 @@ static inline uint8_t vs_pat(unsigned int seed, uint64_t i)
 	return (uint8_t)((x >> 29) ^ (i * 7) ^ seed) | 1;
 }
 
+/* The little-endian u32 at file offset @off of pattern @seed (a guest read). */
+static inline uint32_t vs_pat32(unsigned int seed, uint64_t off)
+{
+	return vs_pat(seed, off) | vs_pat(seed, off + 1) << 8 |
+	       vs_pat(seed, off + 2) << 16 | (uint32_t)vs_pat(seed, off + 3) << 24;
+}
+
 /* Fills @len bytes of @fd from offset 0 with pattern @seed. 0 or -errno. */
 int vs_fill_fd(int fd, uint64_t len, unsigned int seed);
 /* memfd of @size bytes filled with pattern @seed (MFD_ALLOW_SEALING). fd or -errno. */
@@ -99,8 +106,8 @@ long vs_check_file_pat(int fd, uint64_t off, uint64_t len, unsigned int seed,
 /* Fault probes in the calling thread (sigsetjmp): 0, SIGBUS or SIGSEGV. */
 int vs_probe_read(const volatile void *p, uint8_t *val);
 int vs_probe_write(volatile void *p, uint8_t val);
-/* memcpy from possibly faulting memory: 0 or the signal. */
-int vs_probe_copy(void *dst, const volatile void *src, size_t len);
+/* Copy that may fault on either side: 0 or the signal. */
+int vs_probe_copy(volatile void *dst, const volatile void *src, size_t len);
 
 /* Checks /proc/self/maps: [start, end) fully covered by vmas (no gap). */
 bool vs_maps_covered(const void *start, size_t len);

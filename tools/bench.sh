@@ -66,7 +66,7 @@ main() {
 	kvers=${KVERS:-$("$TOP/tools/kernels.sh")}
 	[ -n "$kvers" ] || { echo "bench: no supported kernel installed" >&2; exit 1; }
 	build_userspace
-	make -s -C "$TOP/bench" BUILD="$BUILD/bench" || note_fail "bench build failed"
+	build_part bench
 	for k in $kvers; do
 		dir=$BUILD/payload/bench-$k
 		log=$LOGS/bench-$k.log

@@ -43,22 +43,16 @@ build_module() {
 		note_fail "$1: module build failed (tools/build-module.sh)"
 }
 
+# make -C $1 into build/$1 (with the kselftest headers); a failure is noted.
+build_part() {
+	make -s -C "$TOP/$1" BUILD="$BUILD/$1" KSFT_INC="$BUILD/kselftest" ||
+		note_fail "$1 build failed"
+}
+
 # Userspace parts; kernel independent, built once.
 build_userspace() {
 	"$TOP/tools/kselftest-headers.sh" "$BUILD/kselftest" ||
 		note_fail "kselftest headers could not be extracted"
-	if [ -f "$TOP/selftests/Makefile" ]; then
-		make -s -C "$TOP/selftests" BUILD="$BUILD/selftests" \
-			KSFT_INC="$BUILD/kselftest" ||
-			note_fail "selftests build failed"
-	else
-		note_fail "selftests/Makefile is missing: no kernel tests"
-	fi
-	if [ -f "$TOP/helper/Makefile" ]; then
-		make -s -C "$TOP/helper" BUILD="$BUILD/helper" \
-			KSFT_INC="$BUILD/kselftest" ||
-			note_fail "helper build failed"
-	else
-		note_fail "helper/Makefile is missing: no helper"
-	fi
+	build_part selftests
+	build_part helper
 }

@@ -46,6 +46,8 @@ struct summary {
 };
 
 uint64_t now_ns(void);
+/* Times @step @iters times, one sample each in @ns. 0 or @step's error. */
+int time_steps(int iters, uint64_t *ns, int (*step)(void *ctx), void *ctx);
 int series_add(struct series *s, const uint64_t *ns, size_t n);
 /* Sorts @s; median and p99 (nearest rank). */
 struct summary series_summary(struct series *s);

@@ -69,28 +69,24 @@ int memslot_grow(struct bench *b, uint64_t n)
 	return 0;
 }
 
-int memslot_run(struct bench *b, int iters, uint64_t *ns)
+static int memslot_step(void *ctx)
 {
+	struct bench *b = ctx;
 	uint8_t *spot = b->slot_area + SLOT_SPOT;
 	int ret;
 
-	for (int i = 0; i < iters; i++) {
-		uint64_t t0 = now_ns();
+	ret = place_file(b, spot);
+	if (!ret)
+		ret = vmm_set_memslot(&b->vmm, BENCH_FIRST_SLOT, BENCH_SLOT_GPA, spot,
+				      BENCH_MAP_LEN);
+	if (!ret)
+		ret = vmm_set_memslot(&b->vmm, BENCH_FIRST_SLOT, BENCH_SLOT_GPA, spot, 0);
+	return ret ? ret : place_hole(spot);
+}
 
-		ret = place_file(b, spot);
-		if (!ret)
-			ret = vmm_set_memslot(&b->vmm, BENCH_FIRST_SLOT, BENCH_SLOT_GPA,
-					      spot, BENCH_MAP_LEN);
-		if (!ret)
-			ret = vmm_set_memslot(&b->vmm, BENCH_FIRST_SLOT, BENCH_SLOT_GPA,
-					      spot, 0);
-		if (!ret)
-			ret = place_hole(spot);
-		if (ret)
-			return ret;
-		ns[i] = now_ns() - t0;
-	}
-	return 0;
+int memslot_run(struct bench *b, int iters, uint64_t *ns)
+{
+	return time_steps(iters, ns, memslot_step, b);
 }
 
 /* Times one guest read at @gpa; it must see the memfd's bytes at @fd_off. */

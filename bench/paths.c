@@ -35,42 +35,40 @@ int place_hole(uint8_t *spot)
 	return 0;
 }
 
+static int floor_step(void *ctx)
+{
+	struct bench *b = ctx;
+	int ret = place_file(b, b->region + FLOOR_SPOT);
+
+	return ret ? ret : place_hole(b->region + FLOOR_SPOT);
+}
+
 int floor_run(struct bench *b, int iters, uint64_t *ns)
 {
-	uint8_t *spot = b->region + FLOOR_SPOT;
+	return time_steps(iters, ns, floor_step, b);
+}
+
+struct map_step {
+	struct bench *b;
+	const struct runner_cmd *c;
+};
+
+static int map_step(void *ctx)
+{
+	const struct map_step *m = ctx;
 	int ret;
 
-	for (int i = 0; i < iters; i++) {
-		uint64_t t0 = now_ns();
-
-		ret = place_file(b, spot);
-		if (!ret)
-			ret = place_hole(spot);
-		if (ret)
-			return ret;
-		ns[i] = now_ns() - t0;
-	}
-	return 0;
+	ret = vs_map(m->b->dev.fd, 0, m->b->memfd, 0, m->c->spot, m->c->len,
+		     VHOST_SHMEM_MAP_F_RW);
+	return ret ? ret : vs_unmap(m->b->dev.fd, 0, m->c->spot, m->c->len);
 }
 
 /* MAP + UNMAP at the spot, in whatever process calls it. */
 static int map_loop(void *ctx, const struct runner_cmd *c, uint64_t *ns)
 {
-	struct bench *b = ctx;
-	int ret;
+	struct map_step m = { ctx, c };
 
-	for (int i = 0; i < c->iters; i++) {
-		uint64_t t0 = now_ns();
-
-		ret = vs_map(b->dev.fd, 0, b->memfd, 0, c->spot, c->len,
-			     VHOST_SHMEM_MAP_F_RW);
-		if (!ret)
-			ret = vs_unmap(b->dev.fd, 0, c->spot, c->len);
-		if (ret)
-			return ret;
-		ns[i] = now_ns() - t0;
-	}
-	return 0;
+	return time_steps(c->iters, ns, map_step, &m);
 }
 
 /*

@@ -15,6 +15,19 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+int time_steps(int iters, uint64_t *ns, int (*step)(void *ctx), void *ctx)
+{
+	for (int i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		int ret = step(ctx);
+
+		if (ret)
+			return ret;
+		ns[i] = now_ns() - t0;
+	}
+	return 0;
+}
+
 int series_add(struct series *s, const uint64_t *ns, size_t n)
 {
 	if (s->n + n > s->cap) {

@@ -86,28 +86,30 @@ static int backend_req(struct backend *bk, uint32_t req, const struct vu_mmap *m
 	return v ? -EIO : 0;
 }
 
+struct vu_step {
+	struct backend *bk;
+	struct vu_mmap mm;
+};
+
+static int vu_step(void *ctx)
+{
+	struct vu_step *v = ctx;
+	int ret = backend_req(v->bk, VU_BE_SHMEM_MAP, &v->mm, v->bk->memfd);
+
+	return ret ? ret : backend_req(v->bk, VU_BE_SHMEM_UNMAP, &v->mm, -1);
+}
+
 static int vu_loop(void *ctx, const struct runner_cmd *c, uint64_t *ns)
 {
-	struct backend *bk = ctx;
-	const struct vu_mmap mm = {
-		.shmid = 0, .shm_offset = c->spot, .len = c->len,
-		.flags = VHOST_SHMEM_MAP_F_RW,
+	struct vu_step v = {
+		.bk = ctx,
+		.mm = { .shmid = 0, .shm_offset = c->spot, .len = c->len,
+			.flags = VHOST_SHMEM_MAP_F_RW },
 	};
-	int ret;
 
-	if (bk->chan < 0)
+	if (v.bk->chan < 0)
 		return -ENOTCONN;
-	for (int i = 0; i < c->iters; i++) {
-		uint64_t t0 = now_ns();
-
-		ret = backend_req(bk, VU_BE_SHMEM_MAP, &mm, bk->memfd);
-		if (!ret)
-			ret = backend_req(bk, VU_BE_SHMEM_UNMAP, &mm, -1);
-		if (ret)
-			return ret;
-		ns[i] = now_ns() - t0;
-	}
-	return 0;
+	return time_steps(c->iters, ns, vu_step, &v);
 }
 
 /*

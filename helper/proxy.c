@@ -104,6 +104,18 @@ static int watch(struct proxy *p, struct vu_conn *c)
 	return epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) ? -errno : 0;
 }
 
+/*
+ * Stops watching @c, then closes it. epoll tracks the open file description,
+ * not the fd: a peer holding a dup of it would keep the registration alive
+ * after close(), its events still pointing at @c.
+ */
+static void unwatch_close(struct proxy *p, struct vu_conn *c)
+{
+	if (c->fd >= 0 && p->epfd >= 0)
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	vu_conn_close(c);
+}
+
 static void device_reset(struct proxy *p, const char *why)
 {
 	char eb[32];
@@ -236,7 +248,7 @@ static void on_set_backend_req_fd(struct proxy *p, struct vu_msg *m)
 	m->nfds = 0;	/* the fd is ours now */
 	if (p->fe_chan.fd >= 0) {
 		log_warn(p->log, "front-end replaced its backend channel");
-		vu_conn_close(&p->fe_chan);
+		unwatch_close(p, &p->fe_chan);
 	}
 	sock_set_send_timeout(fd, SEND_TIMEOUT_MS);
 	vu_conn_init(&p->fe_chan, fd, "front-end (backend channel)");
@@ -638,10 +650,10 @@ enum proxy_end proxy_run(struct proxy *p)
 		}
 	}
 	device_reset(p, end_reason(p->end));
-	vu_conn_close(&p->fe);
-	vu_conn_close(&p->be);
-	vu_conn_close(&p->fe_chan);
-	vu_conn_close(&p->be_chan);
+	unwatch_close(p, &p->fe);
+	unwatch_close(p, &p->be);
+	unwatch_close(p, &p->fe_chan);
+	unwatch_close(p, &p->be_chan);
 	close(p->epfd);
 	p->epfd = -1;
 	return p->end;

@@ -342,6 +342,30 @@ static struct fake_rec next_op(FIXTURE_DATA(h) *self, int ms)
 	return r;
 }
 
+/* User + system CPU time of @pid in clock ticks, or -1. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	unsigned long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* fields 14 and 15 follow "(comm) S" */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
 static bool no_message(int fd, int ms)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
@@ -658,6 +682,42 @@ TEST_F(h, backend_channel_frontend_has_none)
 	EXPECT_EQ(1ull, self->m.payload.u64);
 	finish(self, false);
 	EXPECT_NE(NULL, strstr(self->log, "front-end has no backend channel"));
+}
+
+/*
+ * The front-end replaces its backend channel twice, keeping a dup of the
+ * end it sent first, then closes that channel's other side: the helper must
+ * no longer watch the old channel (no busy loop on its EOF) and relays on
+ * the new one.
+ */
+TEST_F(h, backend_channel_replaced_old_one_unwatched)
+{
+	int a[2], b[2];
+	long ticks;
+
+	full_setup(_metadata, self);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a));
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_BACKEND_REQ_FD, VU_FLAG_NEED_REPLY,
+			      NULL, 0, &a[1], 1));
+	RECV(self->fe, VU_SET_BACKEND_REQ_FD, 1);
+	close(self->fe_chan);	/* replaced: its EOF is not a disconnect */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b));
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_BACKEND_REQ_FD, VU_FLAG_NEED_REPLY,
+			      NULL, 0, &b[1], 1));
+	RECV(self->fe, VU_SET_BACKEND_REQ_FD, 1);
+	close(b[1]);
+	self->fe_chan = b[0];
+	close(a[0]);	/* a[1], still open here, now reads EOF forever */
+	ticks = cpu_ticks(self->pid);
+	usleep(500 * 1000);
+	ticks = cpu_ticks(self->pid) - ticks;
+	EXPECT_LT(ticks, sysconf(_SC_CLK_TCK) / 20) TH_LOG("helper spins: %ld ticks in 0.5 s", ticks);
+	check_forward(_metadata, self, self->be_chan, self->fe_chan,
+		      VU_BE_CONFIG_CHANGE_MSG, 0, NULL, 0, NULL, 0);
+	close(a[1]);
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "front-end replaced its backend channel"));
 }
 
 /* ---- GET_SHMEM_CONFIG ------------------------------------------------------ */

@@ -3,7 +3,8 @@
 # supported kernel (tools/kernels.sh, or $KVERS) the module, the selftests
 # and one VM boot running every suite (tools/vm-run.sh). Logs go to
 # build/logs/; the last line is "N passed, N failed[, N skipped]".
-# Anything that could not be built or run counts as a failure.
+# Anything that could not be built or run counts as a failure, and so does
+# a skip tools/expected-skips does not list (see tools/tap-summary.sh).
 #
 # Environment: KVERS (kernels), VM_TIMEOUT (s per VM, default 1500: two VMs stay inside CI's 90 minutes), and
 # what tools/vm-run.sh reads (VM_SUITE_TIMEOUT, VM_FILTER, ...).
@@ -36,6 +37,17 @@ host_tests() {
 	fi
 }
 
+# The summary's own test on crafted logs: its TAP is counted like the rest.
+summary_selftest() {
+	local log=$LOGS/summary-selftest.log st=0
+	echo "check: summary self-test (tools/tests/summary-selftest.sh)"
+	"$TOP/tools/tests/summary-selftest.sh" >"$log" 2>&1 || st=$?
+	sources+=("$log")
+	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
+		note_fail "summary self-test failed (status $st) without a failing test"
+	fi
+}
+
 vm_tests() {
 	local k=$1 dir=$BUILD/payload/$1 log=$LOGS/$1.log
 	echo "check: kernel $k"
@@ -53,6 +65,13 @@ main() {
 	: >"$CHECK_LOG"
 	kvers=${KVERS:-$("$TOP/tools/kernels.sh")}
 	[ -n "$kvers" ] || note_fail "no supported kernel installed (tools/kernels.sh)"
+	# A step that dies before writing its log must not leave the previous
+	# run's log to be summarized: a missing log counts as a failure.
+	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log"
+	for k in $kvers; do
+		rm -f "$LOGS/$k.log"
+	done
+	summary_selftest
 	build_userspace
 	host_tests
 	for k in $kvers; do

@@ -182,6 +182,8 @@ main() {
 	mkdir -p "$dir"
 	[ -n "$log" ] || log=$dir/console.log
 	mkdir -p "$(dirname "$log")"
+	# An old log must not outlive a failure before boot (cpio, xz, disk).
+	rm -f "$log"
 	base=$dir/base.cpio
 	pl=$dir/payload.cpio
 	initrd=$dir/initrd.cpio

@@ -168,8 +168,9 @@ const char *vu_validate(enum vu_dir dir, const struct vu_hdr *hdr,
 	if (nfds > VU_MAX_FDS)
 		return "too many file descriptors";
 	if (!r) {
-		if (dir == VU_DIR_FE_REQUEST)
-			return NULL;	/* newer request: forwarded, bounded */
+		/* Newer main-channel request, or the reply to one: forwarded, bounded. */
+		if (dir == VU_DIR_FE_REQUEST || dir == VU_DIR_BE_REPLY)
+			return NULL;
 		return "unknown request";
 	}
 	if (!is_reply)

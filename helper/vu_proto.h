@@ -165,9 +165,10 @@ const char *vu_request_name(enum vu_dir dir, uint32_t request);
 /*
  * Checks a whole message (header + payload + number of fds) against the
  * table. Returns NULL when acceptable, otherwise a static description of
- * what is wrong. Unknown front-end request ids are accepted with up to
- * VU_MAX_PAYLOAD bytes and VU_MAX_FDS fds (forwarded unchanged, for newer
- * peers); unknown backend requests are rejected.
+ * what is wrong. Unknown front-end request ids, and the back-end's replies
+ * to them, are accepted with up to VU_MAX_PAYLOAD bytes and VU_MAX_FDS fds
+ * (forwarded unchanged, for newer peers); unknown backend requests are
+ * rejected.
  */
 const char *vu_validate(enum vu_dir dir, const struct vu_hdr *hdr,
 			const void *payload, unsigned int nfds);

@@ -584,6 +584,31 @@ TEST_F(h, forward_full_negotiation_byte_exact)
 	EXPECT_EQ(hfds_base, hfds);
 }
 
+/* Unknown front-end requests are forwarded, and so are the back-end's replies. */
+TEST_F(h, forward_unknown_request_and_its_replies)
+{
+	uint8_t body[100];
+	uint64_t v = 0;
+	int efd;
+
+	full_setup(_metadata, self);
+	check_forward(_metadata, self, self->fe, self->be, 77, VU_FLAG_NEED_REPLY,
+		      &v, 8, NULL, 0);
+	/* REPLY_ACK */
+	check_forward(_metadata, self, self->be, self->fe, 77, VU_FLAG_REPLY, &v, 8, NULL, 0);
+	/* A payload the helper does not know, with an fd. */
+	for (unsigned int i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i ^ 0x5a);
+	check_forward(_metadata, self, self->fe, self->be, 200, 0, NULL, 0, NULL, 0);
+	efd = eventfd(0, EFD_CLOEXEC);
+	check_forward(_metadata, self, self->be, self->fe, 200, VU_FLAG_REPLY,
+		      body, sizeof(body), &efd, 1);
+	close(efd);
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	EXPECT_EQ(-2, finish(self, false)) TH_LOG("killed while still serving");
+	EXPECT_EQ(NULL, strstr(self->log, "malformed")) TH_LOG("%s", self->log);
+}
+
 TEST_F(h, features_interposed_default_bit)
 {
 	struct vu_shmem_config cfg = dev_like_config();

@@ -382,14 +382,19 @@ static const char *shmem_name(uint32_t request)
 	return request == VU_BE_SHMEM_MAP ? "SHMEM_MAP" : "SHMEM_UNMAP";
 }
 
+static void staged_close_fd(struct proxy_staged *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+}
+
 /* Closes the fd, logs the result and answers if asked. */
 static void finish_shmem(struct proxy *p, struct proxy_staged *st, int r)
 {
 	const struct vu_mmap *mm = &st->mm;
 
-	if (st->fd >= 0)
-		close(st->fd);
-	st->fd = -1;
+	staged_close_fd(st);
 	if (r)
 		log_shmem_failure(p, shmem_name(st->request), -r, mm);
 	else
@@ -424,7 +429,8 @@ static struct vhost_shmem_op staged_op(const struct proxy_staged *st)
 /*
  * Runs the staged requests in order: one ioctl each, or one
  * VHOST_SHMEM_BATCH for several (one hand-off to the device's worker), and
- * answers each as if it had run alone.
+ * answers each as if it had run alone. Once the session is ending (refusal,
+ * malformed message, ...) none of them runs and none is answered.
  */
 static void flush_shmem(struct proxy *p)
 {
@@ -436,6 +442,13 @@ static void flush_shmem(struct proxy *p)
 	if (!n)
 		return;
 	p->nstaged = 0;
+	if (p->end != PROXY_RUNNING) {
+		for (i = 0; i < n; i++)
+			staged_close_fd(&p->staged[i]);
+		log_warn(p->log, "%u waiting SHMEM request(s) not run: the session is "
+			 "ending", n);
+		return;
+	}
 	for (i = 0; i < n; i++)
 		ops[i] = staged_op(&p->staged[i]);
 	if (n > 1 && d->batch) {
@@ -586,7 +599,7 @@ static void on_readable(struct proxy *p, struct vu_conn *c)
 			on_fe_chan_reply(p, m);
 		}
 		vu_conn_next(c);
-	} while (p->nstaged);
+	} while (p->nstaged && p->end == PROXY_RUNNING);
 	flush_shmem(p);
 }
 

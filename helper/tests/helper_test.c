@@ -49,6 +49,8 @@ struct fake_rec {
 struct fake_dev {
 	int recfd;
 	int cfg_err;
+	unsigned int cfg_err_calls;	/* cfg_err for that many calls; 0: always */
+	unsigned int ncfg;		/* get_config calls so far */
 	struct vhost_shmem_config cfg;
 	unsigned int n;
 	struct { uint32_t shmid; uint64_t off, len; } live[64];
@@ -63,9 +65,12 @@ static void fake_record(struct fake_dev *d, const struct fake_rec *r)
 static int fake_get_config(void *ctx, int devfd, struct vhost_shmem_config *cfg)
 {
 	struct fake_dev *d = ctx;
-	struct fake_rec r = { .op = 'C', .ret = d->cfg_err };
+	struct fake_rec r = { .op = 'C' };
 
 	(void)devfd;
+	if (d->cfg_err_calls && d->ncfg++ >= d->cfg_err_calls)
+		d->cfg_err = 0;
+	r.ret = d->cfg_err;
 	fake_record(d, &r);
 	if (d->cfg_err)
 		return d->cfg_err;
@@ -802,6 +807,41 @@ TEST_F(h, shmem_config_deferred_until_device_configured)
 	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
 	finish(self, false);
 	EXPECT_NE(NULL, strstr(self->log, "device not configured yet"));
+}
+
+/*
+ * SHMEM requests are waiting (staged, device not configured yet) when the
+ * check at the next one refuses to serve: none of them may run or be
+ * answered as if it had.
+ */
+TEST_F(h, shmem_staged_requests_dropped_when_refusing)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+	struct fake_rec r;
+	const char *why;
+	ino_t ino;
+	int resets = 0;
+
+	cfg.memory_sizes[3] = 8 * PAGE;	/* the device has 4 pages */
+	self->dev.cfg_err = -EBADFD;	/* at negotiation and the first two MAPs */
+	self->dev.cfg_err_calls = 3;
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+	set_backend_req_fd(_metadata, self);
+	ASSERT_EQ(0, kill(self->pid, SIGSTOP));
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, send_map(self, 0, i * PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	ASSERT_EQ(0, kill(self->pid, SIGCONT));
+	EXPECT_EQ(1, vuc_recv(self->be_chan, &self->m, 3000, &why)) TH_LOG("no reply, EOF");
+	EXPECT_EQ(1, finish(self, true));
+	while ((r = next_rec(self, 200)).op) {
+		EXPECT_TRUE(r.op == 'C' || r.op == 'R') TH_LOG("device op '%c'", r.op);
+		resets += r.op == 'R';
+	}
+	EXPECT_EQ(1, resets);
+	EXPECT_NE(NULL, strstr(self->log, "GET_SHMEM_CONFIG mismatch: shmid 3"));
+	EXPECT_NE(NULL, strstr(self->log, "2 waiting SHMEM request(s) not run"));
+	EXPECT_NE(NULL, strstr(self->log, "device reset: refusing to serve"));
 }
 
 /* ---- SHMEM_MAP / SHMEM_UNMAP -------------------------------------------------- */

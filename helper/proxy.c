@@ -192,11 +192,16 @@ static int open_backend_channel(struct proxy *p, const struct vu_hdr *hdr)
 	return r;
 }
 
+/*
+ * The back-end gets the front-end's bits plus BACKEND_REQ and REPLY_ACK if
+ * it offered them, and F_SHMEM only if it offered it with BACKEND_REQ (the
+ * channel SHMEM requests come on). F_SHMEM is the helper's: the front-end
+ * never saw it offered, so its own bit is never passed on.
+ */
 static void on_set_protocol_features(struct proxy *p, struct vu_msg *m)
 {
 	const uint64_t shmem = BIT(p->shmem_bit);
-	const uint64_t want = shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ) |
-			      BIT(VU_PROTOCOL_F_REPLY_ACK);
+	const uint64_t need = shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ);
 	uint64_t add = 0;
 
 	p->fe_acked = m->payload.u64;
@@ -204,13 +209,18 @@ static void on_set_protocol_features(struct proxy *p, struct vu_msg *m)
 		log_warn(p->log, "SET_PROTOCOL_FEATURES before GET_PROTOCOL_FEATURES: "
 			 "cannot add F_SHMEM");
 	else
-		add = want & p->be_offered;
-	if (p->be_offered_known && (add & (shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ))) !=
-	    (shmem | BIT(VU_PROTOCOL_F_BACKEND_REQ)))
+		add = (need | BIT(VU_PROTOCOL_F_REPLY_ACK)) & p->be_offered;
+	if (p->be_offered_known && (add & need) != need)
 		log_warn(p->log, "back-end does not offer both F_SHMEM (bit %u) and "
 			 "BACKEND_REQ (bit 5): SHMEM_MAP/UNMAP will not be served",
 			 p->shmem_bit);
-	p->be_acked = p->fe_acked | add;
+	if ((add & need) != need)
+		add &= ~shmem;
+	if (p->fe_acked & shmem & ~add)
+		log_warn(p->log, "front-end set F_SHMEM (bit %u) itself: not passed on, "
+			 "the helper does not negotiate it with this back-end",
+			 p->shmem_bit);
+	p->be_acked = (p->fe_acked & ~shmem) | add;
 	m->payload.u64 = p->be_acked;
 	log_info(p->log, "protocol features: front-end 0x%" PRIx64 ", back-end 0x%"
 		 PRIx64, p->fe_acked, p->be_acked);

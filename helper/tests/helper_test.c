@@ -408,18 +408,22 @@ static void negotiate(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
 		      uint64_t be_offer, uint64_t fe_set, const struct vu_shmem_config *cfg)
 {
 	uint64_t seen = get_u64_through(_metadata, self, VU_GET_PROTOCOL_FEATURES, be_offer);
+	const uint64_t shmem_req = BIT(SHMEM_BIT) | BIT(5);
+	bool shmem = (be_offer & shmem_req) == shmem_req;
 
 	EXPECT_EQ(be_offer & ~BIT(SHMEM_BIT), seen);
 	ASSERT_EQ(0, vuc_send_u64(self->fe, VU_SET_PROTOCOL_FEATURES, 0, fe_set));
 	RECV(self->be, VU_SET_PROTOCOL_FEATURES, 0);
-	EXPECT_EQ(fe_set | (be_offer & (BIT(SHMEM_BIT) | BIT(5) | BIT(3))), self->m.payload.u64);
+	/* Only the back-end's offer decides F_SHMEM. */
+	EXPECT_EQ((fe_set & ~BIT(SHMEM_BIT)) | (be_offer & (BIT(5) | BIT(3))) |
+		  (shmem ? BIT(SHMEM_BIT) : 0), self->m.payload.u64);
 	if ((be_offer & BIT(5)) && !(fe_set & BIT(5))) {
 		RECV(self->be, VU_SET_BACKEND_REQ_FD, 0);
 		ASSERT_EQ(1u, self->m.nfds);
 		self->be_chan = self->m.fds[0];
 		self->m.nfds = 0;
 	}
-	if (be_offer & BIT(SHMEM_BIT)) {
+	if (shmem) {
 		RECV(self->be, VU_GET_SHMEM_CONFIG, 0);
 		ASSERT_EQ(0, vuc_send(self->be, VU_GET_SHMEM_CONFIG, VU_FLAG_REPLY, cfg,
 				      sizeof(*cfg), NULL, 0));
@@ -654,6 +658,27 @@ TEST_F(h, features_backend_without_shmem)
 	EXPECT_TRUE(no_message(self->be, 100)) TH_LOG("no GET_SHMEM_CONFIG injected");
 	finish(self, false);
 	EXPECT_NE(NULL, strstr(self->log, "back-end does not offer both F_SHMEM (bit 22) and BACKEND_REQ"));
+}
+
+/*
+ * A front-end that sets F_SHMEM (never offered to it) for a back-end that
+ * does not offer it: not passed on, no GET_SHMEM_CONFIG, SHMEM not served.
+ */
+TEST_F(h, features_frontend_shmem_bit_not_passed_on)
+{
+	ino_t ino;
+
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(5) | BIT(3), BIT(SHMEM_BIT) | BIT(5) | BIT(3), NULL);
+	EXPECT_TRUE(no_message(self->be, 100)) TH_LOG("no GET_SHMEM_CONFIG injected");
+	set_backend_req_fd(_metadata, self);
+	ASSERT_EQ(0, send_map(self, 0, 0, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	RECV(self->be_chan, VU_BE_SHMEM_MAP, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64);
+	EXPECT_EQ(0, next_rec(self, 100).op) TH_LOG("no ioctl without F_SHMEM");
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "front-end set F_SHMEM (bit 22) itself"));
+	EXPECT_NE(NULL, strstr(self->log, "SHMEM_MAP although F_SHMEM was not negotiated"));
 }
 
 /* ---- backend channel ------------------------------------------------------ */

@@ -189,7 +189,9 @@ int helper_main(int argc, char **argv, const struct shmem_dev_ops *ops, void *ct
 		return HELPER_EXIT_FAILURE;
 	h->sigfd = h->fe_listen = h->dev_listen = h->fe_fd = h->be_fd = -1;
 	h->dev = (struct shmem_dev){ .ops = ops, .ctx = ctx, .fd = -1 };
-	h->log = (struct hlog){ .out = stderr };
+	/* A log reader that went away must not kill us: writes get EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	hlog_init(&h->log, STDERR_FILENO, false);
 	if (helper_parse_opts(argc, argv, &h->opts))
 		goto out;
 	h->log.verbose = h->opts.verbose;
@@ -217,6 +219,7 @@ int helper_main(int argc, char **argv, const struct shmem_dev_ops *ops, void *ct
 	log_info(&h->log, "exiting with status %d", status);
 out:
 	cleanup(h);
+	hlog_fini(&h->log);
 	free(h);
 	return status;
 }

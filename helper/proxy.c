@@ -613,7 +613,7 @@ static void on_readable(struct proxy *p, struct vu_conn *c)
 	flush_shmem(p);
 }
 
-int proxy_init(struct proxy *p, const struct hlog *log, struct shmem_dev *dev,
+int proxy_init(struct proxy *p, struct hlog *log, struct shmem_dev *dev,
 	       unsigned int shmem_bit, int fe_fd, int be_fd, int sigfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };

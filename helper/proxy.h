@@ -42,7 +42,7 @@ enum proxy_end {
 };
 
 struct proxy {
-	const struct hlog *log;
+	struct hlog *log;
 	struct shmem_dev *dev;
 	unsigned int shmem_bit;
 	int epfd;
@@ -75,7 +75,7 @@ struct proxy {
  * Takes ownership of fe_fd and be_fd (connected stream sockets). sigfd is a
  * signalfd (or -1) watched for shutdown. Returns 0 or -errno.
  */
-int proxy_init(struct proxy *p, const struct hlog *log, struct shmem_dev *dev,
+int proxy_init(struct proxy *p, struct hlog *log, struct shmem_dev *dev,
 	       unsigned int shmem_bit, int fe_fd, int be_fd, int sigfd);
 /* Runs until the session ends; resets the device and closes everything. */
 enum proxy_end proxy_run(struct proxy *p);

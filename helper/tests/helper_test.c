@@ -371,6 +371,17 @@ static long cpu_ticks(pid_t pid)
 	return (long)(ut + st);
 }
 
+/* Skips the other records up to a 'R'eset; false if none came. */
+static bool saw_reset(FIXTURE_DATA(h) *self, int ms)
+{
+	struct fake_rec r;
+
+	do
+		r = next_rec(self, ms);
+	while (r.op && r.op != 'R');
+	return r.op == 'R';
+}
+
 static bool no_message(int fd, int ms)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
@@ -462,16 +473,37 @@ static void set_backend_req_fd(struct __test_metadata *_metadata, FIXTURE_DATA(h
 	EXPECT_EQ(0ull, self->m.payload.u64);
 }
 
-/* The full SHMEM-capable setup used by most cases. */
-static void full_setup(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
+/* The SHMEM-capable session most cases use, with a started helper. */
+static void session_setup(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
 {
 	struct vu_shmem_config cfg = dev_like_config();
 
-	ASSERT_EQ(0, start(self, NULL));
 	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3) | BIT(0),
 		  BIT(5) | BIT(3), &cfg);
 	set_backend_req_fd(_metadata, self);
 	EXPECT_EQ('C', next_rec(self, 3000).op);	/* config checked */
+}
+
+static void full_setup(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
+{
+	ASSERT_EQ(0, start(self, NULL));
+	session_setup(_metadata, self);
+}
+
+/* Reads what the helper logged so far, without waiting. */
+static void drain_log(FIXTURE_DATA(h) *self)
+{
+	fcntl(self->logfd, F_SETFL, fcntl(self->logfd, F_GETFL) | O_NONBLOCK);
+	read_log(self);
+}
+
+static unsigned int count_str(const char *s, const char *what)
+{
+	unsigned int n = 0;
+
+	for (; (s = strstr(s, what)); s++)
+		n++;
+	return n;
 }
 
 /* Sends SHMEM_MAP of a fresh memfd on the backend channel. */
@@ -1042,6 +1074,64 @@ TEST_F(h, sigterm_clean_shutdown)
 	EXPECT_EQ('R', next_op(self, 1000).op);
 	EXPECT_NE(NULL, strstr(self->log, "signal 15 received: shutting down"));
 	EXPECT_NE(NULL, strstr(self->log, "device reset: shutdown requested"));
+}
+
+/* ---- the log ---------------------------------------------------------------- */
+
+/* UNMAPs of nothing: each fails with ENOENT, reply 1, one error line. */
+static void failing_unmaps(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+			   unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		ASSERT_EQ(0, send_unmap(self, 0, 0, PAGE));
+		RECV(self->be_chan, VU_BE_SHMEM_UNMAP, 1);
+		ASSERT_EQ(1ull, self->m.payload.u64);
+	}
+}
+
+/* The log reader is gone: no SIGPIPE death, the session goes on. */
+TEST_F(h, log_reader_gone_session_goes_on)
+{
+	full_setup(_metadata, self);
+	close(self->logfd);
+	self->logfd = -1;
+	failing_unmaps(_metadata, self, 3);
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	close(self->fe);
+	self->fe = -1;
+	EXPECT_EQ(0, finish(self, true)) TH_LOG("141: killed by SIGPIPE");
+	EXPECT_TRUE(saw_reset(self, 1000));
+}
+
+/* Nobody reads the log (a 4 KiB pipe): lines are dropped, never waited for. */
+TEST_F(h, log_not_read_lines_dropped)
+{
+	ASSERT_EQ(0, start(self, NULL));
+	ASSERT_EQ(4096, fcntl(self->logfd, F_SETPIPE_SZ, 4096));
+	session_setup(_metadata, self);
+	failing_unmaps(_metadata, self, 300);	/* trace lines: ~30 kB */
+	drain_log(self);
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "log line(s) dropped: the log was not read in time"))
+		TH_LOG("%s", self->log);
+}
+
+/* The same error over and over: a burst, then one summary line. */
+TEST_F(h, log_repeated_errors_rate_limited)
+{
+	unsigned int n;
+
+	full_setup(_metadata, self);
+	failing_unmaps(_metadata, self, 300);
+	close(self->fe);	/* the summary comes at the latest at the end */
+	self->fe = -1;
+	EXPECT_EQ(0, finish(self, true));
+	n = count_str(self->log, "error: SHMEM_UNMAP failed: ENOENT");
+	EXPECT_GE(n, 10u);
+	EXPECT_LE(n, 20u) TH_LOG("%u error lines for 300 failures", n);
+	EXPECT_NE(NULL, strstr(self->log, "similar line(s) suppressed, the last: "
+			       "error: SHMEM_UNMAP failed: ENOENT")) TH_LOG("%s", self->log);
 }
 
 /* ---- peer death at every stage ------------------------------------------------ */

@@ -21,7 +21,7 @@ struct helper_opts {
 /* Exit statuses. */
 enum {
 	HELPER_EXIT_OK = 0,		/* peer disconnected or SIGTERM */
-	HELPER_EXIT_FAILURE = 1,	/* usage, setup, or refusing to serve */
+	HELPER_EXIT_FAILURE = 1,	/* usage, setup, refusing to serve, stuck peer */
 	HELPER_EXIT_PROTOCOL = 2,	/* a peer sent a malformed message */
 };
 

@@ -8,9 +8,6 @@
 #include <unistd.h>
 
 #include "proxy.h"
-#include "sock.h"
-
-#define SEND_TIMEOUT_MS	5000
 
 enum { OWNER_FRONTEND, OWNER_HELPER };
 
@@ -66,19 +63,40 @@ static void trace_msg(struct proxy *p, const char *dirstr, enum vu_dir dir,
 		  m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds);
 }
 
+static void on_signal(struct proxy *p)
+{
+	struct signalfd_siginfo si;
+
+	if (read(p->sigfd, &si, sizeof(si)) == sizeof(si))
+		log_info(p->log, "signal %u received: shutting down", si.ssi_signo);
+	end_session(p, PROXY_TERMINATED);
+}
+
+/*
+ * Sends within this round's limit (p->send_lim). Once the session is ending
+ * (a send failed or timed out, a signal came, ...) nothing more is sent.
+ */
 static int send_to(struct proxy *p, struct vu_conn *to, const struct vu_hdr *hdr,
 		   const void *payload, const int *fds, unsigned int nfds)
 {
+	const char *what = hdr->flags & VU_FLAG_REPLY ? "a reply" : "a request";
 	char eb[32];
 	int r;
 
+	if (p->end != PROXY_RUNNING)
+		return -ESHUTDOWN;
 	if (to->fd < 0)
 		return -ENOTCONN;
-	r = vu_send(to->fd, hdr, payload, fds, nfds);
-	if (r) {
+	r = vu_send_limited(to->fd, hdr, payload, fds, nfds, &p->send_lim);
+	if (r == -ECANCELED) {
+		on_signal(p);
+	} else if (r == -ETIMEDOUT) {
+		log_err(p->log, "sending %s to %s timed out: waited %d ms for it to read; "
+			"closing the session", what, to->name, PROXY_SEND_TIMEOUT_MS);
+		end_session(p, PROXY_PEER_STUCK);
+	} else if (r) {
 		log_err(p->log, "sending %s to %s failed: %s; closing the session",
-			hdr->flags & VU_FLAG_REPLY ? "a reply" : "a request",
-			to->name, errno_name(-r, eb, sizeof(eb)));
+			what, to->name, errno_name(-r, eb, sizeof(eb)));
 		end_session(p, PROXY_PEER_GONE);
 	}
 	return r;
@@ -184,7 +202,6 @@ static int open_backend_channel(struct proxy *p, const struct vu_hdr *hdr)
 		close(sp[0]);
 		return r;
 	}
-	sock_set_send_timeout(sp[0], SEND_TIMEOUT_MS);
 	vu_conn_init(&p->be_chan, sp[0], "back-end (backend channel)");
 	r = watch(p, &p->be_chan);
 	if (!r)
@@ -260,7 +277,6 @@ static void on_set_backend_req_fd(struct proxy *p, struct vu_msg *m)
 		log_warn(p->log, "front-end replaced its backend channel");
 		unwatch_close(p, &p->fe_chan);
 	}
-	sock_set_send_timeout(fd, SEND_TIMEOUT_MS);
 	vu_conn_init(&p->fe_chan, fd, "front-end (backend channel)");
 	if (watch(p, &p->fe_chan)) {
 		log_err(p->log, "cannot watch the front-end's backend channel");
@@ -623,12 +639,13 @@ int proxy_init(struct proxy *p, struct hlog *log, struct shmem_dev *dev,
 	p->dev = dev;
 	p->shmem_bit = shmem_bit;
 	p->sigfd = sigfd;
+	p->send_lim = (struct vu_send_limit){
+		.timeout_ms = PROXY_SEND_TIMEOUT_MS, .stop_fd = sigfd,
+	};
 	vu_conn_init(&p->fe, fe_fd, "front-end");
 	vu_conn_init(&p->be, be_fd, "back-end");
 	vu_conn_init(&p->fe_chan, -1, "front-end (backend channel)");
 	vu_conn_init(&p->be_chan, -1, "back-end (backend channel)");
-	sock_set_send_timeout(fe_fd, SEND_TIMEOUT_MS);
-	sock_set_send_timeout(be_fd, SEND_TIMEOUT_MS);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (p->epfd < 0)
 		return -errno;
@@ -642,6 +659,7 @@ static const char *end_reason(enum proxy_end e)
 {
 	switch (e) {
 	case PROXY_PEER_GONE: return "peer disconnected";
+	case PROXY_PEER_STUCK: return "a peer stopped reading";
 	case PROXY_TERMINATED: return "shutdown requested";
 	case PROXY_PROTOCOL_ERROR: return "malformed message";
 	case PROXY_FATAL: return "refusing to serve";
@@ -659,17 +677,12 @@ enum proxy_end proxy_run(struct proxy *p)
 			log_err(p->log, "epoll_wait: %s", strerror(errno));
 			end_session(p, PROXY_FATAL);
 		}
+		p->send_lim.deadline_ms = 0;	/* a new round */
 		for (int i = 0; i < n && p->end == PROXY_RUNNING; i++) {
-			if (evs[i].data.ptr == NULL) {
-				struct signalfd_siginfo si;
-
-				if (read(p->sigfd, &si, sizeof(si)) == sizeof(si))
-					log_info(p->log, "signal %u received: shutting down",
-						 si.ssi_signo);
-				end_session(p, PROXY_TERMINATED);
-			} else {
+			if (evs[i].data.ptr == NULL)
+				on_signal(p);
+			else
 				on_readable(p, evs[i].data.ptr);
-			}
 		}
 	}
 	device_reset(p, end_reason(p->end));

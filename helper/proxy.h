@@ -15,6 +15,12 @@
 #include "vu_msg.h"
 
 #define PROXY_PENDING_MAX 16
+/*
+ * The longest the helper waits, in all, for peers to take what one round
+ * of the event loop sends; a peer that has not taken it by then ends the
+ * session (PROXY_PEER_STUCK).
+ */
+#define PROXY_SEND_TIMEOUT_MS 5000
 
 /* Requests whose replies the helper must see, oldest first. */
 struct proxy_fifo {
@@ -36,6 +42,7 @@ struct proxy_staged {
 enum proxy_end {
 	PROXY_RUNNING,
 	PROXY_PEER_GONE,	/* a peer disconnected: exit 0 */
+	PROXY_PEER_STUCK,	/* a peer stopped reading (send timed out): exit 1 */
 	PROXY_TERMINATED,	/* SIGTERM/SIGINT: exit 0 */
 	PROXY_PROTOCOL_ERROR,	/* malformed message: exit 2 */
 	PROXY_FATAL,		/* refusing to serve (config mismatch...): exit 1 */
@@ -48,6 +55,8 @@ struct proxy {
 	int epfd;
 	int sigfd;		/* not owned */
 	enum proxy_end end;
+	/* Bounds the sends of one round; its stop_fd is sigfd. */
+	struct vu_send_limit send_lim;
 
 	struct vu_conn fe;	/* front-end, main channel */
 	struct vu_conn be;	/* back-end, main channel */

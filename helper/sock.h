@@ -22,7 +22,5 @@ int recv_one_fd(int sock);
  */
 struct msghdr;
 void sock_put_fds(struct msghdr *mh, void *ctl, const int *fds, unsigned int nfds);
-/* Bounds how long a send may block on a peer that does not read. */
-int sock_set_send_timeout(int fd, int ms);
 
 #endif

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sock.h"
 #include "vu_msg.h"
 
@@ -128,8 +129,38 @@ enum vu_rx vu_conn_recv(struct vu_conn *c, const char **why)
 	}
 }
 
-int vu_send(int fd, const struct vu_hdr *hdr, const void *payload,
-	    const int *fds, unsigned int nfds)
+/* Waits until @fd takes more data, within @lim; 0 or -errno. */
+static int wait_writable(int fd, struct vu_send_limit *lim)
+{
+	struct pollfd pf[2] = {
+		{ .fd = fd, .events = POLLOUT },
+		{ .fd = lim ? lim->stop_fd : -1, .events = POLLIN },
+	};
+
+	for (;;) {
+		int ms = -1, n;
+
+		if (lim) {
+			int64_t now = mono_ms();
+
+			if (!lim->deadline_ms)
+				lim->deadline_ms = now + lim->timeout_ms;
+			if (now >= lim->deadline_ms)
+				return -ETIMEDOUT;
+			ms = (int)(lim->deadline_ms - now);
+		}
+		n = poll(pf, 2, ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && pf[1].revents)
+			return -ECANCELED;
+		if (n > 0 && pf[0].revents)
+			return 0;	/* room, or an error sendmsg will report */
+	}
+}
+
+int vu_send_limited(int fd, const struct vu_hdr *hdr, const void *payload,
+		    const int *fds, unsigned int nfds, struct vu_send_limit *lim)
 {
 	union {
 		char buf[CMSG_SPACE(VU_MAX_FDS * sizeof(int))];
@@ -147,12 +178,16 @@ int vu_send(int fd, const struct vu_hdr *hdr, const void *payload,
 	if (nfds)
 		sock_put_fds(&mh, ctl.buf, fds, nfds);
 	while (left) {
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+			int r = errno == EINTR ? 0 : -errno;
+
+			if (r == -EAGAIN || r == -EWOULDBLOCK)
+				r = wait_writable(fd, lim);
+			if (r)
+				return r;
+			continue;
 		}
 		left -= (size_t)n;
 		/* Partial write: fds went with the first chunk. */
@@ -172,6 +207,12 @@ int vu_send(int fd, const struct vu_hdr *hdr, const void *payload,
 		}
 	}
 	return 0;
+}
+
+int vu_send(int fd, const struct vu_hdr *hdr, const void *payload,
+	    const int *fds, unsigned int nfds)
+{
+	return vu_send_limited(fd, hdr, payload, fds, nfds, NULL);
 }
 
 int vu_send_msg(int fd, const struct vu_msg *m)

@@ -56,9 +56,26 @@ void vu_conn_next(struct vu_conn *c);
 void vu_msg_close_fds(struct vu_msg *m);
 
 /*
- * Sends header + payload (hdr->size bytes) + fds; retries partial writes.
- * Returns 0 or -errno. Never raises SIGPIPE.
+ * How long sends may wait for a peer that does not read: until deadline_ms
+ * (mono_ms()); 0 means not started yet: the first send that has to wait
+ * sets it to now + timeout_ms, so one limit can bound a series of sends.
+ * A readable stop_fd (if >= 0) ends a wait at once.
  */
+struct vu_send_limit {
+	int64_t deadline_ms;
+	int timeout_ms;
+	int stop_fd;
+};
+
+/*
+ * Sends header + payload (hdr->size bytes) + fds; finishes partial writes.
+ * Never blocks in sendmsg: when the peer's socket is full it polls, within
+ * @lim (NULL: as long as it takes). Returns 0 or -errno: -ETIMEDOUT when
+ * @lim ran out, -ECANCELED when its stop_fd became readable (the message
+ * may then be partly sent). Never raises SIGPIPE.
+ */
+int vu_send_limited(int fd, const struct vu_hdr *hdr, const void *payload,
+		    const int *fds, unsigned int nfds, struct vu_send_limit *lim);
 int vu_send(int fd, const struct vu_hdr *hdr, const void *payload,
 	    const int *fds, unsigned int nfds);
 int vu_send_msg(int fd, const struct vu_msg *m);

@@ -26,7 +26,9 @@
 
 #include "kselftest_harness.h"
 
+#include "clock.h"
 #include "helper.h"
+#include "proxy.h"
 #include "sock.h"
 #include "vu_client.h"
 
@@ -1132,6 +1134,106 @@ TEST_F(h, log_repeated_errors_rate_limited)
 	EXPECT_LE(n, 20u) TH_LOG("%u error lines for 300 failures", n);
 	EXPECT_NE(NULL, strstr(self->log, "similar line(s) suppressed, the last: "
 			       "error: SHMEM_UNMAP failed: ENOENT")) TH_LOG("%s", self->log);
+}
+
+/* ---- peers that stop reading ------------------------------------------------- */
+
+FIXTURE(stuck) {
+	FIXTURE_DATA(h) h;
+};
+FIXTURE_VARIANT(stuck) {
+	bool frontend;	/* the front-end stops reading (else the back-end's channel) */
+	bool sigterm;	/* then SIGTERM comes */
+};
+/* SHMEM requests pile up replies: staged, up to 64 per round. */
+FIXTURE_VARIANT_ADD(stuck, backend_channel) { .frontend = false };
+/* The back-end's replies to the front-end pile up. */
+FIXTURE_VARIANT_ADD(stuck, frontend) { .frontend = true };
+FIXTURE_VARIANT_ADD(stuck, backend_channel_sigterm) { .sigterm = true };
+
+FIXTURE_SETUP(stuck)
+{
+	h_init(&self->h);
+}
+
+FIXTURE_TEARDOWN(stuck)
+{
+	h_fini(_metadata, &self->h);
+}
+
+/*
+ * Sends @req without waiting until the helper takes none for 300 ms (it is
+ * then stuck on what it sends to the peer that does not read); returns
+ * when it last took one.
+ */
+static int64_t flood_until_stuck(int sock, uint32_t req, uint32_t flags,
+				 const void *payload, uint32_t size)
+{
+	struct vu_hdr h = { req, flags | VU_VERSION, size };
+	char buf[VU_HDR_SIZE + VU_MAX_PAYLOAD];
+	int64_t last = mono_ms();
+
+	memcpy(buf, &h, VU_HDR_SIZE);
+	memcpy(buf + VU_HDR_SIZE, payload, size);
+	for (int i = 0; i < 100000; i++) {
+		struct pollfd pf = { sock, POLLOUT, 0 };
+
+		if (send(sock, buf, VU_HDR_SIZE + size, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+			last = mono_ms();
+		else if (poll(&pf, 1, 300) == 0)
+			break;
+	}
+	return last;
+}
+
+/*
+ * A peer stops reading while the other keeps sending: the helper waits at
+ * most PROXY_SEND_TIMEOUT_MS for it, then ends the session (device reset,
+ * logged; the other peer sees the end), or at once on SIGTERM.
+ */
+TEST_F(stuck, session_ends_in_bounded_time)
+{
+	FIXTURE_DATA(h) *s = &self->h;
+	struct vu_mmap mm = { .shmid = 0, .len = PAGE };	/* UNMAP of nothing */
+	uint64_t v = 7;
+	int64_t last, t;
+	const char *why;
+	int other, r;
+
+	full_setup(_metadata, s);
+	ASSERT_GT(fcntl(s->recfd, F_SETPIPE_SZ, 1 << 20), 0);	/* room for every ioctl record */
+	if (variant->frontend) {
+		last = flood_until_stuck(s->be, VU_GET_QUEUE_NUM, VU_FLAG_REPLY, &v, 8);
+		other = s->be;
+	} else {
+		last = flood_until_stuck(s->be_chan, VU_BE_SHMEM_UNMAP, VU_FLAG_NEED_REPLY,
+					 &mm, sizeof(mm));
+		other = s->fe;
+	}
+	t = mono_ms();
+	if (variant->sigterm)
+		kill(s->pid, SIGTERM);
+	s->status = wait_exit(s->pid, PROXY_SEND_TIMEOUT_MS + 3000);
+	t = mono_ms() - (variant->sigterm ? t : last);
+	TH_LOG("the helper ended %.2f s after %s", t / 1000.0,
+	       variant->sigterm ? "SIGTERM" : "it last read");
+	EXPECT_EQ(variant->sigterm ? 0 : 1, s->status);
+	EXPECT_LE(t, variant->sigterm ? 1000 : PROXY_SEND_TIMEOUT_MS + 1500);
+	/* The other peer sees the end: EOF, or a reset if it sent unread data. */
+	r = vuc_recv(other, &s->m, 1000, &why);
+	EXPECT_TRUE(r == 1 || !strcmp(why, "connection reset")) TH_LOG("%d %s", r, why);
+	EXPECT_TRUE(saw_reset(s, 1000));
+	finish(s, true);
+	if (variant->sigterm) {
+		EXPECT_NE(NULL, strstr(s->log, "signal 15 received: shutting down"));
+		EXPECT_NE(NULL, strstr(s->log, "device reset: shutdown requested"));
+	} else {
+		EXPECT_NE(NULL, strstr(s->log, variant->frontend ?
+				       "sending a reply to front-end timed out" :
+				       "sending a reply to back-end (backend channel) timed out"))
+			TH_LOG("%s", s->log);
+		EXPECT_NE(NULL, strstr(s->log, "device reset: a peer stopped reading"));
+	}
 }
 
 /* ---- peer death at every stage ------------------------------------------------ */

@@ -53,6 +53,7 @@ struct fake_dev {
 	int cfg_err;
 	unsigned int cfg_err_calls;	/* cfg_err for that many calls; 0: always */
 	unsigned int ncfg;		/* get_config calls so far */
+	int batch_err;			/* the BATCH ioctl itself fails so */
 	struct vhost_shmem_config cfg;
 	unsigned int n;
 	struct { uint32_t shmid; uint64_t off, len; } live[64];
@@ -136,12 +137,18 @@ static int fake_reset(void *ctx, int devfd)
 	return 0;
 }
 
-/* Records 'B' with the count in ret, then runs each op as the device would. */
+/*
+ * Records 'B' with the count in ret, then runs each op as the device would,
+ * or fails as a whole with batch_err (no op runs).
+ */
 static int fake_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n)
 {
 	struct fake_rec r = { .op = 'B', .ret = (int)n };
+	struct fake_dev *d = ctx;
 
-	fake_record(ctx, &r);
+	fake_record(d, &r);
+	if (d->batch_err)
+		return d->batch_err;
 	for (unsigned int i = 0; i < n; i++)
 		ops[i].result = ops[i].op == VHOST_SHMEM_OP_MAP ?
 			fake_map(ctx, devfd, &ops[i].map) : fake_unmap(ctx, devfd, &ops[i].unmap);
@@ -1003,6 +1010,39 @@ TEST_F(h, shmem_back_to_back_requests_batched)
 	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
 	finish(self, false);
 	EXPECT_NE(NULL, strstr(self->log, "SHMEM_MAP failed: EEXIST"));
+}
+
+/* The BATCH ioctl itself fails: every request in it gets a failure reply. */
+TEST_F(h, shmem_batch_refused_every_request_fails)
+{
+	static const uint32_t reqs[] = { VU_BE_SHMEM_MAP, VU_BE_SHMEM_MAP,
+					 VU_BE_SHMEM_UNMAP, VU_BE_SHMEM_MAP };
+	struct fake_rec r;
+	ino_t ino;
+	int hfds;
+
+	self->dev.batch_err = -ENOMEM;
+	full_setup(_metadata, self);
+	hfds = count_fds(self->pid);
+	ASSERT_EQ(0, kill(self->pid, SIGSTOP));
+	ASSERT_EQ(0, send_map(self, 0, 0, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	ASSERT_EQ(0, send_map(self, 0, PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	ASSERT_EQ(0, send_unmap(self, 0, 0, PAGE));
+	ASSERT_EQ(0, send_map(self, 3, 0, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+	ASSERT_EQ(0, kill(self->pid, SIGCONT));
+	r = next_op(self, 3000);
+	ASSERT_EQ('B', r.op);
+	EXPECT_EQ(4, r.ret);
+	EXPECT_EQ(0, next_op(self, 100).op) TH_LOG("nothing ran one by one");
+	for (unsigned int i = 0; i < 4; i++) {
+		RECV(self->be_chan, reqs[i], 1);
+		EXPECT_EQ(1ull, self->m.payload.u64) TH_LOG("request %u", i);
+	}
+	EXPECT_EQ(hfds, count_fds(self->pid)) TH_LOG("every MAP fd was closed");
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	finish(self, false);
+	EXPECT_EQ(3u, count_str(self->log, "SHMEM_MAP failed: ENOMEM"));
+	EXPECT_EQ(1u, count_str(self->log, "SHMEM_UNMAP failed: ENOMEM"));
 }
 
 TEST_F(h, shmem_map_without_need_reply_sends_nothing)

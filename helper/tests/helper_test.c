@@ -499,6 +499,18 @@ static void full_setup(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
 	session_setup(_metadata, self);
 }
 
+/*
+ * A full session with the helper stopped (SIGCONT it), so that the requests
+ * sent meanwhile all wait together; *hfds: the helper's fd count before.
+ */
+static void stopped_session(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+			    int *hfds)
+{
+	full_setup(_metadata, self);
+	*hfds = count_fds(self->pid);
+	ASSERT_EQ(0, kill(self->pid, SIGSTOP));
+}
+
 /* Reads what the helper logged so far, without waiting. */
 static void drain_log(FIXTURE_DATA(h) *self)
 {
@@ -966,8 +978,7 @@ TEST_F(h, shmem_map_unmap_reach_device)
 
 /*
  * SHMEM requests already waiting together run as one VHOST_SHMEM_BATCH, in
- * order, each answered as if alone. The helper is stopped while they are
- * sent so that they are all waiting when it looks.
+ * order, each answered as if alone.
  */
 TEST_F(h, shmem_back_to_back_requests_batched)
 {
@@ -975,9 +986,7 @@ TEST_F(h, shmem_back_to_back_requests_batched)
 	ino_t ino;
 	int hfds;
 
-	full_setup(_metadata, self);
-	hfds = count_fds(self->pid);
-	ASSERT_EQ(0, kill(self->pid, SIGSTOP));
+	stopped_session(_metadata, self, &hfds);
 	ASSERT_EQ(0, send_map(self, 0, 0, 2 * PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
 	ASSERT_EQ(0, send_map(self, 0, PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
 	ASSERT_EQ(0, send_unmap(self, 0, 0, 2 * PAGE));
@@ -1012,6 +1021,46 @@ TEST_F(h, shmem_back_to_back_requests_batched)
 	EXPECT_NE(NULL, strstr(self->log, "SHMEM_MAP failed: EEXIST"));
 }
 
+/*
+ * 200 pipelined requests (MAP page i, UNMAP page i, ...) waiting at once:
+ * run in order in batches of at most 64, all answered 0, in order.
+ */
+TEST_F(h, shmem_200_pipelined_requests)
+{
+	unsigned int ops = 0, batches = 0, full = 0;
+	struct fake_rec r;
+	ino_t ino;
+	int hfds;
+
+	stopped_session(_metadata, self, &hfds);
+	for (unsigned int i = 0; i < 100; i++) {
+		ASSERT_EQ(0, send_map(self, 0, i * PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
+		ASSERT_EQ(0, send_unmap(self, 0, i * PAGE, PAGE));
+	}
+	ASSERT_EQ(0, kill(self->pid, SIGCONT));
+	while (ops < 200 && (r = next_op(self, 3000)).op) {
+		if (r.op == 'B') {
+			EXPECT_LE(r.ret, VHOST_SHMEM_BATCH_MAX);
+			batches++;
+			full += r.ret == VHOST_SHMEM_BATCH_MAX;
+			continue;
+		}
+		EXPECT_EQ(ops % 2 ? 'U' : 'M', r.op) TH_LOG("op %u", ops);
+		EXPECT_EQ(0, r.ret) TH_LOG("op %u", ops);
+		EXPECT_EQ((ops / 2) * PAGE, r.op == 'M' ? r.map.shm_offset : r.unmap.shm_offset);
+		ops++;
+	}
+	EXPECT_EQ(200u, ops);
+	EXPECT_GE(batches, 4u) TH_LOG("200 requests need at least 4 batches of 64");
+	EXPECT_GE(full, 1u) TH_LOG("the stage was flushed full");
+	for (unsigned int i = 0; i < 200; i++) {
+		RECV(self->be_chan, i % 2 ? VU_BE_SHMEM_UNMAP : VU_BE_SHMEM_MAP, 1);
+		ASSERT_EQ(0ull, self->m.payload.u64) TH_LOG("reply %u", i);
+	}
+	EXPECT_TRUE(no_message(self->be_chan, 100)) TH_LOG("one reply each");
+	EXPECT_EQ(hfds, count_fds(self->pid)) TH_LOG("every MAP fd was closed");
+}
+
 /* The BATCH ioctl itself fails: every request in it gets a failure reply. */
 TEST_F(h, shmem_batch_refused_every_request_fails)
 {
@@ -1022,9 +1071,7 @@ TEST_F(h, shmem_batch_refused_every_request_fails)
 	int hfds;
 
 	self->dev.batch_err = -ENOMEM;
-	full_setup(_metadata, self);
-	hfds = count_fds(self->pid);
-	ASSERT_EQ(0, kill(self->pid, SIGSTOP));
+	stopped_session(_metadata, self, &hfds);
 	ASSERT_EQ(0, send_map(self, 0, 0, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
 	ASSERT_EQ(0, send_map(self, 0, PAGE, PAGE, 0, VU_FLAG_NEED_REPLY, &ino));
 	ASSERT_EQ(0, send_unmap(self, 0, 0, PAGE));

@@ -116,13 +116,20 @@ long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp)
 	}
 	req.nops = b.nops;
 
-	for (i = 0; i < req.nops; i++)
+	err = -EBADFD;
+	for (i = 0; i < req.nops; i++) {
 		prepare_op(dev, &req.ops[i], &u[i]);
-	err = vhost_shmem_run_in_owner(dev, vhost_shmem_do_batch, &req);
+		if (!req.ops[i].ret)
+			err = 0;
+	}
+	/* Only a batch with something to run needs the owner (and a worker). */
+	if (!err)
+		err = vhost_shmem_run_in_owner(dev, vhost_shmem_do_batch, &req,
+					       true);
 	for (i = 0; i < req.nops; i++) {
 		struct vhost_shmem_batch_op *k = &req.ops[i];
 
-		/* The worker found the owner's mm gone and ran nothing. */
+		/* Nothing ran: the owner's mm is gone, or we were killed. */
 		if (!k->ret && !k->ran)
 			k->ret = err;
 		finish_op(dev, k);

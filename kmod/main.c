@@ -24,6 +24,9 @@
 
 #include "vhost_shmem.h"
 
+/* Region offsets (shmid << 40) and the tables assume 64-bit longs. */
+static_assert(IS_ENABLED(CONFIG_64BIT), "vhost-shmem needs a 64-bit kernel");
+
 unsigned int vhost_shmem_max_mappings = 65536;
 module_param_named(max_mappings, vhost_shmem_max_mappings, uint, 0644);
 MODULE_PARM_DESC(max_mappings, "Live mappings per device (ENOSPC beyond)");
@@ -61,8 +64,20 @@ static void vhost_shmem_mm_release(struct mmu_notifier *mn,
 	schedule_work(&dev->drain_work);
 }
 
+/* Only unmaps matter: munmap, mremap and mmap(MAP_FIXED) over a range. */
+static int vhost_shmem_mm_invalidate(struct mmu_notifier *mn,
+				     const struct mmu_notifier_range *range)
+{
+	struct vhost_shmem_dev *dev = container_of(mn, struct vhost_shmem_dev, mn);
+
+	if (range->event == MMU_NOTIFY_UNMAP)
+		vhost_shmem_region_touched(dev, range->start, range->end);
+	return 0;
+}
+
 static const struct mmu_notifier_ops vhost_shmem_mn_ops = {
 	.release = vhost_shmem_mm_release,
+	.invalidate_range_start = vhost_shmem_mm_invalidate,
 };
 
 static int vhost_shmem_open(struct inode *inode, struct file *file)
@@ -104,7 +119,7 @@ static int vhost_shmem_release(struct inode *inode, struct file *file)
 		/* Unmap the files from a live owner; ESRCH if it is gone. */
 		if (!READ_ONCE(dev->mm_dead))
 			vhost_shmem_run_in_owner(dev, vhost_shmem_do_teardown,
-						 NULL);
+						 NULL, false);
 		vhost_shmem_worker_stop(dev);
 		/* Calls ->release if the mm still lives; then no more calls. */
 		mmu_notifier_unregister(&dev->mn, dev->mm);
@@ -122,6 +137,14 @@ static int vhost_shmem_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * Everything the owner brings is set up before dev->mm is published: the
+ * worker (sleeping until a request comes), the notifier and the memcg.
+ * Lock-free readers test dev->mm with vhost_shmem_owner_mm() and then find
+ * all of it ready. Nothing after the notifier can fail, so no error path
+ * has to unregister it (which would call ->release and wait for
+ * drain_work, which takes dev->mutex).
+ */
 static long vhost_shmem_set_owner(struct vhost_shmem_dev *dev)
 {
 	struct mm_struct *mm = current->mm;
@@ -129,30 +152,25 @@ static long vhost_shmem_set_owner(struct vhost_shmem_dev *dev)
 
 	if (!mm)
 		return -EINVAL;
-	mutex_lock(&dev->mutex);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	ret = -EBUSY;
 	if (dev->mm)
 		goto out;
-	dev->mn.ops = &vhost_shmem_mn_ops;
-	ret = mmu_notifier_register(&dev->mn, mm);
+	ret = vhost_shmem_worker_start(dev);
 	if (ret)
 		goto out;
+	dev->mn.ops = &vhost_shmem_mn_ops;
+	ret = mmu_notifier_register(&dev->mn, mm);
+	if (ret) {
+		vhost_shmem_worker_stop(dev);
+		goto out;
+	}
 	mmgrab(mm);
 	dev->memcg = get_mem_cgroup_from_mm(mm);
-	/* The worker reads dev->mm: publish it first. */
-	WRITE_ONCE(dev->mm, mm);
-	ret = vhost_shmem_worker_start(dev);
-	if (ret) {
-		/* ->release only marks the device dead; nothing else ran. */
-		mmu_notifier_unregister(&dev->mn, mm);
-		flush_work(&dev->drain_work);
-		mem_cgroup_put(dev->memcg);
-		WRITE_ONCE(dev->mm, NULL);
-		WRITE_ONCE(dev->mm_dead, false);
-		mmdrop(mm);
-	}
-	if (!ret)
-		vhost_shmem_nl_set_owner(dev);
+	/* Pairs with vhost_shmem_owner_mm(): worker, memcg and notifier first. */
+	smp_store_release(&dev->mm, mm);
+	vhost_shmem_nl_set_owner(dev);
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
@@ -192,7 +210,9 @@ static long vhost_shmem_set_config(struct vhost_shmem_dev *dev,
 	if (ret)
 		goto out_free;
 
-	mutex_lock(&dev->mutex);
+	ret = -EINTR;
+	if (mutex_lock_killable(&dev->mutex))
+		goto out_free;
 	ret = -EBADFD;
 	if (!dev->mm)
 		goto out;
@@ -279,7 +299,7 @@ static int check_range_args(struct vhost_shmem_dev *dev, u32 shmid,
 	u64 end;
 
 	/* Pairs with SET_CONFIG's release: the regions are complete. */
-	if (!dev->mm || !smp_load_acquire(&dev->configured))
+	if (!vhost_shmem_owner_mm(dev) || !smp_load_acquire(&dev->configured))
 		return -EBADFD;
 	if (!len || !PAGE_ALIGNED(shm_offset) || !PAGE_ALIGNED(len))
 		return -EINVAL;
@@ -304,6 +324,10 @@ static int check_backend(struct file *file, const struct vhost_shmem_map *a)
 	if (!(file->f_mode & FMODE_READ) ||
 	    ((a->flags & VHOST_SHMEM_MAP_F_RW) && !(file->f_mode & FMODE_WRITE)))
 		return -EACCES;
+	/* Read-only needs a file not open for writing, see backend_file(). */
+	if (!(a->flags & VHOST_SHMEM_MAP_F_RW) && (file->f_mode & FMODE_WRITE) &&
+	    !S_ISREG(inode->i_mode))
+		return -EACCES;
 	if (check_add_overflow(a->fd_offset, a->len, &end) ||
 	    end > (u64)MAX_LFS_FILESIZE)
 		return -EOVERFLOW;
@@ -313,10 +337,33 @@ static int check_backend(struct file *file, const struct vhost_shmem_map *a)
 	return 0;
 }
 
+/*
+ * The file a MAP installs. A regular file (memfd, shm, tmpfs, hugetlbfs,
+ * ext4...) is opened again, by path, for this mapping alone and with only
+ * the access the MAP asks for, with the credentials of its first opener
+ * (the LSM's file_open hook judges that subject). Read-only then comes
+ * from the file itself: do_mmap() never gives a vma of a file not open
+ * for writing VM_MAYWRITE (or, on memfds, a writable-mapping count that
+ * would block F_SEAL_WRITE), so no vm_flags are edited once the vma is
+ * linked; and the module can tell whether anyone else still maps it
+ * (mapping_copied() in region.c). Other files (dma-buf) are used as given.
+ */
+static struct file *backend_file(struct file *file,
+				 const struct vhost_shmem_map *a, bool *private)
+{
+	int flags = (a->flags & VHOST_SHMEM_MAP_F_RW ? O_RDWR : O_RDONLY) |
+		    (file->f_flags & O_LARGEFILE);
+
+	*private = S_ISREG(file_inode(file)->i_mode);
+	if (!*private)
+		return get_file(file);
+	return dentry_open(&file->f_path, flags, file->f_cred);
+}
+
 /**
  * vhost_shmem_map_prepare() - check a MAP and take what it needs
  * @dev: the device
- * @req: @req->args filled in; gets the backend file and a table entry
+ * @req: @req->args filled in; gets the file to install and a table entry
  *
  * Return: 0, or the errno of the first check that failed (nothing held).
  */
@@ -324,6 +371,7 @@ int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
 			    struct vhost_shmem_map_req *req)
 {
 	struct vhost_shmem_map *a = &req->args;
+	struct file *file;
 	int ret;
 
 	ret = check_range_args(dev, a->shmid, a->shm_offset, a->len);
@@ -333,19 +381,26 @@ int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
 		return -EOPNOTSUPP;
 	if (!PAGE_ALIGNED(a->fd_offset))
 		return -EINVAL;
-	req->file = fget(a->fd);
-	if (!req->file)
+	file = fget(a->fd);
+	if (!file)
 		return -EBADF;
-	ret = check_backend(req->file, a);
+	ret = check_backend(file, a);
 	if (!ret) {
-		req->mapping = kzalloc(sizeof(*req->mapping), GFP_KERNEL_ACCOUNT);
-		if (req->mapping)
-			return 0;
-		ret = -ENOMEM;
+		req->file = backend_file(file, a, &req->private);
+		if (IS_ERR(req->file)) {
+			ret = PTR_ERR(req->file);
+			req->file = NULL;
+		}
 	}
+	fput(file);
+	if (ret)
+		return ret;
+	req->mapping = kzalloc(sizeof(*req->mapping), GFP_KERNEL_ACCOUNT);
+	if (req->mapping)
+		return 0;
 	fput(req->file);
 	req->file = NULL;
-	return ret;
+	return -ENOMEM;
 }
 
 /**
@@ -373,7 +428,7 @@ static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 		return -EFAULT;
 	ret = vhost_shmem_map_prepare(dev, &req);
 	if (!ret)
-		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_map, &req);
+		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_map, &req, true);
 	vhost_shmem_map_finish(dev, &req, ret);
 	return ret;
 }
@@ -406,19 +461,24 @@ static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
 		return -EFAULT;
 	ret = vhost_shmem_unmap_prepare(dev, &a);
 	if (!ret)
-		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a);
+		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a, true);
 	vhost_shmem_unmap_finish(dev, &a, ret);
 	return ret;
 }
 
 static long vhost_shmem_reset(struct vhost_shmem_dev *dev)
 {
-	if (!dev->mm)
+	int ret;
+
+	if (!vhost_shmem_owner_mm(dev))
 		return -EBADFD;
+	ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_reset, NULL, true);
 	/* With the owner gone, its mm teardown removed the files already. */
-	if (vhost_shmem_run_in_owner(dev, vhost_shmem_do_reset, NULL) == -ESRCH)
+	if (ret == -ESRCH) {
 		vhost_shmem_drop_all(dev);
-	return 0;
+		ret = 0;
+	}
+	return ret;
 }
 
 static long vhost_shmem_get_stats(struct vhost_shmem_dev *dev,
@@ -426,7 +486,8 @@ static long vhost_shmem_get_stats(struct vhost_shmem_dev *dev,
 {
 	struct vhost_shmem_stats st = {};
 
-	mutex_lock(&dev->mutex);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	st.mappings = dev->nr_mappings;
 	st.max_mappings = READ_ONCE(vhost_shmem_max_mappings);
 	st.mapped_bytes = dev->mapped_bytes;
@@ -477,8 +538,9 @@ static const struct file_operations vhost_shmem_fops = {
 	/* Region offsets are 1 TiB aligned: on 6.12 regions land 2 MiB
 	 * aligned, so hugetlbfs files can be mapped into them. 6.1 aligns
 	 * only DAX files here; a VMM needing huge pages aligns the region.
+	 * It is also where placeholder re-installs are checked (region.c).
 	 */
-	.get_unmapped_area = thp_get_unmapped_area,
+	.get_unmapped_area = vhost_shmem_get_unmapped_area,
 	.llseek = noop_llseek,
 };
 

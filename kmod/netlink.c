@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
 #include <linux/maple_tree.h>
+#include <linux/delay.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -183,6 +184,26 @@ static int dump_result(struct sk_buff *skb, int err)
 }
 
 /*
+ * A dump never waits on a busy device without bound: a MAP holds
+ * dev->mutex for microseconds, a stuck one (the owner's mmap_lock held for
+ * long) must not stall the dumper. Return: 0 with dev->mutex held, or
+ * -EBUSY after about 100 ms.
+ */
+static int lock_dev_bounded(struct vhost_shmem_dev *dev)
+{
+	unsigned int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (mutex_trylock(&dev->mutex))
+			return 0;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		usleep_range(1000, 2000);
+	}
+	return -EBUSY;
+}
+
+/*
  * Calls @fill for each registered device from cb->args[0] (or the filtered
  * one), each under its mutex, until @fill fails; cb->args[0] keeps the
  * device to resume at, @fill keeps its own cursor in cb->args[1..].
@@ -222,7 +243,9 @@ static int dump_devs(struct sk_buff *skb, struct netlink_callback *cb,
 			cb->args[1] = 0;
 			cb->args[2] = 0;
 		}
-		mutex_lock(&dev->mutex);
+		err = lock_dev_bounded(dev);
+		if (err)
+			break;
 		err = fill(skb, cb, dev, buf);
 		mutex_unlock(&dev->mutex);
 		if (err)
@@ -355,6 +378,8 @@ static struct genl_family vhost_shmem_nl_family = {
 	.maxattr = VHOST_SHMEM_A_DEV_ID,
 	.policy = vhost_shmem_nl_policy,
 	.module = THIS_MODULE,
+	/* Our own locks only: never genl_mutex while waiting on a device. */
+	.parallel_ops = true,
 	.small_ops = vhost_shmem_nl_ops,
 	.n_small_ops = ARRAY_SIZE(vhost_shmem_nl_ops),
 	.mcgrps = vhost_shmem_nl_mcgrps,

@@ -17,6 +17,7 @@
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 
 #include "compat.h"
 #include "vhost_shmem.h"
@@ -121,6 +122,34 @@ int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 	return vhost_shmem_mmap_region(dev, vma);
 }
 
+/**
+ * vhost_shmem_region_touched() - the owner's mm unmaps [start, end)
+ * @dev: the device
+ * @start: first address
+ * @end: end of the range
+ *
+ * Called by the mmu notifier for every munmap, mremap and mmap(MAP_FIXED)
+ * in the owner's mm, under its mmap_lock. Anything the owner itself does
+ * there to a region detaches that region: from then on the device never
+ * maps into it again (it could be the owner's malloc arena by now), and
+ * MAP/UNMAP of it fail with ENXIO. Our own vm_mmap()s are not the owner's.
+ */
+void vhost_shmem_region_touched(struct vhost_shmem_dev *dev,
+				unsigned long start, unsigned long end)
+{
+	unsigned int i;
+
+	if (READ_ONCE(dev->installer) == current)
+		return;
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
+		struct vhost_shmem_region *region = &dev->regions[i];
+		unsigned long addr = READ_ONCE(region->addr);
+
+		if (addr && start < addr + region->size && end > addr)
+			WRITE_ONCE(region->detached, true);
+	}
+}
+
 static unsigned long region_pgoff(struct vhost_shmem_region *region,
 				  struct vhost_shmem_dev *dev, unsigned long addr)
 {
@@ -130,52 +159,124 @@ static unsigned long region_pgoff(struct vhost_shmem_region *region,
 	       ((addr - region->addr) >> PAGE_SHIFT);
 }
 
-/* Is @vma a placeholder of @region at the right place? */
+/*
+ * Is @vma a placeholder of @region at the right place, with the region's
+ * protection? A hole the owner mprotect'ed counts as foreign: putting a
+ * placeholder back over it would silently undo the owner's mprotect.
+ */
 static bool is_hole(struct vhost_shmem_dev *dev,
 		    struct vhost_shmem_region *region,
 		    struct vm_area_struct *vma)
 {
+	unsigned long prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
+			     (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
+
 	return vma->vm_ops == &vhost_shmem_hole_ops && vma->vm_file == dev->file &&
 	       vma->vm_start >= region->addr &&
 	       vma->vm_end <= region->addr + region->size &&
-	       vma->vm_pgoff == region_pgoff(region, dev, vma->vm_start);
+	       vma->vm_pgoff == region_pgoff(region, dev, vma->vm_start) &&
+	       prot == region->prot;
 }
 
 /*
- * The owner can munmap or replace parts of a region behind our back (do_mmap
- * is not exported, so we cannot do the check and the mmap atomically).
- * Check [start, end) holds only holes of @region, or only vmas of @file
- * when @file is set, before touching it. A foreign vma anywhere in the
- * range wins over a gap: callers may fill gaps but must never map over
- * what the owner put there.
+ * May [start, end) of @region be replaced? mmap_lock held. It may when it
+ * holds only holes of @region, vmas of @expect (when set) and gaps. Gaps
+ * can only be our own (an UNMAP or RESET that could not put the hole back
+ * at vm.max_map_count): anything the owner does to a region's address
+ * range detaches the region (see vhost_shmem_region_touched()).
  *
- * Return: 0, -EXDEV on a foreign vma, else -ENXIO on a gap.
+ * Return: 0, -ENXIO (the region is detached), -EXDEV (a foreign vma: the
+ * owner mprotect'ed part of it), -EBUSY (registered with userfaultfd:
+ * replacing it would wait for the owner's uffd reader without bound).
  */
+static int check_range_locked(struct vhost_shmem_dev *dev,
+			      struct vhost_shmem_region *region,
+			      struct file *expect, unsigned long start,
+			      unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr;
+
+	if (READ_ONCE(region->detached))
+		return -ENXIO;
+	for (addr = start; addr < end; addr = vma->vm_end) {
+		vma = find_vma(current->mm, addr);
+		if (!vma || vma->vm_start >= end)
+			break;
+		if (userfaultfd_armed(vma))
+			return -EBUSY;
+		if (!is_hole(dev, region, vma) &&
+		    !(expect && vma->vm_file == expect))
+			return -EXDEV;
+	}
+	return 0;
+}
+
+/* check_range_locked() under its own read lock, for the backend's mmap. */
 static int check_range(struct vhost_shmem_dev *dev,
-		       struct vhost_shmem_region *region, struct file *file,
+		       struct vhost_shmem_region *region, struct file *expect,
 		       unsigned long start, unsigned long end)
 {
-	struct mm_struct *mm = current->mm;
-	struct vm_area_struct *vma;
-	unsigned long addr = start;
-	int ret = 0;
+	int ret;
 
-	mmap_read_lock(mm);
-	for (; addr < end; addr = vma->vm_end) {
-		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start >= end) {
-			ret = -ENXIO;
-			break;
-		}
-		if (vma->vm_start > addr)
-			ret = -ENXIO;
-		if (file ? vma->vm_file != file : !is_hole(dev, region, vma)) {
-			ret = -EXDEV;
-			break;
-		}
-	}
-	mmap_read_unlock(mm);
+	mmap_read_lock(current->mm);
+	ret = check_range_locked(dev, region, expect, start, end);
+	mmap_read_unlock(current->mm);
 	return ret;
+}
+
+/**
+ * vhost_shmem_get_unmapped_area() - ->get_unmapped_area of the device file
+ * @file: the device file
+ * @addr: the address asked for
+ * @len: the length
+ * @pgoff: the offset in the device file
+ * @flags: mmap flags
+ *
+ * do_mmap() calls this under the same mmap_lock hold that then replaces
+ * the range, even for MAP_FIXED. When the device re-installs a placeholder
+ * this is where it checks what it replaces: nothing can change between the
+ * check and the replacement.
+ *
+ * Return: the address, or a negative errno of check_range_locked().
+ */
+unsigned long vhost_shmem_get_unmapped_area(struct file *file,
+					    unsigned long addr,
+					    unsigned long len,
+					    unsigned long pgoff,
+					    unsigned long flags)
+{
+	struct vhost_shmem_dev *dev = file->private_data;
+	int ret;
+
+	if (READ_ONCE(dev->installer) != current)
+		/* Regions are 1 TiB apart in the file: 2 MiB aligned on 6.12. */
+		return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+	ret = check_range_locked(dev, dev->inst_region, dev->inst_expect,
+				 addr, addr + len);
+	return ret ? ret : addr;
+}
+
+/*
+ * Map the placeholder over exactly [start, end) of @region, replacing only
+ * what check_range_locked() allows (@expect: the mapping being removed).
+ */
+static int install_hole(struct vhost_shmem_dev *dev,
+			struct vhost_shmem_region *region, struct file *expect,
+			unsigned long start, unsigned long end)
+{
+	unsigned long addr;
+
+	dev->inst_region = region;
+	dev->inst_expect = expect;
+	WRITE_ONCE(dev->installer, current);
+	addr = vm_mmap(dev->file, start, end - start, region->prot,
+		       MAP_SHARED | MAP_FIXED,
+		       region_pgoff(region, dev, start) << PAGE_SHIFT);
+	WRITE_ONCE(dev->installer, NULL);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	return 0;
 }
 
 /*
@@ -207,36 +308,21 @@ static bool hole_run(struct vhost_shmem_dev *dev,
 	return more;
 }
 
-/* Map the placeholder over exactly [start, end) of @region. */
-static int install_hole(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region,
-			unsigned long start, unsigned long end)
-{
-	unsigned long addr;
-
-	WRITE_ONCE(dev->installer, current);
-	addr = vm_mmap(dev->file, start, end - start, region->prot,
-		       MAP_SHARED | MAP_FIXED,
-		       region_pgoff(region, dev, start) << PAGE_SHIFT);
-	WRITE_ONCE(dev->installer, NULL);
-	if (IS_ERR_VALUE(addr))
-		return (int)addr;
-	return 0;
-}
-
 /*
  * Map the placeholder back over [start, end) and the holes around it.
  * Placeholders never merge by themselves (VM_PFNMAP vmas do not), so map
- * over the union: the region is then one vma again.
+ * over the union: the region is then one vma again. The run is computed
+ * under one lock hold and checked again under the next (install_hole()):
+ * if it changed in between, the install fails and nothing is replaced.
  */
 static int restore_hole(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region,
+			struct vhost_shmem_region *region, struct file *expect,
 			unsigned long start, unsigned long end)
 {
 	mmap_read_lock(current->mm);
 	hole_run(dev, region, &start, &end);
 	mmap_read_unlock(current->mm);
-	return install_hole(dev, region, start, end);
+	return install_hole(dev, region, expect, start, end);
 }
 
 /* Merge every hole in [start, end) of @region with the holes around it. */
@@ -261,7 +347,7 @@ static void merge_holes(struct vhost_shmem_dev *dev,
 		merge = is_hole(dev, region, vma) && hole_run(dev, region, &s, &e);
 		mmap_read_unlock(mm);
 		/* Out of memory: the holes stay apart, which is still correct. */
-		if (merge && install_hole(dev, region, s, e))
+		if (merge && install_hole(dev, region, NULL, s, e))
 			return;
 		addr = e;
 	}
@@ -317,32 +403,96 @@ static void drop_frag(struct vhost_shmem_dev *dev,
 }
 
 /*
- * Give the new backend vma the region's rules: not inherited by fork, and a
- * read-only mapping stays read-only for the owner too (mprotect fails).
- * vm_mmap() dropped mmap_lock before we got here; if the owner raced with
- * us (replaced or mprotect'ed the range) we undo the MAP.
+ * The backend vmas vm_mmap() just made over [start, end): check them and
+ * keep them from fork. vm_mmap() dropped mmap_lock before we got here; the
+ * owner cannot have replaced them since without detaching the region
+ * (checked here, under the lock). Read-only needs no flag edit: a
+ * read-only mapping comes from a file not open for writing, so its vma
+ * never had VM_MAYWRITE (checked). Only VM_DONTCOPY is set on the linked
+ * vma, which changes no accounting; a fork() that won mmap_lock between
+ * vm_mmap() and here is the one window left (see the threat model).
+ * @vm_file gets the file the vmas map: the backend's ->mmap may have
+ * swapped in another one, as overlayfs and GEM exporters do.
+ *
+ * Return: 0, -ENXIO (the region was detached meanwhile), -EBUSY.
  */
-static int seal_mapping(struct file *file, unsigned long start,
-			unsigned long end, bool rw)
+static int seal_mapping(struct vhost_shmem_dev *dev,
+			struct vhost_shmem_region *region, unsigned long start,
+			unsigned long end, bool rw, struct file **vm_file)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
-	unsigned long addr = start;
+	unsigned long addr;
 	int ret = 0;
 
 	mmap_write_lock(mm);
-	for (; addr < end; addr = vma->vm_end) {
+	vma = vma_lookup(mm, start);
+	*vm_file = vma && vma->vm_file != dev->file ? vma->vm_file : NULL;
+	if (READ_ONCE(region->detached)) {
+		ret = -ENXIO;
+		goto out;
+	}
+	for (addr = start; addr < end; addr = vma->vm_end) {
 		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr || vma->vm_file != file ||
-		    (!rw && (vma->vm_flags & VM_WRITE))) {
+		if (!vma || vma->vm_start > addr || !*vm_file ||
+		    vma->vm_file != *vm_file ||
+		    (!rw && (vma->vm_flags & VM_MAYWRITE))) {
+			ret = -EBUSY;
+			goto out;
+		}
+	}
+	for (addr = start; addr < end; addr = vma->vm_end) {
+		vma = find_vma(mm, addr);
+		vm_flags_set(vma, VM_DONTCOPY);
+	}
+out:
+	if (*vm_file)
+		get_file(*vm_file);
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/*
+ * Take [start, end) out of the owner's mm without putting a hole back, if
+ * it still holds only @expect's vmas: at release (a new placeholder would
+ * map a file being freed), in a detached region (a placeholder there would
+ * pin the device in address space the owner gave up), or when the hole
+ * cannot come back (out of vmas). The check and the munmap are two lock
+ * holds (do_munmap is not exported); the window can only remove memory
+ * from the owner's own address space, in a range of a live region the
+ * owner itself unmapped meanwhile.
+ *
+ * Return: 0, or -EXDEV/-EBUSY (see check_range_locked()) with the range
+ * left alone.
+ */
+static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
+		       unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	for (addr = start; addr < end; addr = vma->vm_end) {
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end)
+			break;
+		if (userfaultfd_armed(vma)) {
 			ret = -EBUSY;
 			break;
 		}
-		vm_flags_set(vma, VM_DONTCOPY);
-		if (!rw)
-			vm_flags_clear(vma, VM_MAYWRITE);
+		if (vma->vm_file != expect) {
+			ret = -EXDEV;
+			break;
+		}
 	}
-	mmap_write_unlock(mm);
+	mmap_read_unlock(mm);
+	if (ret)
+		return ret;
+	WRITE_ONCE(dev->installer, current);
+	ret = vm_munmap(start, end - start);
+	WRITE_ONCE(dev->installer, NULL);
 	return ret;
 }
 
@@ -353,11 +503,33 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 
 	if (READ_ONCE(dev->mm_dead))
 		*err = -ESRCH;
-	else if (!smp_load_acquire(&region->addr))	/* pairs with ->mmap */
+	else if (!smp_load_acquire(&region->addr) ||	/* pairs with ->mmap */
+		 READ_ONCE(region->detached))
 		*err = -ENXIO;
 	else
 		return region;
 	return NULL;
+}
+
+/*
+ * After a failed install: put the hole back over [start, end), whatever
+ * vm_mmap() left there (@expect's vmas, a gap if the backend's ->mmap
+ * failed after the range was unmapped); in a region detached meanwhile,
+ * only take @expect's vmas out.
+ */
+static void undo_install(struct vhost_shmem_dev *dev,
+			 struct vhost_shmem_region *region, struct file *expect,
+			 unsigned long start, unsigned long end)
+{
+	int ret = -ENXIO;
+
+	if (!READ_ONCE(region->detached))
+		ret = restore_hole(dev, region, expect, start, end);
+	if (ret && expect)
+		ret = evict_range(dev, expect, start, end);
+	if (ret)
+		pr_warn_ratelimited("vhost-shmem: could not undo a MAP at %#lx-%#lx: %d\n",
+				    start, end, ret);
 }
 
 /**
@@ -365,7 +537,7 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
  * @dev: the device, in the owner's mm
  * @arg: struct vhost_shmem_map_req; its mapping is consumed on success
  *
- * Any failure leaves the region exactly as it was.
+ * Any failure leaves the region as it was (holes where holes were).
  *
  * Return: 0 or a negative errno (see VHOST_SHMEM_MAP in the uapi header).
  */
@@ -378,9 +550,11 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	unsigned long first = a->shm_offset >> PAGE_SHIFT;
 	unsigned long last = first + (a->len >> PAGE_SHIFT) - 1;
 	unsigned long start, end, addr;
+	struct file *vm_file;
 	int ret;
 
-	mutex_lock(&dev->mutex);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	region = live_region(dev, a->shmid, &ret);
 	if (!region)
 		goto out;
@@ -399,26 +573,37 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	if (ret)
 		goto out_erase;
 
+	/* The backend's own vm_mmap(): its LSM checks, seals and ->mmap. */
+	WRITE_ONCE(dev->installer, current);
 	addr = vm_mmap(req->file, start, a->len,
 		       PROT_READ | (rw ? PROT_WRITE : 0),
 		       MAP_SHARED | MAP_FIXED, a->fd_offset);
+	WRITE_ONCE(dev->installer, NULL);
 	if (IS_ERR_VALUE(addr)) {
 		ret = (int)addr;
 		/* The backend's ->mmap may fail after the hole was unmapped. */
-		goto out_restore;
+		undo_install(dev, region, NULL, start, end);
+		goto out_erase;
 	}
-	ret = seal_mapping(req->file, start, end, rw);
-	if (ret)
-		goto out_restore;
+	ret = seal_mapping(dev, region, start, end, rw, &vm_file);
+	if (ret) {
+		undo_install(dev, region, vm_file, start, end);
+		if (vm_file)
+			fput(vm_file);
+		goto out_erase;
+	}
 
 	*req->mapping = (struct vhost_shmem_mapping) {
-		.file = get_file(req->file),
+		.file = req->file,	/* the request's reference */
+		.vm_file = vm_file,	/* seal_mapping()'s reference */
+		.private = req->private,
 		.shm_offset = a->shm_offset,
 		.len = a->len,
 		.fd_offset = a->fd_offset,
 		.flags = a->flags,
 	};
 	req->mapping = NULL;
+	req->file = NULL;
 	drop_frag(dev, region, start, end);
 	dev->nr_mappings++;
 	dev->mapped_bytes += a->len;
@@ -426,11 +611,6 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	mutex_unlock(&dev->mutex);
 	return 0;
 
-out_restore:
-	if (restore_hole(dev, region, start, end) ||
-	    check_range(dev, region, NULL, start, end))
-		pr_warn_ratelimited("vhost-shmem: could not restore hole at %#lx-%#lx\n",
-				    start, end);
 out_erase:
 	mtree_erase(&region->mappings, first);
 out:
@@ -438,7 +618,7 @@ out:
 	return ret;
 }
 
-/* Take @m out of the table and drop its file. dev->mutex held. */
+/* Take @m out of the table and drop its files. dev->mutex held. */
 static void forget_mapping(struct vhost_shmem_dev *dev,
 			   struct vhost_shmem_region *region,
 			   struct vhost_shmem_mapping *m)
@@ -447,29 +627,22 @@ static void forget_mapping(struct vhost_shmem_dev *dev,
 	dev->nr_mappings--;
 	dev->mapped_bytes -= m->len;
 	dev->unmaps++;
+	fput(m->vm_file);
 	fput(m->file);
 	kfree(m);
 }
 
 /*
- * Put the hole back over @m, merged with its neighbours if @merge. A gap
- * (the owner munmapped it) is filled too; a foreign vma is left alone: it
- * is the owner's now.
+ * Does the owner still map @m's file although its range is a hole again?
+ * Only a file the module opened itself for the mapping (m->private) can
+ * tell: then the table holds its only reference besides vmas, and any
+ * other reference is a copy the owner made (fork() after MADV_DOFORK, or
+ * one that won the race with VM_DONTCOPY).
  */
-static int remove_mapping(struct vhost_shmem_dev *dev,
-			  struct vhost_shmem_region *region,
-			  struct vhost_shmem_mapping *m, bool merge)
+static bool mapping_copied(struct vhost_shmem_mapping *m)
 {
-	unsigned long start = region->addr + m->shm_offset;
-	unsigned long end = start + m->len;
-	int ret;
-
-	ret = check_range(dev, region, m->file, start, end);
-	if (ret && ret != -ENXIO)
-		return ret;
-	if (merge)
-		return restore_hole(dev, region, start, end);
-	return install_hole(dev, region, start, end);
+	/* Two references of the table: m->file and m->vm_file. */
+	return m->private && m->vm_file == m->file && file_count(m->file) > 2;
 }
 
 /**
@@ -477,17 +650,21 @@ static int remove_mapping(struct vhost_shmem_dev *dev,
  * @dev: the device, in the owner's mm
  * @arg: struct vhost_shmem_unmap, validated
  *
- * Return: 0, -ENOENT (no mapping with exactly this range), -EXDEV (the
- * owner put a foreign mapping there), or an error of vm_mmap().
+ * Return: 0, -ENOENT (no mapping with exactly this range), -ENXIO (the
+ * region is detached), -EXDEV (the owner changed the range), -EBUSY (the
+ * owner registered it with userfaultfd, or still maps copies: then the
+ * range is a hole again and the mapping gone), or an error of vm_mmap().
  */
 int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 {
 	struct vhost_shmem_unmap *a = arg;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *m;
+	unsigned long start;
 	int ret;
 
-	mutex_lock(&dev->mutex);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	region = live_region(dev, a->shmid, &ret);
 	if (!region)
 		goto out;
@@ -495,31 +672,17 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	ret = -ENOENT;
 	if (!m || m->shm_offset != a->shm_offset || m->len != a->len)
 		goto out;
-	ret = remove_mapping(dev, region, m, false);
+	start = region->addr + a->shm_offset;
+	ret = install_hole(dev, region, m->vm_file, start, start + a->len);
 	if (!ret) {
+		/* Hold the file past forget_mapping(): its vmas are gone. */
+		ret = mapping_copied(m) ? -EBUSY : 0;
 		forget_mapping(dev, region, m);
-		add_frag(dev, region, region->addr + a->shm_offset,
-			 region->addr + a->shm_offset + a->len);
+		add_frag(dev, region, start, start + a->len);
 	}
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
-}
-
-/*
- * Take the backend file out of the owner's mm without putting a hole back.
- * At release the device file's count is already zero: a new placeholder
- * would map a file being freed. If the hole cannot come back (out of
- * memory), this also keeps the guest away from the old pages.
- */
-static void unmap_mapping(struct vhost_shmem_dev *dev,
-			  struct vhost_shmem_region *region,
-			  struct vhost_shmem_mapping *m)
-{
-	unsigned long start = region->addr + m->shm_offset;
-
-	if (check_range(dev, region, m->file, start, start + m->len) != -EXDEV)
-		vm_munmap(start, m->len);
 }
 
 /**
@@ -534,30 +697,64 @@ enum vhost_shmem_clear {
 	VHOST_SHMEM_CLEAR_DROP,
 };
 
-/* Remove every mapping of every region. dev->mutex held. */
-static void clear_mappings(struct vhost_shmem_dev *dev,
-			   enum vhost_shmem_clear how)
+/*
+ * Take @m out of the owner's mm as @how says.
+ * Return: 0, 1 when the owner still maps copies of it elsewhere (see
+ * mapping_copied()), or a negative errno when it is still in the region.
+ */
+static int clear_mapping(struct vhost_shmem_dev *dev,
+			 struct vhost_shmem_region *region,
+			 struct vhost_shmem_mapping *m, enum vhost_shmem_clear how)
+{
+	unsigned long start = region->addr + m->shm_offset;
+	unsigned long end = start + m->len;
+	int ret = -ENXIO;
+
+	if (how == VHOST_SHMEM_CLEAR_DROP)
+		return 0;
+	if (how == VHOST_SHMEM_CLEAR_RESTORE && !READ_ONCE(region->detached))
+		ret = install_hole(dev, region, m->vm_file, start, end);
+	/* Release, a detached region, or no vma left for a hole. */
+	if (ret == -ENXIO || ret == -ENOMEM)
+		ret = evict_range(dev, m->vm_file, start, end);
+	if (ret)
+		return ret;
+	return mapping_copied(m);
+}
+
+/*
+ * Remove every mapping of every region. dev->mutex held. A mapping that
+ * cannot be taken out of the owner's mm (it mseal'ed or changed it, or
+ * registered it with userfaultfd) stays in the table, still true.
+ *
+ * Return: how many mappings the owner still maps, in the region or copied.
+ */
+static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
+				   enum vhost_shmem_clear how)
 {
 	struct vhost_shmem_mapping *m;
-	unsigned int i;
+	unsigned int i, kept = 0;
+	int ret;
 
 	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
 		struct vhost_shmem_region *region = &dev->regions[i];
 		unsigned long index = 0;
 
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
-			if (how == VHOST_SHMEM_CLEAR_UNMAP ||
-			    (how == VHOST_SHMEM_CLEAR_RESTORE &&
-			     remove_mapping(dev, region, m, true)))
-				unmap_mapping(dev, region, m);
-			forget_mapping(dev, region, m);
+			ret = clear_mapping(dev, region, m, how);
+			kept += !!ret;
+			if (ret >= 0)
+				forget_mapping(dev, region, m);
 			cond_resched();
 		}
+		/* Merge all holes (and refill our own gaps): one vma again. */
+		if (how == VHOST_SHMEM_CLEAR_RESTORE && region->addr &&
+		    mtree_empty(&region->mappings) && !READ_ONCE(region->detached))
+			install_hole(dev, region, NULL, region->addr,
+				     region->addr + region->size);
 	}
-	/* Only a live owner's holes are worth merging; see add_frag(). */
-	if (how == VHOST_SHMEM_CLEAR_RESTORE)
-		merge_frags(dev);
 	dev->nr_frags = 0;
+	return kept;
 }
 
 /**
@@ -565,19 +762,22 @@ static void clear_mappings(struct vhost_shmem_dev *dev,
  * @dev: the device, in the owner's mm
  * @arg: unused
  *
- * Return: 0.
+ * Return: 0, or -EBUSY if the owner still maps some (see clear_mappings()
+ * and the uapi).
  */
 int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
 {
+	unsigned int kept;
 	u64 n;
 
-	mutex_lock(&dev->mutex);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	n = dev->nr_mappings;
-	clear_mappings(dev, READ_ONCE(dev->mm_dead) ? VHOST_SHMEM_CLEAR_DROP :
-						     VHOST_SHMEM_CLEAR_RESTORE);
+	kept = clear_mappings(dev, READ_ONCE(dev->mm_dead) ? VHOST_SHMEM_CLEAR_DROP :
+							    VHOST_SHMEM_CLEAR_RESTORE);
 	vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
-	return 0;
+	return kept ? -EBUSY : 0;
 }
 
 /**
@@ -604,6 +804,9 @@ void vhost_shmem_drop_all(struct vhost_shmem_dev *dev)
  * @dev: the device, in the owner's mm, whose file is being released
  * @arg: unused
  *
+ * What cannot be taken out stays mapped in the owner's mm, which then
+ * holds its own file references; the table is dropped afterwards.
+ *
  * Return: 0.
  */
 int vhost_shmem_do_teardown(struct vhost_shmem_dev *dev, void *arg)
@@ -612,7 +815,8 @@ int vhost_shmem_do_teardown(struct vhost_shmem_dev *dev, void *arg)
 
 	mutex_lock(&dev->mutex);
 	n = dev->nr_mappings;
-	clear_mappings(dev, VHOST_SHMEM_CLEAR_UNMAP);
+	if (clear_mappings(dev, VHOST_SHMEM_CLEAR_UNMAP))
+		pr_warn_ratelimited("vhost-shmem: the owner still maps files of a released device\n");
 	vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
 	return 0;

@@ -4,11 +4,26 @@
  *
  * Locking, outermost first:
  *   vhost_shmem_dev.mutex  ->  owner mm's mmap_lock
- * The vma callbacks (->mmap, ->fault, ->pfn_mkwrite, ->mremap) and the mmu
- * notifier run under mmap_lock or reclaim locks, so they never take
- * dev->mutex: they only read fields that are immutable once published
- * (region size and flags after @configured, @mm after SET_OWNER) or are
- * atomic (region->addr, @installer, @mm_dead).
+ * The vma callbacks (->mmap, ->get_unmapped_area, ->fault, ->pfn_mkwrite,
+ * ->mremap) and the mmu notifier run under mmap_lock or reclaim locks, so
+ * they never take dev->mutex: they only read fields that are immutable
+ * once published (region size and flags after @configured, @mm after
+ * SET_OWNER), atomic ones (region->addr, region->detached, @installer,
+ * @mm_dead), or, in the installer's own context, what it set under
+ * dev->mutex (@inst_region, @inst_expect).
+ *
+ * Sleeps, and what each can wait for:
+ *   dev->mutex          another MAP/UNMAP/RESET of this device; taken
+ *                       killable by every ioctl; netlink dumps only try it
+ *                       (bounded, see netlink.c).
+ *   the worker          requests queued before ours: killable while ours is
+ *                       still queued (worker.c).
+ *   mmap_lock (write)   the owner's own threads holding it (page faults,
+ *                       mmap calls); killable in vm_mmap() for the owner.
+ *   vm_mmap/vm_munmap   the backend's ->mmap and page table teardown.
+ *                       Never the owner's userfaultfd reader: a range
+ *                       registered with userfaultfd is refused (EBUSY)
+ *                       before anything in it is replaced.
  */
 #ifndef _VHOST_SHMEM_H
 #define _VHOST_SHMEM_H
@@ -57,7 +72,12 @@ struct vhost_shmem_frag {
 
 /**
  * struct vhost_shmem_mapping - one backend file installed in a region
- * @file: the backend file; the mapping holds a reference while listed
+ * @file: the file the MAP installed (the caller's, or the module's own
+ *	reopening of it, see @private); referenced while listed
+ * @vm_file: the file its vmas map: @file, unless the backend's ->mmap
+ *	swapped in another (overlayfs, GEM); referenced while listed
+ * @private: @file was opened by the module for this mapping alone, so any
+ *	reference to it beyond the table's is a vma of the owner
  * @shm_offset: offset in the region
  * @len: length in bytes
  * @fd_offset: offset in @file
@@ -65,6 +85,8 @@ struct vhost_shmem_frag {
  */
 struct vhost_shmem_mapping {
 	struct file *file;
+	struct file *vm_file;
+	bool private;
 	u64 shm_offset;
 	u64 len;
 	u64 fd_offset;
@@ -79,6 +101,9 @@ struct vhost_shmem_mapping {
  *	Set once, by cmpxchg in ->mmap (under mmap_lock, not dev->mutex).
  * @prot: PROT_* of the owner's mmap, used to re-install placeholders.
  *	Written before @addr is published, read after.
+ * @detached: the owner itself unmapped, moved or replaced part of the
+ *	region's range (the mmu notifier saw it): the region is left alone
+ *	from then on. Set once, by the notifier; read under mmap_lock.
  * @mappings: live mappings indexed by page offset in the region, one
  *	entry spanning each mapping's pages. Protected by dev->mutex.
  */
@@ -87,6 +112,7 @@ struct vhost_shmem_region {
 	u32 flags;
 	unsigned long addr;
 	unsigned long prot;
+	bool detached;
 	struct maple_tree mappings;
 };
 
@@ -113,8 +139,11 @@ struct vhost_shmem_worker {
  * @memcg: the owner's memcg; the worker charges page tables to it
  * @worker: executes requests of non-owner callers in @mm
  * @drain_work: drops the mapping table once @mm is dead
- * @installer: the task currently re-installing placeholders with
- *	vm_mmap(@file); ->mmap trusts only that task. Written under @mutex.
+ * @installer: the task currently changing the owner's mm for the device
+ *	(vm_mmap/vm_munmap); ->mmap and ->get_unmapped_area trust only that
+ *	task, the notifier ignores it. Written under @mutex.
+ * @inst_region: the region @installer puts a placeholder in
+ * @inst_expect: the backend file whose vmas that placeholder may replace
  * @configured: regions are set; published with release semantics
  * @regions: the shmids; the array is allocated with the device
  * @nr_mappings: live mappings, all regions. Protected by @mutex.
@@ -136,6 +165,8 @@ struct vhost_shmem_dev {
 	struct vhost_shmem_worker worker;
 	struct work_struct drain_work;
 	struct task_struct *installer;
+	struct vhost_shmem_region *inst_region;
+	struct file *inst_expect;
 	bool configured;
 	struct vhost_shmem_region regions[VHOST_SHMEM_MAX_REGIONS];
 	u64 nr_mappings;
@@ -153,6 +184,13 @@ extern unsigned int vhost_shmem_max_mappings;
 
 /* region.c: the region vmas and the install/remove mechanics. */
 int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma);
+unsigned long vhost_shmem_get_unmapped_area(struct file *file,
+					    unsigned long addr,
+					    unsigned long len,
+					    unsigned long pgoff,
+					    unsigned long flags);
+void vhost_shmem_region_touched(struct vhost_shmem_dev *dev,
+				unsigned long start, unsigned long end);
 int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg);
@@ -162,12 +200,14 @@ void vhost_shmem_drop_all(struct vhost_shmem_dev *dev);
 /**
  * struct vhost_shmem_map_req - a validated MAP request
  * @args: the caller's arguments
- * @file: the backend file, referenced by the caller
+ * @file: the file to install, referenced by the request
+ * @private: @file is the module's own reopening of the caller's file
  * @mapping: preallocated table entry; consumed on success
  */
 struct vhost_shmem_map_req {
 	struct vhost_shmem_map args;
 	struct file *file;
+	bool private;
 	struct vhost_shmem_mapping *mapping;
 };
 
@@ -184,11 +224,24 @@ void vhost_shmem_unmap_finish(struct vhost_shmem_dev *dev,
 /* batch.c: VHOST_SHMEM_BATCH. */
 long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp);
 
+/**
+ * vhost_shmem_owner_mm() - the owner's mm, or NULL before SET_OWNER
+ * @dev: the device
+ *
+ * Pairs with the release in SET_OWNER: once this returns the mm, the
+ * worker, the notifier and the memcg are set up too.
+ */
+static inline struct mm_struct *vhost_shmem_owner_mm(struct vhost_shmem_dev *dev)
+{
+	/* Pairs with smp_store_release() in vhost_shmem_set_owner(). */
+	return smp_load_acquire(&dev->mm);
+}
+
 /* worker.c: run an operation in the owner's mm. */
 typedef int (*vhost_shmem_fn)(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_worker_start(struct vhost_shmem_dev *dev);
 void vhost_shmem_worker_stop(struct vhost_shmem_dev *dev);
 int vhost_shmem_run_in_owner(struct vhost_shmem_dev *dev, vhost_shmem_fn fn,
-			     void *arg);
+			     void *arg, bool killable);
 
 #endif /* _VHOST_SHMEM_H */

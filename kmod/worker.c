@@ -13,18 +13,31 @@
 #include <linux/kthread.h>
 #include <linux/memcontrol.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 
 #include "vhost_shmem.h"
+
+/* States of a request; see vhost_shmem_run_in_owner(). */
+enum {
+	VHOST_SHMEM_WORK_QUEUED,
+	VHOST_SHMEM_WORK_RUNNING,
+	VHOST_SHMEM_WORK_CANCELLED,
+};
 
 /**
  * struct vhost_shmem_work - one request for the worker
  * @node: entry in worker.queue
  * @fn: the operation, run in the owner's mm
- * @arg: its argument
+ * @arg: its argument, on the requester's stack
  * @cred: the requester's credentials, valid while the requester waits
  * @ret: @fn's result, or -ESRCH when the owner's mm is gone
- * @done: completed when @ret is set. The requester owns this struct (on
- *	its stack) and frees it as soon as @done completes.
+ * @state: QUEUED until the worker takes it (RUNNING) or the requester,
+ *	killed while it waited, gives it up (CANCELLED); one cmpxchg decides.
+ * @done: completed once @ret is set, for a RUNNING request only
+ *
+ * Lifetime: allocated by the requester. A RUNNING request is freed by the
+ * requester after @done; a CANCELLED one by the worker, which then touches
+ * neither @arg nor @cred.
  */
 struct vhost_shmem_work {
 	struct llist_node node;
@@ -32,8 +45,31 @@ struct vhost_shmem_work {
 	void *arg;
 	const struct cred *cred;
 	int ret;
+	atomic_t state;
 	struct completion done;
 };
+
+/* Runs in the owner's mm when @have_mm; the requester waits on @done. */
+static void vhost_shmem_run_work(struct vhost_shmem_dev *dev,
+				 struct vhost_shmem_work *work, bool have_mm)
+{
+	const struct cred *old_cred;
+
+	if (atomic_cmpxchg(&work->state, VHOST_SHMEM_WORK_QUEUED,
+			   VHOST_SHMEM_WORK_RUNNING) != VHOST_SHMEM_WORK_QUEUED) {
+		kfree(work);	/* the requester was killed and left */
+		return;
+	}
+	if (have_mm) {
+		old_cred = override_creds(work->cred);
+		work->ret = work->fn(dev, work->arg);
+		revert_creds(old_cred);
+	} else {
+		work->ret = -ESRCH;
+	}
+	/* The requester frees @work as soon as this completes. */
+	complete(&work->done);
+}
 
 static void vhost_shmem_run_batch(struct vhost_shmem_dev *dev,
 				  struct llist_node *node)
@@ -46,18 +82,9 @@ static void vhost_shmem_run_batch(struct vhost_shmem_dev *dev,
 		kthread_use_mm(dev->mm);
 		old_memcg = set_active_memcg(dev->memcg);
 	}
-	llist_for_each_entry_safe(work, next, node, node) {
-		if (have_mm) {
-			const struct cred *old_cred = override_creds(work->cred);
-
-			work->ret = work->fn(dev, work->arg);
-			revert_creds(old_cred);
-		} else {
-			work->ret = -ESRCH;
-		}
-		/* @work may be gone once completed: @next was read before. */
-		complete(&work->done);
-	}
+	/* @work may be gone once run: @next is read before. */
+	llist_for_each_entry_safe(work, next, node, node)
+		vhost_shmem_run_work(dev, work, have_mm);
 	if (have_mm) {
 		set_active_memcg(old_memcg);
 		kthread_unuse_mm(dev->mm);
@@ -90,7 +117,8 @@ static int vhost_shmem_worker_fn(void *data)
 
 /**
  * vhost_shmem_worker_start() - create the worker of a device at SET_OWNER
- * @dev: the device; dev->mm and dev->memcg are set
+ * @dev: the device, before dev->mm is published: the worker sleeps until
+ *	the first request, which can only come once it is
  *
  * Return: 0 or a negative errno.
  */
@@ -122,31 +150,56 @@ void vhost_shmem_worker_stop(struct vhost_shmem_dev *dev)
 
 /**
  * vhost_shmem_run_in_owner() - run @fn with current->mm == the owner's mm
- * @dev: the device, owned
+ * @dev: the device
  * @fn: the operation
  * @arg: its argument
+ * @killable: a fatal signal may cancel a still queued request. Not at
+ *	release: it runs in exiting tasks too and must remove the mappings.
  *
  * The owner calls @fn directly; anyone else queues it to the worker and
- * waits, holding no lock, until it ran. The wait is uninterruptible: @fn
- * takes bounded time and the work item lives on this stack.
+ * waits, holding no lock, until it ran. The wait is killable while the
+ * request is still queued (behind another one); once the worker runs it,
+ * the requester waits for that one run, whose waits are bounded (see
+ * "Sleeps" in vhost_shmem.h).
  *
- * Return: @fn's result, or -ESRCH if the owner's mm is gone.
+ * Return: @fn's result, -EBADFD before SET_OWNER, -ESRCH if the owner's
+ * mm is gone, -ENOMEM, or -EINTR if killed before the worker took it.
  */
 int vhost_shmem_run_in_owner(struct vhost_shmem_dev *dev, vhost_shmem_fn fn,
-			     void *arg)
+			     void *arg, bool killable)
 {
-	struct vhost_shmem_work work = {
+	struct mm_struct *mm = vhost_shmem_owner_mm(dev);
+	struct vhost_shmem_work *work;
+	int ret;
+
+	if (!mm)
+		return -EBADFD;
+	if (current->mm == mm)
+		return fn(dev, arg);
+
+	work = kmalloc(sizeof(*work), GFP_KERNEL);
+	if (!work)
+		return -ENOMEM;
+	*work = (struct vhost_shmem_work) {
 		.fn = fn,
 		.arg = arg,
 		.cred = current_cred(),
+		.state = ATOMIC_INIT(VHOST_SHMEM_WORK_QUEUED),
 	};
-
-	if (current->mm == dev->mm)
-		return fn(dev, arg);
-
-	init_completion(&work.done);
-	if (llist_add(&work.node, &dev->worker.queue))
+	init_completion(&work->done);
+	if (llist_add(&work->node, &dev->worker.queue))
 		wake_up_process(dev->worker.task);
-	wait_for_completion(&work.done);
-	return work.ret;
+	if (!killable) {
+		wait_for_completion(&work->done);
+	} else if (wait_for_completion_killable(&work->done)) {
+		if (atomic_cmpxchg(&work->state, VHOST_SHMEM_WORK_QUEUED,
+				   VHOST_SHMEM_WORK_CANCELLED) ==
+		    VHOST_SHMEM_WORK_QUEUED)
+			return -EINTR;	/* the worker frees it */
+		/* Taken by the worker before we were killed: let it finish. */
+		wait_for_completion(&work->done);
+	}
+	ret = work->ret;
+	kfree(work);
+	return ret;
 }

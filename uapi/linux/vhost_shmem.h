@@ -159,11 +159,16 @@ struct vhost_shmem_batch {
 	__u32 padding;
 };
 
-#define VHOST_SHMEM_IOC_MAGIC	0xB5
+/*
+ * 0xB9: not in Documentation/userspace-api/ioctl/ioctl-number.rst (until
+ * vhost-shmem 0.2 this was 0xB5, which rpmsg registered for 00-0F).
+ */
+#define VHOST_SHMEM_IOC_MAGIC	0xB9
 
 /*
  * VHOST_SHMEM_SET_OWNER - bind the caller's mm (the VMM) to the device. Once.
- * EBUSY: already owned.
+ * EBUSY: already owned; EINTR: killed; EINVAL: a kernel thread (no mm).
+ * Every other ioctl but GET_STATS fails with EBADFD until it succeeded.
  */
 #define VHOST_SHMEM_SET_OWNER	_IO(VHOST_SHMEM_IOC_MAGIC, 0x00)
 
@@ -198,15 +203,19 @@ struct vhost_shmem_batch {
  *   EBADF      @fd is not an open file
  *   ELOOP      @fd is a vhost-shmem device
  *   ENODEV     @fd cannot be mmapped
- *   EACCES     VHOST_SHMEM_MAP_F_RW on a file not open for writing, or a
- *              file not open for reading
+ *   EACCES     VHOST_SHMEM_MAP_F_RW on a file not open for writing, a
+ *              file not open for reading, or a read-only MAP of a file
+ *              open for writing that is not a regular file (dma-buf: pass
+ *              a read-only fd). Regular files are reopened read-only.
  *   EEXIST     the range overlaps a live mapping
- *   ENXIO      the region is not mmapped, or the owner unmapped part of it
- *   EXDEV      the owner replaced part of the region with a foreign mapping
+ *   ENXIO      the region is not mmapped, or it is detached: the owner
+ *              itself munmapped, mremapped or mmapped over part of it
+ *   EXDEV      the owner mprotect'ed part of the range
  *   ENOSPC     the device has max_mappings live mappings
  *   ENOMEM     out of memory or vm.max_map_count reached in the owner's mm
- *   EBUSY      the owner changed the new mapping while it was installed
+ *   EBUSY      the backend's mmap left something the device cannot check
  *   ESRCH      the owner's mm is gone
+ *   EINTR      killed while waiting for the device
  *   EBADFD     no owner or no configuration yet
  *   other      errors of the backend file's own mmap (e.g. EPERM for a
  *              write-sealed memfd mapped read-write)
@@ -215,16 +224,24 @@ struct vhost_shmem_batch {
 
 /*
  * VHOST_SHMEM_UNMAP - replace one whole mapping with a hole again.
- * EINVAL, EBADSLT, ERANGE, ENXIO, ESRCH, EBADFD as for MAP; ENOENT: no
- * mapping starts at shm_offset with exactly len; EXDEV: the owner replaced
- * the mapping with a foreign one behind the device's back (it stays listed;
- * RESET drops it). Where the owner merely munmapped it, the hole comes back.
+ * EINVAL, EBADSLT, ERANGE, ESRCH, EINTR, EBADFD as for MAP; ENOENT: no
+ * mapping starts at shm_offset with exactly len; ENXIO: the region is
+ * detached (the owner munmapped, moved or replaced part of it: the
+ * mapping stays listed, the device no longer touches that range); EXDEV:
+ * the owner mprotect'ed it; EPERM: the owner mseal'ed it; EBUSY: the owner
+ * registered it with userfaultfd (nothing changed), or the range is a hole
+ * again and the mapping gone but the owner still maps copies of its pages
+ * elsewhere (fork() after MADV_DOFORK): treat the buffer as still shared.
+ * On 0, no vma of the owner maps the pages any more.
  */
 #define VHOST_SHMEM_UNMAP	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x11, struct vhost_shmem_unmap)
 
 /*
  * VHOST_SHMEM_RESET - remove every mapping of every region (device reset).
- * Always succeeds once configured, also after the owner's mm is gone.
+ * 0 once every mapping is gone from the owner's mm (also when the owner's
+ * mm is gone). EBUSY: some could not be taken out (mseal, userfaultfd,
+ * mprotect, see UNMAP) and stay listed, or copies remain; all others are
+ * gone. EBADFD: no owner; EINTR: killed while waiting for the device.
  */
 #define VHOST_SHMEM_RESET	_IO(VHOST_SHMEM_IOC_MAGIC, 0x12)
 
@@ -237,7 +254,9 @@ struct vhost_shmem_batch {
  * not stop the others. From a process other than the owner, the whole batch
  * costs one hand-off to the device's worker instead of one per operation.
  * Fails as a whole, with no operation run, on: EFAULT (@ops unreadable),
- * EINVAL (@nops 0 or @padding set), E2BIG (@nops > VHOST_SHMEM_BATCH_MAX).
+ * EINVAL (@nops 0 or @padding set), E2BIG (@nops > VHOST_SHMEM_BATCH_MAX),
+ * ENOMEM. An operation that could not run gets EBADFD (no owner), ESRCH
+ * (owner gone) or EINTR (killed while queued) as its result.
  * EFAULT after the operations ran if their results cannot be written back.
  */
 #define VHOST_SHMEM_BATCH	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x14, struct vhost_shmem_batch)

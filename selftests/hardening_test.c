@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hardening: what a buggy or hostile party can do to the device, each a
+ * regression test of a defect found by review (issue "Hardening the
+ * module"). Ioctls on a device without owner; SET_OWNER killed mid-call;
+ * read-only mappings that must neither block F_SEAL_WRITE afterwards nor
+ * become writable by the owner, its forks or madvise; copies of a mapping
+ * the owner keeps (MADV_DOFORK + fork, mremap) must make UNMAP fail, never
+ * report success; a mapping registered with userfaultfd must not stall
+ * UNMAP. A hang shows as the harness timeout, an oops in the runner's
+ * dmesg check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vhost_shmem_lib.h"
+
+#define R0_PAGES	64
+
+FIXTURE(hard) {
+	struct vs_dev d;
+	struct vs_remote rem;
+	int a;			/* memfd, 32 pages, pattern 1 */
+};
+
+FIXTURE_SETUP(hard)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = R0_PAGES * PG } };
+	int ret;
+
+	self->a = -1;
+	self->d.fd = -1;
+	self->rem.pid = -1;
+	VS_REQUIRE_DEV_IN_SETUP();
+	ret = vs_dev_setup(&self->d, l, 1, true);
+	if (ret)
+		TH_LOG("device setup: %s", self->d.err);
+	ASSERT_EQ(0, ret);
+	self->a = vs_memfd("hard-a", 32 * PG, 1);
+	ASSERT_LE(0, self->a);
+	ASSERT_EQ(0, vs_remote_start(&self->rem, self->d.fd));
+}
+
+FIXTURE_TEARDOWN(hard)
+{
+	if (self->rem.pid > 0)
+		vs_remote_stop(&self->rem);
+	vs_dev_close(&self->d);
+	if (self->a >= 0)
+		close(self->a);
+}
+
+#define R(self) ((self)->d.r[0].addr)
+
+/* Is any vma of this process a mapping of the memfd named @name? */
+static bool memfd_mapped(const char *name)
+{
+	char line[512], pat[64];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return true;
+	snprintf(pat, sizeof(pat), "/memfd:%s ", name);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, pat))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Every ioctl of a device nobody owns: a clear errno, no oops, no hang
+ * (before the fix BATCH and RESET woke a worker that did not exist).
+ */
+TEST(no_owner_ioctls)
+{
+	struct vhost_shmem_op ops[2];
+	struct vhost_shmem_stats st;
+	struct vhost_shmem_map m = { .fd = -1, .len = 4096 };
+	struct vhost_shmem_unmap u = { .len = 4096 };
+	int fd, memfd, i;
+
+	if (!vs_have_dev())
+		SKIP(return, "no " VS_DEV_PATH);
+	memfd = vs_memfd("hard-noowner", 4096, 5);
+	ASSERT_LE(0, memfd);
+	for (i = 0; i < 3; i++) {
+		fd = open(VS_DEV_PATH, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ops[0] = vs_op_map(0, memfd, 0, 0, 4096, 0);
+		ops[1] = vs_op_unmap(0, 0, 4096);
+		ASSERT_EQ(0, vs_batch(fd, ops, 2));
+		EXPECT_EQ(-EBADFD, ops[0].result);
+		EXPECT_EQ(-EBADFD, ops[1].result);
+		EXPECT_EQ(-EBADFD, vs_reset(fd));
+		m.fd = memfd;
+		EXPECT_EQ(-1, ioctl(fd, VHOST_SHMEM_MAP, &m));
+		EXPECT_EQ(EBADFD, errno);
+		EXPECT_EQ(-1, ioctl(fd, VHOST_SHMEM_UNMAP, &u));
+		EXPECT_EQ(EBADFD, errno);
+		EXPECT_EQ(0, vs_stats(fd, &st));
+		EXPECT_EQ(0, st.mappings);
+		close(fd);
+	}
+	close(memfd);
+}
+
+/*
+ * SET_OWNER in one thread while the process is killed: the kill must end
+ * the process every time (before the fix, the error path could deadlock
+ * on the device mutex against the notifier's drain work).
+ */
+static void *set_owner_thread(void *arg)
+{
+	int fd = *(int *)arg;
+
+	for (;;) {
+		int d = open(VS_DEV_PATH, O_RDWR | O_CLOEXEC);
+
+		if (d < 0)
+			continue;
+		ioctl(d, VHOST_SHMEM_SET_OWNER);
+		ioctl(d, VHOST_SHMEM_RESET);
+		close(d);
+		(void)fd;
+	}
+	return NULL;
+}
+
+TEST(set_owner_killed)
+{
+	struct timespec t0, t1;
+	int i, status, fd = -1;
+
+	if (!vs_have_dev())
+		SKIP(return, "no " VS_DEV_PATH);
+	for (i = 0; i < 100; i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			pthread_t t[2];
+
+			pthread_create(&t[0], NULL, set_owner_thread, &fd);
+			pthread_create(&t[1], NULL, set_owner_thread, &fd);
+			pause();
+			_exit(0);
+		}
+		usleep(200 + (i * 577) % 3000);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ASSERT_TRUE(WIFSIGNALED(status));
+		/* A killed process exits promptly, even under TCG. */
+		EXPECT_GT(10, t1.tv_sec - t0.tv_sec);
+	}
+}
+
+/*
+ * A read-only MAP of a memfd (opened read-write, as every memfd is) must
+ * leave no writable-mapping count behind: F_SEAL_WRITE works after UNMAP
+ * (before the fix EBUSY forever). Also from the other process's path.
+ */
+TEST_F(hard, ro_map_then_write_seal)
+{
+	uint8_t *r = R(self);
+
+	for (int i = 0; i < 8; i++) {
+		ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, 0));
+		ASSERT_EQ(0, vs_remote_map(&self->rem, 0, self->a, 4 * PG, 8 * PG, 2 * PG, 0));
+		ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 4 * PG));
+		ASSERT_EQ(0, vs_remote_unmap(&self->rem, 0, 8 * PG, 2 * PG));
+	}
+	ASSERT_EQ(0, fcntl(self->a, F_ADD_SEALS, F_SEAL_WRITE));
+	/* Sealed: read-only still maps, read-write is refused by the seal. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, 0));
+	EXPECT_EQ(-EPERM, vs_map(self->d.fd, 0, self->a, 0, 8 * PG, PG, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_probe_read(r, NULL));
+	EXPECT_EQ(vs_pat(1, 0), r[0]);
+}
+
+/*
+ * Read-only holds against the owner from the first instant: mprotect to
+ * write and MADV_REMOVE fail on the mapping, and a fork child cannot
+ * make its copy writable.
+ */
+TEST_F(hard, ro_holds_against_owner)
+{
+	uint8_t *r = R(self);
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, vs_remote_map(&self->rem, 0, self->a, 0, 0, 4 * PG, 0));
+	EXPECT_EQ(-1, mprotect(r, 4 * PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, madvise(r, 4 * PG, MADV_REMOVE));
+	EXPECT_EQ(SIGSEGV, vs_probe_write(r, 7));
+	ASSERT_EQ(0, madvise(r, 4 * PG, MADV_DOFORK));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(mprotect(r, 4 * PG, PROT_READ | PROT_WRITE) == 0 ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, vs_check_file_pat(self->a, 0, 4 * PG, 1, 0, NULL) == -1 ? 0 : 1);
+}
+
+/* Owner threads hammering fork and MADV_REMOVE while read-only MAPs run. */
+struct hammer {
+	uint8_t *r;
+	volatile int stop;
+	int removed;		/* MADV_REMOVE that succeeded */
+	int writable;		/* fork children that got a writable copy */
+};
+
+static void *madvise_hammer(void *arg)
+{
+	struct hammer *h = arg;
+
+	while (!h->stop)
+		if (madvise(h->r, 4 * 4096, MADV_REMOVE) == 0)
+			__atomic_add_fetch(&h->removed, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *fork_hammer(void *arg)
+{
+	struct hammer *h = arg;
+	int status;
+
+	while (!h->stop) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(mprotect(h->r, 4 * 4096, PROT_READ | PROT_WRITE) == 0 &&
+			      madvise(h->r, 4096, MADV_REMOVE) == 0 ? 1 : 0);
+		if (pid < 0)
+			continue;
+		waitpid(pid, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+			__atomic_add_fetch(&h->writable, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(hard, ro_race_fork_madvise)
+{
+	struct hammer h = { .r = R(self) };
+	pthread_t t[2];
+	int i, ret, busy = 0;
+
+	ASSERT_EQ(4096, PG);
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, madvise_hammer, &h));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, fork_hammer, &h));
+	for (i = 0; i < 300; i++) {
+		ASSERT_EQ(0, vs_remote_map(&self->rem, 0, self->a, 0, 0, 4 * PG, 0));
+		ret = vs_remote_unmap(&self->rem, 0, 0, 4 * PG);
+		/* EBUSY: a fork won the race with VM_DONTCOPY; still a hole. */
+		ASSERT_TRUE(ret == 0 || ret == -EBUSY);
+		busy += ret == -EBUSY;
+	}
+	h.stop = 1;
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	TH_LOG("%d UNMAPs saw a copy left by a racing fork", busy);
+	EXPECT_EQ(0, h.removed);
+	EXPECT_EQ(0, h.writable);
+	/* The backend's file is untouched and can be write-sealed. */
+	EXPECT_EQ(-1, vs_check_file_pat(self->a, 0, 4 * PG, 1, 0, NULL));
+	EXPECT_EQ(0, fcntl(self->a, F_ADD_SEALS, F_SEAL_WRITE));
+}
+
+/*
+ * A copy the owner keeps through MADV_DOFORK + fork: UNMAP must not
+ * report success while the child still maps the pages.
+ */
+TEST_F(hard, dofork_copy_makes_unmap_fail)
+{
+	uint8_t *r = R(self);
+	struct vhost_shmem_stats st;
+	int sv[2], status;
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, madvise(r, 4 * PG, MADV_DOFORK));
+	ASSERT_EQ(0, pipe(sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(sv[1]);
+		read(sv[0], &c, 1);	/* until the parent closes */
+		_exit(r[0] == vs_pat(1, 0) ? 0 : 1);
+	}
+	close(sv[0]);
+	EXPECT_EQ(-EBUSY, vs_remote_unmap(&self->rem, 0, 0, 4 * PG));
+	/* The owner's range is a hole again, the mapping gone. */
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(0, vs_check_zero(r, 4 * PG, NULL) == -1 ? 0 : 1);
+	close(sv[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Without a copy, the next one is a plain success. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_remote_unmap(&self->rem, 0, 0, 4 * PG));
+}
+
+/* A mapping moved out of the region by the owner: UNMAP fails, never 0. */
+TEST_F(hard, mremap_out_makes_unmap_fail)
+{
+	uint8_t *r = R(self);
+	void *dst, *p;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 8 * PG, 2 * PG, 0));
+	dst = mmap(NULL, 2 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	p = mremap(r + 8 * PG, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(dst, p);
+	EXPECT_EQ(-ENXIO, vs_remote_unmap(&self->rem, 0, 8 * PG, 2 * PG));
+	/* RESET cannot reach the moved copy either: EBUSY. */
+	EXPECT_EQ(-EBUSY, vs_reset(self->d.fd));
+	munmap(dst, 2 * PG);
+}
+
+/*
+ * The owner registers a mapping with userfaultfd (UNMAP events) and never
+ * reads it: UNMAP must fail at once, not wait for the reader forever.
+ */
+TEST_F(hard, uffd_unmap_event_does_not_stall)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_UNMAP };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	uint8_t *r = R(self);
+	struct timespec t0, t1;
+	int uffd, ret;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	ASSERT_LE(0, uffd);
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	reg.range.start = (uintptr_t)r;
+	reg.range.len = 4 * PG;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = vs_remote_unmap(&self->rem, 0, 0, 4 * PG);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	EXPECT_EQ(-EBUSY, ret);
+	EXPECT_GT(5, t1.tv_sec - t0.tv_sec);
+	EXPECT_EQ(-EBUSY, vs_reset(self->d.fd));
+	/* Once the owner lets go of its uffd, UNMAP works. */
+	close(uffd);
+	EXPECT_EQ(0, vs_remote_unmap(&self->rem, 0, 0, 4 * PG));
+	EXPECT_FALSE(memfd_mapped("hard-a"));
+}
+
+TEST_HARNESS_MAIN

@@ -717,6 +717,10 @@ static int clear_mapping(struct vhost_shmem_dev *dev,
 	/* Release, a detached region, or no vma left for a hole. */
 	if (ret == -ENXIO || ret == -ENOMEM)
 		ret = evict_range(dev, m->vm_file, start, end);
+	/* Not where it was, but no vma maps the module's own file: gone. */
+	if (ret && m->private && m->vm_file == m->file &&
+	    file_count(m->file) == 2)
+		ret = 0;
 	if (ret)
 		return ret;
 	return mapping_copied(m);

@@ -369,4 +369,71 @@ TEST_F(hard, uffd_unmap_event_does_not_stall)
 	EXPECT_FALSE(memfd_mapped("hard-a"));
 }
 
+/* The owner's thread: munmap the region and put its own memory there. */
+struct reuse {
+	uint8_t *r;
+	size_t len;
+	void *got;
+};
+
+static void *munmap_and_reuse(void *arg)
+{
+	struct reuse *u = arg;
+
+	usleep(300);
+	munmap(u->r, u->len);
+	u->got = mmap(u->r, u->len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (u->got != MAP_FAILED)
+		memset(u->got, 0x5a, u->len);
+	return NULL;
+}
+
+/*
+ * The owner munmaps its region and reuses the range (a malloc) while the
+ * other process MAPs into it: the backend's file must never be left
+ * mapped in the owner's memory, and the device must not count a mapping
+ * it cannot reach.
+ */
+TEST(munmap_reuse_races_map)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * 4096 } };
+	struct vhost_shmem_stats st;
+	struct vs_remote_req req = { .op = VS_R_MAP_LOOP, .count = 100000 };
+	struct vs_remote_rep rep;
+	int i, memfd;
+
+	if (!vs_have_dev())
+		SKIP(return, "no " VS_DEV_PATH);
+	memfd = vs_memfd("hard-race", 16 * PG, 7);
+	ASSERT_LE(0, memfd);
+	for (i = 0; i < 20; i++) {
+		struct vs_remote rem;
+		struct vs_dev d;
+		struct reuse u;
+		pthread_t t;
+
+		ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+		ASSERT_EQ(0, vs_remote_start(&rem, d.fd));
+		u = (struct reuse){ .r = d.r[0].addr, .len = 16 * PG };
+		req.map = (struct vhost_shmem_map){ .len = 4 * PG, .shm_offset = 4 * PG };
+		ASSERT_EQ(0, pthread_create(&t, NULL, munmap_and_reuse, &u));
+		ASSERT_EQ(0, vs_remote_call(&rem, &req, memfd, &rep));
+		pthread_join(t, NULL);
+		/* The loop ends when the region is detached. */
+		EXPECT_EQ(-ENXIO, rep.ret);
+		EXPECT_FALSE(memfd_mapped("hard-race"));
+		/* A mapping the owner's munmap took away is gone for RESET too. */
+		EXPECT_EQ(0, vs_reset(d.fd));
+		ASSERT_EQ(0, vs_stats(d.fd, &st));
+		EXPECT_EQ(0, st.mappings);
+		if (u.got != MAP_FAILED)
+			munmap(u.got, u.len);
+		d.r[0].addr = NULL;
+		vs_remote_stop(&rem);
+		vs_dev_close(&d);
+	}
+	close(memfd);
+}
+
 TEST_HARNESS_MAIN

@@ -3,8 +3,9 @@
  * Host tests of vhost-shmem-helper (no kernel module needed).
  *
  * Most cases run the helper's real top level (helper_main: options, setup,
- * epoll loop) in a forked child with a fake device (an ops table that
- * records every ioctl into a pipe and emulates overlap/exact-match rules);
+ * epoll loop) in a forked child with a fake device (tests/fake_dev.c: an
+ * ops table that records every ioctl into a pipe and emulates
+ * overlap/exact-match rules);
  * the test plays front-end and back-end over socketpairs. Some cases run the
  * real binaries (HELPER_BIN, TEST_FRONTEND_BIN, TEST_BACKEND_BIN).
  * Every case checks that the test process leaks no fd (/proc/self/fd).
@@ -27,6 +28,7 @@
 #include "kselftest_harness.h"
 
 #include "clock.h"
+#include "fake_dev.h"
 #include "helper.h"
 #include "proxy.h"
 #include "sock.h"
@@ -37,128 +39,6 @@
 #define REGION_SIZE (1ull << 20)
 #define PAGE 4096ull
 #define LOG_MAX 65536
-
-/* ---- fake device ------------------------------------------------------- */
-
-struct fake_rec {
-	char op;		/* 'M'ap, 'U'nmap, 'R'eset, 'C'onfig, 'B'atch */
-	int ret;
-	struct vhost_shmem_map map;
-	struct vhost_shmem_unmap unmap;
-	ino_t ino;		/* inode of the MAP fd, as the helper held it */
-};
-
-struct fake_dev {
-	int recfd;
-	int cfg_err;
-	unsigned int cfg_err_calls;	/* cfg_err for that many calls; 0: always */
-	unsigned int ncfg;		/* get_config calls so far */
-	int batch_err;			/* the BATCH ioctl itself fails so */
-	struct vhost_shmem_config cfg;
-	unsigned int n;
-	struct { uint32_t shmid; uint64_t off, len; } live[64];
-};
-
-static void fake_record(struct fake_dev *d, const struct fake_rec *r)
-{
-	if (write(d->recfd, r, sizeof(*r)) != sizeof(*r))
-		_exit(99);
-}
-
-static int fake_get_config(void *ctx, int devfd, struct vhost_shmem_config *cfg)
-{
-	struct fake_dev *d = ctx;
-	struct fake_rec r = { .op = 'C' };
-
-	(void)devfd;
-	if (d->cfg_err_calls && d->ncfg++ >= d->cfg_err_calls)
-		d->cfg_err = 0;
-	r.ret = d->cfg_err;
-	fake_record(d, &r);
-	if (d->cfg_err)
-		return d->cfg_err;
-	*cfg = d->cfg;
-	return 0;
-}
-
-static int fake_map(void *ctx, int devfd, const struct vhost_shmem_map *m)
-{
-	struct fake_dev *d = ctx;
-	struct fake_rec r = { .op = 'M', .map = *m };
-	struct stat st;
-
-	(void)devfd;
-	if (fstat(m->fd, &st))
-		r.ret = -EBADF;
-	else
-		r.ino = st.st_ino;
-	for (unsigned int i = 0; !r.ret && i < d->n; i++)
-		if (d->live[i].shmid == m->shmid && m->shm_offset < d->live[i].off + d->live[i].len &&
-		    d->live[i].off < m->shm_offset + m->len)
-			r.ret = -EEXIST;
-	if (!r.ret && (m->shmid >= VHOST_SHMEM_MAX_REGIONS ||
-		       m->shm_offset + m->len > d->cfg.regions[m->shmid].size))
-		r.ret = -ERANGE;
-	if (!r.ret && d->n < 64) {
-		d->live[d->n].shmid = m->shmid;
-		d->live[d->n].off = m->shm_offset;
-		d->live[d->n++].len = m->len;
-	}
-	fake_record(d, &r);
-	return r.ret;
-}
-
-static int fake_unmap(void *ctx, int devfd, const struct vhost_shmem_unmap *u)
-{
-	struct fake_dev *d = ctx;
-	struct fake_rec r = { .op = 'U', .unmap = *u, .ret = -ENOENT };
-
-	(void)devfd;
-	for (unsigned int i = 0; i < d->n; i++) {
-		if (d->live[i].shmid == u->shmid && d->live[i].off == u->shm_offset &&
-		    d->live[i].len == u->len) {
-			d->live[i] = d->live[--d->n];
-			r.ret = 0;
-			break;
-		}
-	}
-	fake_record(d, &r);
-	return r.ret;
-}
-
-static int fake_reset(void *ctx, int devfd)
-{
-	struct fake_dev *d = ctx;
-	struct fake_rec r = { .op = 'R' };
-
-	(void)devfd;
-	d->n = 0;
-	fake_record(d, &r);
-	return 0;
-}
-
-/*
- * Records 'B' with the count in ret, then runs each op as the device would,
- * or fails as a whole with batch_err (no op runs).
- */
-static int fake_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n)
-{
-	struct fake_rec r = { .op = 'B', .ret = (int)n };
-	struct fake_dev *d = ctx;
-
-	fake_record(d, &r);
-	if (d->batch_err)
-		return d->batch_err;
-	for (unsigned int i = 0; i < n; i++)
-		ops[i].result = ops[i].op == VHOST_SHMEM_OP_MAP ?
-			fake_map(ctx, devfd, &ops[i].map) : fake_unmap(ctx, devfd, &ops[i].unmap);
-	return 0;
-}
-
-static const struct shmem_dev_ops fake_ops = {
-	.get_config = fake_get_config, .map = fake_map,
-	.unmap = fake_unmap, .reset = fake_reset, .batch = fake_batch,
-};
 
 /* ---- process and fd utilities ------------------------------------------ */
 

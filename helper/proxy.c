@@ -667,24 +667,30 @@ static const char *end_reason(enum proxy_end e)
 	}
 }
 
-enum proxy_end proxy_run(struct proxy *p)
+int proxy_step(struct proxy *p, int timeout_ms)
 {
-	while (p->end == PROXY_RUNNING) {
-		struct epoll_event evs[8];
-		int n = epoll_wait(p->epfd, evs, 8, -1);
+	struct epoll_event evs[8];
+	int n;
 
-		if (n < 0 && errno != EINTR) {
-			log_err(p->log, "epoll_wait: %s", strerror(errno));
-			end_session(p, PROXY_FATAL);
-		}
-		p->send_lim.deadline_ms = 0;	/* a new round */
-		for (int i = 0; i < n && p->end == PROXY_RUNNING; i++) {
-			if (evs[i].data.ptr == NULL)
-				on_signal(p);
-			else
-				on_readable(p, evs[i].data.ptr);
-		}
+	if (p->end != PROXY_RUNNING)
+		return -1;
+	n = epoll_wait(p->epfd, evs, 8, timeout_ms);
+	if (n < 0 && errno != EINTR) {
+		log_err(p->log, "epoll_wait: %s", strerror(errno));
+		end_session(p, PROXY_FATAL);
 	}
+	p->send_lim.deadline_ms = 0;	/* a new round */
+	for (int i = 0; i < n && p->end == PROXY_RUNNING; i++) {
+		if (evs[i].data.ptr == NULL)
+			on_signal(p);
+		else
+			on_readable(p, evs[i].data.ptr);
+	}
+	return n < 0 ? 0 : n;
+}
+
+enum proxy_end proxy_finish(struct proxy *p)
+{
 	device_reset(p, end_reason(p->end));
 	unwatch_close(p, &p->fe);
 	unwatch_close(p, &p->be);
@@ -693,4 +699,11 @@ enum proxy_end proxy_run(struct proxy *p)
 	close(p->epfd);
 	p->epfd = -1;
 	return p->end;
+}
+
+enum proxy_end proxy_run(struct proxy *p)
+{
+	while (proxy_step(p, -1) >= 0)
+		;
+	return proxy_finish(p);
 }

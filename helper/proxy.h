@@ -89,4 +89,15 @@ int proxy_init(struct proxy *p, struct hlog *log, struct shmem_dev *dev,
 /* Runs until the session ends; resets the device and closes everything. */
 enum proxy_end proxy_run(struct proxy *p);
 
+/*
+ * proxy_run() in pieces, for a caller that drives the loop itself (the
+ * fuzzer): proxy_step() is one round, waiting up to @timeout_ms (-1: no
+ * limit) for events and handling them; it returns how many came (0: none
+ * in time), or -1 if the session had already ended. proxy_finish() then resets the device and
+ * closes everything; proxy_run() is while (proxy_step(p, -1) >= 0) ; then
+ * proxy_finish().
+ */
+int proxy_step(struct proxy *p, int timeout_ms);
+enum proxy_end proxy_finish(struct proxy *p);
+
 #endif

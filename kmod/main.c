@@ -285,11 +285,8 @@ static long vhost_shmem_region_info(struct vhost_shmem_dev *dev,
 /* Every failed MAP and UNMAP counts, whatever step refused it. */
 static void count_failure(struct vhost_shmem_dev *dev, long ret)
 {
-	if (!ret)
-		return;
-	mutex_lock(&dev->mutex);
-	dev->failures++;
-	mutex_unlock(&dev->mutex);
+	if (ret)
+		atomic64_inc(&dev->failures);
 }
 
 /* Checks that need no lock: the region layout is immutable once set. */
@@ -354,10 +351,16 @@ static struct file *backend_file(struct file *file,
 	int flags = (a->flags & VHOST_SHMEM_MAP_F_RW ? O_RDWR : O_RDONLY) |
 		    (file->f_flags & O_LARGEFILE);
 
+	struct file *reopened;
+
 	*private = S_ISREG(file_inode(file)->i_mode);
 	if (!*private)
 		return get_file(file);
-	return dentry_open(&file->f_path, flags, file->f_cred);
+	reopened = dentry_open(&file->f_path, flags, file->f_cred);
+	/* A file that cannot be opened again (memfd_secret) cannot be mapped. */
+	if (IS_ERR(reopened) && PTR_ERR(reopened) == -ENXIO)
+		return ERR_PTR(-ENODEV);
+	return reopened;
 }
 
 /**
@@ -493,7 +496,7 @@ static long vhost_shmem_get_stats(struct vhost_shmem_dev *dev,
 	st.mapped_bytes = dev->mapped_bytes;
 	st.maps = dev->maps;
 	st.unmaps = dev->unmaps;
-	st.failures = dev->failures;
+	st.failures = atomic64_read(&dev->failures);
 	mutex_unlock(&dev->mutex);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }

@@ -116,7 +116,7 @@ static int put_dev(struct sk_buff *skb, struct vhost_shmem_dev *dev)
 			      VHOST_SHMEM_A_DEV_PAD) ||
 	    nla_put_u64_64bit(skb, VHOST_SHMEM_A_DEV_UNMAPS, dev->unmaps,
 			      VHOST_SHMEM_A_DEV_PAD) ||
-	    nla_put_u64_64bit(skb, VHOST_SHMEM_A_DEV_FAILURES, dev->failures,
+	    nla_put_u64_64bit(skb, VHOST_SHMEM_A_DEV_FAILURES, atomic64_read(&dev->failures),
 			      VHOST_SHMEM_A_DEV_PAD))
 		return -EMSGSIZE;
 	for (i = 0; i < VHOST_SHMEM_NR_ERRNOS; i++) {
@@ -428,9 +428,12 @@ static void dev_event(struct vhost_shmem_dev *dev, u8 cmd)
 	skb = event_new(cmd, &hdr);
 	if (!skb)
 		return;
-	mutex_lock(&dev->mutex);
-	err = put_dev(skb, dev);
-	mutex_unlock(&dev->mutex);
+	/* Called after requests, also by killed requesters: never stuck. */
+	err = lock_dev_bounded(dev);
+	if (!err) {
+		err = put_dev(skb, dev);
+		mutex_unlock(&dev->mutex);
+	}
 	event_send(skb, hdr, err);
 }
 
@@ -472,7 +475,11 @@ void vhost_shmem_nl_map(struct vhost_shmem_dev *dev,
 	if (!skb)
 		return;
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	mutex_lock(&dev->mutex);
+	if (lock_dev_bounded(dev)) {
+		kfree(buf);
+		nlmsg_free(skb);
+		return;
+	}
 	m = NULL;
 	if (!ret)
 		m = mtree_load(&dev->regions[a->shmid].mappings,

@@ -86,7 +86,8 @@ static int vhost_shmem_mmap_region(struct vhost_shmem_dev *dev,
 	if (!region->size ||
 	    vma->vm_pgoff != shmid << VHOST_SHMEM_REGION_PGSHIFT ||
 	    vma->vm_end - vma->vm_start != region->size ||
-	    !(vma->vm_flags & VM_SHARED))
+	    /* MAP_SHARED: do_mmap() keeps VM_SHARED only for writable files. */
+	    !(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 
 	/* Only one mmap at a time gets here (mmap_lock held for write). */
@@ -408,17 +409,19 @@ static void drop_frag(struct vhost_shmem_dev *dev,
  * owner cannot have replaced them since without detaching the region
  * (checked here, under the lock). Read-only needs no flag edit: a
  * read-only mapping comes from a file not open for writing, so its vma
- * never had VM_MAYWRITE (checked). Only VM_DONTCOPY is set on the linked
- * vma, which changes no accounting; a fork() that won mmap_lock between
- * vm_mmap() and here is the one window left (see the threat model).
+ * never had VM_MAYWRITE (checked). Only VM_DONTCOPY and VM_DONTEXPAND are
+ * set on the linked vma, which changes no accounting; a fork() or mremap()
+ * that won mmap_lock between vm_mmap() and here is the one window left
+ * (see the threat model).
  * @vm_file gets the file the vmas map: the backend's ->mmap may have
  * swapped in another one, as overlayfs and GEM exporters do.
  *
  * Return: 0, -ENXIO (the region was detached meanwhile), -EBUSY.
  */
 static int seal_mapping(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region, unsigned long start,
-			unsigned long end, bool rw, struct file **vm_file)
+			struct vhost_shmem_region *region, struct file *file,
+			unsigned long start, unsigned long end, bool rw,
+			struct file **vm_file)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -429,6 +432,13 @@ static int seal_mapping(struct vhost_shmem_dev *dev,
 	vma = vma_lookup(mm, start);
 	*vm_file = vma && vma->vm_file != dev->file ? vma->vm_file : NULL;
 	if (READ_ONCE(region->detached)) {
+		/*
+		 * The owner may have mapped a file of its own there since:
+		 * only ours is ours to take out again (a swapped-in one
+		 * cannot be told apart and stays).
+		 */
+		if (*vm_file != file)
+			*vm_file = NULL;
 		ret = -ENXIO;
 		goto out;
 	}
@@ -441,9 +451,12 @@ static int seal_mapping(struct vhost_shmem_dev *dev,
 			goto out;
 		}
 	}
+	/* No accounting depends on these: not inherited, not duplicated
+	 * or grown by mremap (old_len 0 would copy a shared vma).
+	 */
 	for (addr = start; addr < end; addr = vma->vm_end) {
 		vma = find_vma(mm, addr);
-		vm_flags_set(vma, VM_DONTCOPY);
+		vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND);
 	}
 out:
 	if (*vm_file)
@@ -585,7 +598,7 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		undo_install(dev, region, NULL, start, end);
 		goto out_erase;
 	}
-	ret = seal_mapping(dev, region, start, end, rw, &vm_file);
+	ret = seal_mapping(dev, region, req->file, start, end, rw, &vm_file);
 	if (ret) {
 		undo_install(dev, region, vm_file, start, end);
 		if (vm_file)

@@ -150,7 +150,8 @@ struct vhost_shmem_worker {
  * @mapped_bytes: bytes covered by live mappings. Protected by @mutex.
  * @maps: successful MAPs. Protected by @mutex.
  * @unmaps: mappings removed by UNMAP or RESET. Protected by @mutex.
- * @failures: failed MAP and UNMAP requests. Protected by @mutex.
+ * @failures: failed MAP and UNMAP requests. Atomic: counted after the
+ *	request, also by a killed requester, which must not wait for @mutex.
  * @frags: holes UNMAP put back and did not merge yet. Protected by @mutex.
  * @nr_frags: entries in @frags. Protected by @mutex.
  * @obs: registry id, owner and failures by errno (netlink.h)
@@ -173,7 +174,7 @@ struct vhost_shmem_dev {
 	u64 mapped_bytes;
 	u64 maps;
 	u64 unmaps;
-	u64 failures;
+	atomic64_t failures;
 	struct vhost_shmem_frag frags[VHOST_SHMEM_MAX_FRAGS];
 	unsigned int nr_frags;
 	struct vhost_shmem_obs obs;

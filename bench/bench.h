@@ -32,7 +32,15 @@
 /* A plain memslot over the memfd, for the first-access comparison. */
 #define BENCH_PLAIN_GPA		0x08000000ULL
 #define BENCH_PLAIN_SLOT	2
-#define BENCH_FIRST_SLOT	3
+/*
+ * The floor's own region (shmid 1) under its own memslot: the floor mmaps
+ * over it as a VMM would, which detaches that region (the device leaves a
+ * region alone once its owner maps over it), never region 0.
+ */
+#define BENCH_FLOOR_REGION_SIZE	(64ULL << 20)
+#define BENCH_FLOOR_GPA		0x200000000ULL
+#define BENCH_FLOOR_SLOT	3
+#define BENCH_FIRST_SLOT	4
 
 /* One series of timings, nanoseconds per operation. */
 struct series {
@@ -80,6 +88,7 @@ struct vu_path {
 struct bench {
 	struct vs_dev dev;
 	uint8_t *region;
+	uint8_t *floor_region;	/* region 1: the floor's mmaps */
 	int memfd;		/* the backend file every path maps */
 	uint8_t *floor_area;	/* PROT_NONE reservation: plain mmap()s, for memory */
 	uint8_t *slot_area;	/* same, for the memslot-per-mapping path */

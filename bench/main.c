@@ -124,7 +124,10 @@ usage:
 
 static int bench_setup(struct bench *b, const struct opts *o)
 {
-	const struct vs_layout layout = { .shmid = 0, .size = BENCH_REGION_SIZE };
+	const struct vs_layout layout[] = {
+		{ .shmid = 0, .size = BENCH_REGION_SIZE },
+		{ .shmid = 1, .size = BENCH_FLOOR_REGION_SIZE },
+	};
 	long mmc;
 	int ret;
 
@@ -142,12 +145,13 @@ static int bench_setup(struct bench *b, const struct opts *o)
 		fprintf(stderr, "bench: memfd: %s\n", strerror(-b->memfd));
 		return b->memfd;
 	}
-	ret = vs_dev_setup(&b->dev, &layout, 1, true);
+	ret = vs_dev_setup(&b->dev, layout, 2, true);
 	if (ret) {
 		fprintf(stderr, "bench: device setup: %s: %s\n", b->dev.err, strerror(-ret));
 		return ret;
 	}
 	b->region = b->dev.r[0].addr;
+	b->floor_region = b->dev.r[1].addr;
 	b->floor_area = mmap(NULL, BENCH_FLOOR_AREA, PROT_NONE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	b->shared_cap = (size_t)o->iters;

@@ -42,6 +42,10 @@ int memslot_setup(struct bench *b)
 		b->plain = NULL;
 		return -errno;
 	}
+	ret = vmm_set_memslot(&b->vmm, BENCH_FLOOR_SLOT, BENCH_FLOOR_GPA,
+			      b->floor_region, BENCH_FLOOR_REGION_SIZE);
+	if (ret)
+		return ret;
 	return vmm_set_memslot(&b->vmm, BENCH_PLAIN_SLOT, BENCH_PLAIN_GPA, b->plain,
 			       BENCH_FILE_SIZE);
 }

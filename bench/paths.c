@@ -11,13 +11,14 @@
 #include "bench.h"
 
 /*
- * The floor works where a VMM doing it itself would: over a placeholder in
- * the region, under the same KVM memslot (so KVM's mmu notifier costs the
- * same), 32 MiB past the spot the other paths use. Its own placeholder is
- * anonymous PROT_NONE, as a VMM reserves memory; neighbouring holes do not
- * merge with it, so each step replaces one vma, like UNMAP does.
+ * The floor works where a VMM doing it itself would: over a placeholder of
+ * a region under a KVM memslot (so KVM's mmu notifier costs the same), in
+ * the middle of region 1 (mapping over a region detaches it, so not region
+ * 0). Its own placeholder is anonymous PROT_NONE, as a VMM reserves memory;
+ * neighbouring holes do not merge with it, so each step replaces one vma,
+ * like UNMAP does.
  */
-#define FLOOR_SPOT	(BENCH_SPOT + (32ULL << 20))
+#define FLOOR_SPOT	(BENCH_FLOOR_REGION_SIZE / 2)
 
 int place_file(struct bench *b, uint8_t *spot)
 {
@@ -38,9 +39,9 @@ int place_hole(uint8_t *spot)
 static int floor_step(void *ctx)
 {
 	struct bench *b = ctx;
-	int ret = place_file(b, b->region + FLOOR_SPOT);
+	int ret = place_file(b, b->floor_region + FLOOR_SPOT);
 
-	return ret ? ret : place_hole(b->region + FLOOR_SPOT);
+	return ret ? ret : place_hole(b->floor_region + FLOOR_SPOT);
 }
 
 int floor_run(struct bench *b, int iters, uint64_t *ns)

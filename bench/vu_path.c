@@ -51,8 +51,10 @@ static int backend_msg(struct backend *bk)
 		break;
 	case VU_GET_SHMEM_CONFIG:
 		memset(&p.cfg, 0, sizeof(p.cfg));
-		p.cfg.nregions = 1;
+		/* The device's two regions: the helper checks they match. */
+		p.cfg.nregions = 2;
 		p.cfg.memory_sizes[0] = BENCH_REGION_SIZE;
+		p.cfg.memory_sizes[1] = BENCH_FLOOR_REGION_SIZE;
 		vu_send(bk->be, h.request, VU_FLAG_REPLY, &p.cfg, sizeof(p.cfg), -1);
 		break;
 	case VU_SET_BACKEND_REQ_FD:
@@ -227,7 +229,7 @@ int vu_path_start(struct bench *b)
 		goto fail;
 
 	ret = -EPROTO;
-	if (vu_frontend_negotiate(b->vu.fe, &proto, &cfg) || cfg.nregions != 1 ||
+	if (vu_frontend_negotiate(b->vu.fe, &proto, &cfg) || cfg.nregions != 2 ||
 	    cfg.memory_sizes[0] != BENCH_REGION_SIZE)
 		goto fail;
 	/* The helper hands the back-end its channel during negotiation. */

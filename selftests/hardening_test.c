@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -495,6 +497,61 @@ TEST(munmap_reuse_races_map)
 		vs_dev_close(&d);
 	}
 	close(memfd);
+}
+
+#define OVL "/tmp/vs-ovl"
+
+static void ovl_cleanup(void)
+{
+	umount2(OVL "/merged", MNT_DETACH);
+	umount2(OVL, MNT_DETACH);
+}
+
+/*
+ * A file of an overlayfs (any container rootfs): its mmap swaps in the
+ * real file. Read-only and read-write MAPs work, the guest-visible bytes
+ * are the file's, writes reach it, UNMAP leaves nothing mapped (before:
+ * EBUSY after briefly replacing the hole).
+ */
+TEST_F(hard, overlayfs_file)
+{
+	const char *opts = "lowerdir=" OVL "/lower,upperdir=" OVL "/upper,workdir=" OVL "/work";
+	uint8_t *r = R(self), b = 0;
+	int fd;
+
+	mkdir(OVL, 0755);
+	ASSERT_EQ(0, mount("tmpfs", OVL, "tmpfs", 0, "size=16m"));
+	ASSERT_EQ(0, mkdir(OVL "/lower", 0755));
+	ASSERT_EQ(0, mkdir(OVL "/upper", 0755));
+	ASSERT_EQ(0, mkdir(OVL "/work", 0755));
+	ASSERT_EQ(0, mkdir(OVL "/merged", 0755));
+	fd = open(OVL "/lower/f", O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vs_fill_fd(fd, 16 * PG, 11));
+	close(fd);
+	if (mount("overlay", OVL "/merged", "overlay", 0, opts)) {
+		TH_LOG("mount overlay: %s (CONFIG_OVERLAY_FS, the overlay module)",
+		       strerror(errno));
+		ovl_cleanup();
+		ASSERT_TRUE(false);
+	}
+	fd = open(OVL "/merged/f", O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, fd, 0, 0, 4 * PG, 0));
+	ASSERT_EQ(0, vs_remote_map(&self->rem, 0, fd, 4 * PG, 8 * PG, 2 * PG,
+				   VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-1, vs_check_pat(r, 4 * PG, 11, 0, NULL));
+	EXPECT_EQ(-1, vs_check_pat(r + 8 * PG, 2 * PG, 11, 4 * PG, NULL));
+	EXPECT_EQ(SIGSEGV, vs_probe_write(r, 1));
+	r[8 * PG + 5] = 0xa5;
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 4 * PG));
+	ASSERT_EQ(0, vs_remote_unmap(&self->rem, 0, 8 * PG, 2 * PG));
+	EXPECT_EQ(1, pread(fd, &b, 1, 4 * PG + 5));
+	EXPECT_EQ(0xa5, b);
+	EXPECT_EQ(-1, vs_check_zero(r, R0_PAGES * PG, NULL));
+	EXPECT_EQ(1, vs_maps_count(r, R0_PAGES * PG));
+	close(fd);
+	ovl_cleanup();
 }
 
 TEST_HARNESS_MAIN

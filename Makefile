@@ -8,6 +8,7 @@
 #   make demo            the narrated end-to-end demo in a VM
 #   make lint            checkpatch --strict and sparse on kmod/ and uapi/
 #   make bench           benchmarks (not tests)
+#   make fuzz-helper     the helper's fuzzer for FUZZ_TIME s (helper/fuzz/)
 #
 # Build products live in build/ (build/<kernel release>/ per kernel).
 
@@ -59,6 +60,8 @@ bench: deps
 
 lint: deps
 	@tools/lint.sh
+
+fuzz-helper: deps ; @$(MAKE) -s -C helper fuzz BUILD=$(BUILD)/helper
 
 clean:
 	rm -rf $(BUILD)

@@ -22,6 +22,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "vhost_shmem.h"
 
 /* Region offsets (shmid << 40) and the tables assume 64-bit longs. */
@@ -316,7 +317,7 @@ static int check_backend(struct file *file, const struct vhost_shmem_map *a)
 
 	if (file->f_op == &vhost_shmem_fops)
 		return -ELOOP;
-	if (!file->f_op->mmap)
+	if (!vhost_shmem_can_mmap(file))
 		return -ENODEV;
 	if (!(file->f_mode & FMODE_READ) ||
 	    ((a->flags & VHOST_SHMEM_MAP_F_RW) && !(file->f_mode & FMODE_WRITE)))

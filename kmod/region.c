@@ -37,7 +37,7 @@ static vm_fault_t vhost_shmem_hole_fault(struct vm_fault *vmf)
 	    (vmf->flags & FAULT_FLAG_WRITE))
 		return VM_FAULT_SIGBUS;
 	/* Read-only: ->pfn_mkwrite below turns any later write into SIGBUS. */
-	return vmf_insert_pfn(vmf->vma, vmf->address, my_zero_pfn(vmf->address));
+	return vmf_insert_pfn(vmf->vma, vmf->address, vhost_shmem_zero_pfn(vmf->address));
 }
 
 /*

@@ -21,6 +21,16 @@ KDIR     ?= $(shell tools/kernels.sh --kdir)
 
 KSRC     := $(wildcard kmod/*.c kmod/*.h) uapi/linux/vhost_shmem.h Kbuild
 
+# Only "make check" and "make demo" install Debian packages (deps); every
+# other target checks for what it needs and says what is missing.
+DEPS_USER   := build-essential pkg-config libnl-3-dev libnl-genl-3-dev
+DEPS_MODULE := build-essential bc bison flex libelf-dev kmod
+CHECK_DEPS   = @tools/install-deps.sh --check $(1)
+
+# The project's own builds (check, lint) turn warnings into errors; a plain
+# "make" or a packager's build does not (WERROR=0 in the sub-Makefiles).
+check check-debug lint: export WERROR := 1
+
 .PHONY: all deps module modules helper selftests kselftest-headers check demo \
 	lint bench clean
 
@@ -31,21 +41,26 @@ deps:
 
 # Each kernel gets its own copy of the sources so builds do not clobber
 # each other's objects; cp -u keeps rebuilds incremental.
-module: deps
+module:
+	$(call CHECK_DEPS,$(DEPS_MODULE))
 	@tools/build-module.sh "$(KDIR)" "$(BUILD)"
 
-modules: deps
+modules:
+	$(call CHECK_DEPS,$(DEPS_MODULE))
 	@for k in $(KVERS); do \
 		tools/build-module.sh /lib/modules/$$k/build "$(BUILD)" || exit 1; \
 	done
 
-kselftest-headers: deps
+kselftest-headers:
+	$(call CHECK_DEPS,linux-source-6.1 xz-utils)
 	@tools/kselftest-headers.sh "$(BUILD)/kselftest"
 
-helper: deps
+helper:
+	$(call CHECK_DEPS,$(DEPS_USER))
 	@$(MAKE) -s -C helper BUILD=$(BUILD)/helper
 
-selftests: deps kselftest-headers
+selftests: kselftest-headers
+	$(call CHECK_DEPS,$(DEPS_USER))
 	@$(MAKE) -s -C selftests BUILD=$(BUILD)/selftests \
 		KSFT_INC=$(BUILD)/kselftest
 
@@ -55,10 +70,12 @@ check: deps
 demo: deps
 	@tools/demo.sh
 
-bench: deps
+bench:
+	$(call CHECK_DEPS)
 	@tools/bench.sh
 
-lint: deps
+lint:
+	$(call CHECK_DEPS)
 	@tools/lint.sh
 
 fuzz-helper: deps ; @$(MAKE) -s -C helper fuzz BUILD=$(BUILD)/helper

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -47,16 +49,48 @@ static int wait_readable(struct helper *h, int fd, const char *what)
 	}
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" :
+	       S_ISSOCK(m) ? "a socket" : S_ISFIFO(m) ? "a pipe" :
+	       S_ISBLK(m) ? "a block device" : "not a character device";
+}
+
+/*
+ * --device-fd must be /dev/vhost-shmem now, not at the first reset: a
+ * character device that answers VHOST_SHMEM_GET_STATS.
+ */
+static int check_device_fd(struct helper *h, int fd)
+{
+	struct stat st;
+	char eb[32];
+	int r;
+
+	if (fstat(fd, &st)) {
+		log_err(&h->log, "--device-fd %d is not open", fd);
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode)) {
+		log_err(&h->log, "--device-fd %d is not /dev/vhost-shmem: it is %s",
+			fd, file_kind(st.st_mode));
+		return -1;
+	}
+	r = h->dev.ops->probe ? h->dev.ops->probe(h->dev.ctx, fd) : 0;
+	if (r) {
+		log_err(&h->log, "--device-fd %d is not /dev/vhost-shmem: character "
+			"device %u:%u refuses VHOST_SHMEM_GET_STATS (%s)", fd,
+			major(st.st_rdev), minor(st.st_rdev), errno_name(-r, eb, sizeof(eb)));
+		return -1;
+	}
+	return 0;
+}
+
 static int get_device(struct helper *h)
 {
 	char eb[32];
 	int c;
 
 	if (h->opts.device_fd >= 0) {
-		if (fcntl(h->opts.device_fd, F_GETFD) < 0) {
-			log_err(&h->log, "--device-fd %d is not open", h->opts.device_fd);
-			return -1;
-		}
 		h->dev.fd = h->opts.device_fd;
 		fcntl(h->dev.fd, F_SETFD, FD_CLOEXEC);
 		return 0;
@@ -137,6 +171,9 @@ static int setup(struct helper *h)
 		log_err(&h->log, "signalfd: %s", strerror(errno));
 		return -1;
 	}
+	/* A wrong --device-fd is a usage mistake: say so before anything else. */
+	if (h->opts.device_fd >= 0 && check_device_fd(h, h->opts.device_fd))
+		return -1;
 	/* Listen early so that peers can connect in any order. */
 	if (h->opts.listen_path) {
 		h->fe_listen = unix_listen(h->opts.listen_path);
@@ -192,8 +229,16 @@ int helper_main(int argc, char **argv, const struct shmem_dev_ops *ops, void *ct
 	/* A log reader that went away must not kill us: writes get EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	hlog_init(&h->log, STDERR_FILENO, false);
-	if (helper_parse_opts(argc, argv, &h->opts))
+	switch (helper_parse_opts(argc, argv, &h->opts)) {
+	case HELPER_OPTS_RUN:
+		break;
+	case HELPER_OPTS_DONE:
+		status = HELPER_EXIT_OK;
 		goto out;
+	default:
+		status = HELPER_EXIT_USAGE;
+		goto out;
+	}
 	h->log.verbose = h->opts.verbose;
 	if (setup(h))
 		goto out;

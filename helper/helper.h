@@ -20,12 +20,20 @@ struct helper_opts {
 
 /* Exit statuses. */
 enum {
-	HELPER_EXIT_OK = 0,		/* peer disconnected or SIGTERM */
-	HELPER_EXIT_FAILURE = 1,	/* usage, setup, refusing to serve, stuck peer */
+	HELPER_EXIT_OK = 0,		/* peer disconnected, SIGTERM, --help */
+	HELPER_EXIT_FAILURE = 1,	/* setup, refusing to serve, stuck peer */
 	HELPER_EXIT_PROTOCOL = 2,	/* a peer sent a malformed message */
+	HELPER_EXIT_USAGE = 2,		/* bad command line: the input was malformed too */
 };
 
-/* Returns 0, or -1 after printing why to stderr. */
+/* What helper_parse_opts() found. */
+enum {
+	HELPER_OPTS_RUN = 0,		/* serve a session with *o */
+	HELPER_OPTS_DONE = 1,		/* --help or --version printed: exit 0 */
+	HELPER_OPTS_USAGE = -1,		/* why and the usage are on stderr */
+};
+
+/* Returns HELPER_OPTS_RUN, HELPER_OPTS_DONE or HELPER_OPTS_USAGE. */
 int helper_parse_opts(int argc, char **argv, struct helper_opts *o);
 
 /*

@@ -5,13 +5,35 @@
 #include <stdlib.h>
 
 #include "helper.h"
+#include "version.h"
 #include "vu_proto.h"
 
 static const char usage[] =
 "usage: vhost-shmem-helper (--listen PATH | --frontend-fd N)\n"
 "                          (--backend PATH | --backend-fd N)\n"
 "                          (--device-fd N | --device-socket PATH)\n"
-"                          [--shmem-feature-bit N] [--verbose]\n";
+"                          [--shmem-feature-bit N] [--verbose]\n"
+"       vhost-shmem-helper --help | --version\n";
+
+/* A usage error: the reason, then the usage, on stderr. */
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fputs("vhost-shmem-helper: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	return HELPER_OPTS_USAGE;
+}
+
+/* Exactly one of a pair: @a and @b say which are set. */
+static int one_of(bool a, bool b, const char *pair)
+{
+	if (a && b)
+		return bad_usage("%s: give only one of them", pair);
+	if (!a && !b)
+		return bad_usage("%s: one of them is required", pair);
+	return 0;
+}
 
 static int parse_num(const char *s, long min, long max, long *out)
 {
@@ -28,7 +50,8 @@ static int parse_num(const char *s, long min, long max, long *out)
 
 int helper_parse_opts(int argc, char **argv, struct helper_opts *o)
 {
-	enum { O_LISTEN = 256, O_FEFD, O_BACKEND, O_BEFD, O_DEVFD, O_DEVSOCK, O_BIT };
+	enum { O_LISTEN = 256, O_FEFD, O_BACKEND, O_BEFD, O_DEVFD, O_DEVSOCK, O_BIT,
+	       O_VERSION };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "frontend-fd", required_argument, NULL, O_FEFD },
@@ -39,23 +62,23 @@ int helper_parse_opts(int argc, char **argv, struct helper_opts *o)
 		{ "shmem-feature-bit", required_argument, NULL, O_BIT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, r;
 
 	*o = (struct helper_opts){
 		.frontend_fd = -1, .backend_fd = -1, .device_fd = -1,
 		.shmem_bit = VU_PROTOCOL_F_SHMEM_DEFAULT,
 	};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	opterr = 0;	/* bad_usage() says it, followed by the usage */
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		long v = 0;
 
 		if ((c == O_FEFD || c == O_BEFD || c == O_DEVFD) &&
-		    parse_num(optarg, 0, 1 << 30, &v)) {
-			fprintf(stderr, "vhost-shmem-helper: bad fd number '%s'\n", optarg);
-			return -1;
-		}
+		    parse_num(optarg, 0, 1 << 30, &v))
+			return bad_usage("bad fd number '%s'", optarg);
 		switch (c) {
 		case O_LISTEN: o->listen_path = optarg; break;
 		case O_FEFD: o->frontend_fd = (int)v; break;
@@ -64,30 +87,42 @@ int helper_parse_opts(int argc, char **argv, struct helper_opts *o)
 		case O_DEVFD: o->device_fd = (int)v; break;
 		case O_DEVSOCK: o->device_socket = optarg; break;
 		case O_BIT:
-			if (parse_num(optarg, 0, 63, &v)) {
-				fprintf(stderr, "vhost-shmem-helper: --shmem-feature-bit "
-					"takes 0..63\n");
-				return -1;
-			}
+			if (parse_num(optarg, 0, 63, &v))
+				return bad_usage("--shmem-feature-bit takes 0..63, not '%s'",
+						 optarg);
 			o->shmem_bit = (unsigned int)v;
 			break;
 		case 'v': o->verbose = true; break;
-		case 'h': fputs(usage, stdout); return -1;
-		default: fputs(usage, stderr); return -1;
+		case 'h': fputs(usage, stdout); return HELPER_OPTS_DONE;
+		case O_VERSION:
+			printf("vhost-shmem-helper %s\n", VHOST_SHMEM_VERSION);
+			return HELPER_OPTS_DONE;
+		case ':': return bad_usage("%s needs an argument", argv[optind - 1]);
+		default:
+			/* Long options leave optopt 0; short ones may sit in a cluster. */
+			if (optopt > 0 && optopt < 256) {
+				char opt[3] = { '-', (char)optopt, 0 };
+
+				return bad_usage("unknown option '%s'", opt);
+			}
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind != argc || !o->listen_path == (o->frontend_fd < 0) ||
-	    !o->backend_path == (o->backend_fd < 0) ||
-	    !o->device_socket == (o->device_fd < 0)) {
-		fputs("vhost-shmem-helper: need exactly one of each pair of options\n",
-		      stderr);
-		fputs(usage, stderr);
-		return -1;
-	}
+	if (optind != argc)
+		return bad_usage("unexpected argument '%s' (every option has a "
+				 "name)", argv[optind]);
+	r = one_of(o->listen_path, o->frontend_fd >= 0, "--listen or --frontend-fd");
+	if (!r)
+		r = one_of(o->backend_path, o->backend_fd >= 0, "--backend or --backend-fd");
+	if (!r)
+		r = one_of(o->device_socket, o->device_fd >= 0,
+			   "--device-fd or --device-socket");
+	if (r)
+		return r;
 	if (o->shmem_bit == VU_PROTOCOL_F_REPLY_ACK ||
-	    o->shmem_bit == VU_PROTOCOL_F_BACKEND_REQ) {
-		fputs("vhost-shmem-helper: --shmem-feature-bit cannot be 3 or 5\n", stderr);
-		return -1;
-	}
-	return 0;
+	    o->shmem_bit == VU_PROTOCOL_F_BACKEND_REQ)
+		return bad_usage("--shmem-feature-bit cannot be %s (REPLY_ACK and "
+				 "BACKEND_REQ are 3 and 5)",
+				 o->shmem_bit == 3 ? "3" : "5");
+	return HELPER_OPTS_RUN;
 }

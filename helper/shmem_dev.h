@@ -16,6 +16,8 @@ struct shmem_dev_ops {
 	int (*unmap)(void *ctx, int devfd, const struct vhost_shmem_unmap *unmap);
 	int (*reset)(void *ctx, int devfd);
 	int (*batch)(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n);
+	/* Optional: 0 if @devfd answers like a vhost-shmem device. */
+	int (*probe)(void *ctx, int devfd);
 };
 
 struct shmem_dev {

@@ -579,3 +579,4 @@ module_exit(vhost_shmem_exit);
 MODULE_DESCRIPTION("VIRTIO Shared Memory Regions for vhost-user devices");
 MODULE_AUTHOR("vhost-shmem developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VHOST_SHMEM_VERSION);

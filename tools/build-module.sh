@@ -12,6 +12,7 @@ out="$build/$krel"
 
 mkdir -p "$out/kmod" "$out/uapi/linux"
 cp -u "$top/Kbuild" "$out/"
+cp -u "$top/VERSION" "$out/"
 cp -u "$top"/kmod/*.[ch] "$out/kmod/"
 cp -u "$top/uapi/linux/vhost_shmem.h" "$out/uapi/linux/"
 # Drop copies of files that were removed from kmod/.

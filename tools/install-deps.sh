@@ -1,7 +1,17 @@
 #!/bin/bash
 # Installs the Debian packages the project needs, only those that are missing.
 # Runs as root on Debian 12 (bookworm, with bookworm-security for 6.12).
+#
+# install-deps.sh --check [PKG...]: installs nothing; lists what is missing
+# of PKG... (default: everything below) and exits 1 if anything is. Every
+# make target but "make demo" and "make check" uses this mode.
 set -euo pipefail
+
+check_only=
+if [ "${1:-}" = --check ]; then
+	check_only=1
+	shift
+fi
 
 pkgs=(
 	build-essential bc bison flex libelf-dev pkg-config
@@ -11,6 +21,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
 	sparse libnl-3-dev libnl-genl-3-dev dkms gnuplot-nox
 )
+[ $# -eq 0 ] || pkgs=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -18,6 +29,12 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+if [ -n "$check_only" ]; then
+	echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+	echo "install-deps: apt-get install ${missing[*]} (as root), or run" \
+		"\"make check\" or \"make demo\", which install them" >&2
+	exit 1
+fi
 
 echo "install-deps: installing ${missing[*]}"
 if [ "$(id -u)" != 0 ]; then

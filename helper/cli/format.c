@@ -3,7 +3,6 @@
  * vhost-shmem CLI output: text in iproute2's manner (one line per record,
  * "key value" pairs) or JSON (-j, compact; -p, indented by four spaces).
  */
-#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>

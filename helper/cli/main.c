@@ -7,17 +7,15 @@
  * stderr as "Error: ...", exit status 0 (ok), 1 (usage), 2 (netlink or
  * kernel error). See Documentation/userspace-api/vhost-shmem-cli.rst.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../version.h"
 #include "format.h"
 #include "nl.h"
-
-#define VS_CLI_VERSION	"1.0"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_NL = 2 };
 
@@ -149,8 +147,8 @@ int main(int argc, char **argv)
 			o.json = true;
 		} else if (matches(opt, "pretty")) {
 			o.pretty = true;
-		} else if (matches(opt, "Version")) {
-			printf("vhost-shmem %s\n", VS_CLI_VERSION);
+		} else if (matches(opt, "Version") || !strcmp(opt, "version")) {
+			printf("vhost-shmem %s\n", VHOST_SHMEM_VERSION);
 			return EXIT_OK;
 		} else if (matches(opt, "help")) {
 			usage(stdout);

@@ -3,7 +3,6 @@
  * vhost-shmem CLI: talks to the kernel's "vhost-shmem" generic netlink
  * family with libnl-genl-3 and turns its messages into records (format.h).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

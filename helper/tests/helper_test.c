@@ -737,6 +737,19 @@ TEST_F(h, shmem_config_mismatch_refused)
 	EXPECT_EQ('R', next_op(self, 1000).op);
 }
 
+/* A device fd that cannot answer GET_CONFIG: refuse to serve, say why. */
+TEST_F(h, shmem_config_unreadable_refused)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	self->dev.cfg_err = -ENOTTY;
+	ASSERT_EQ(0, start(self, NULL));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+	EXPECT_EQ(1, finish(self, true));
+	EXPECT_NE(NULL, strstr(self->log, "cannot read the device configuration "
+			       "(VHOST_SHMEM_GET_CONFIG): ENOTTY")) TH_LOG("%s", self->log);
+}
+
 TEST_F(h, shmem_config_short_reply_is_malformed)
 {
 	ASSERT_EQ(0, start(self, NULL));
@@ -1526,45 +1539,130 @@ TEST_F(bin, programs_end_to_end_relay)
 	EXPECT_NE(NULL, strstr(self->log, "device reset (peer disconnected) failed: ENOTTY"));
 }
 
-/* The real binary's ioctl path: GET_CONFIG on a non-device -> refuse. */
+/* Runs the real helper with @argv; its exit status, stdout and stderr. */
+static int run_helper(const char *bin, char *const argv[], int in_fd,
+		      char *out, size_t outlen, char *err, size_t errlen)
+{
+	int po[2], pe[2], st;
+	pid_t pid;
+
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
+		return -1;
+	pid = spawn(bin, argv, in_fd, po[1], pe[1]);
+	close(po[1]);
+	close(pe[1]);
+	read_all(po[0], out, outlen);
+	read_all(pe[0], err, errlen);
+	close(po[0]);
+	close(pe[0]);
+	st = wait_exit(pid, 5000);
+	if (st < 0)
+		kill(pid, SIGKILL), waitpid(pid, NULL, 0);
+	return st;
+}
+
+/*
+ * --device-fd is checked before anything else: /dev/null (a character
+ * device that does not know VHOST_SHMEM_GET_STATS) and a regular file are
+ * refused with a clear line, before --listen creates its socket.
+ */
 TEST_F(bin, helper_refuses_non_device)
 {
-	char *be_argv[] = { "vhost-user-test-backend", "--listen", self->be_path,
-			    "--region", "0:0x100000", "--quiet", NULL };
-	char *h_argv[] = { "vhost-shmem-helper", "--listen", self->fe_path, "--backend",
-			   self->be_path, "--device-fd", "0", NULL };
-	char *fe_argv[] = { "vhost-user-test-frontend", "--connect", self->fe_path, NULL };
-	int hlog[2], nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t be, h, fe;
+	char *argv[] = { "vhost-shmem-helper", "--listen", self->fe_path, "--backend",
+			 self->be_path, "--device-fd", "0", NULL };
+	char out[256], err[1024];
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int reg = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
-	ASSERT_EQ(0, pipe2(hlog, O_CLOEXEC));
-	be = spawn(self->backend, be_argv, nul, nul, nul);
-	h = spawn(self->helper, h_argv, nul, -1, hlog[1]);
-	fe = spawn(self->frontend, fe_argv, nul, nul, nul);
-	close(hlog[1]);
+	ASSERT_LE(0, nul);
+	ASSERT_LE(0, reg);
+	EXPECT_EQ(1, run_helper(self->helper, argv, nul, out, sizeof(out), err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--device-fd 0 is not /dev/vhost-shmem: character "
+			       "device 1:3 refuses VHOST_SHMEM_GET_STATS (ENOTTY)")) TH_LOG("%s", err);
+	EXPECT_NE(0, access(self->fe_path, F_OK));
+	EXPECT_EQ(1, run_helper(self->helper, argv, reg, out, sizeof(out), err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--device-fd 0 is not /dev/vhost-shmem: it is a "
+			       "regular file")) TH_LOG("%s", err);
+	EXPECT_NE(0, access(self->fe_path, F_OK));
 	close(nul);
-	EXPECT_EQ(1, wait_exit(h, 10000));
-	EXPECT_NE(-1, wait_exit(be, 10000));
-	EXPECT_NE(-1, wait_exit(fe, 10000));
-	read_all(hlog[0], self->log, sizeof(self->log));
-	close(hlog[0]);
-	EXPECT_NE(NULL, strstr(self->log, "cannot read the device configuration "
-			       "(VHOST_SHMEM_GET_CONFIG): ENOTTY")) TH_LOG("%s", self->log);
+	close(reg);
 }
+
+/* --help: usage on stdout, nothing on stderr, status 0. */
+TEST_F(bin, helper_help)
+{
+	char *argv[] = { "vhost-shmem-helper", "--help", NULL };
+	char *argv_h[] = { "vhost-shmem-helper", "-h", NULL };
+	char out[1024], err[256];
+
+	EXPECT_EQ(0, run_helper(self->helper, argv, -1, out, sizeof(out), err, sizeof(err)));
+	EXPECT_EQ(0, strncmp(out, "usage: vhost-shmem-helper", 25)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "--device-fd N | --device-socket PATH"));
+	EXPECT_STREQ("", err);
+	EXPECT_EQ(0, run_helper(self->helper, argv_h, -1, out, sizeof(out), err, sizeof(err)));
+	EXPECT_EQ(0, strncmp(out, "usage: vhost-shmem-helper", 25));
+}
+
+/* --version: the project's VERSION, the one MODULE_VERSION and the CLI print. */
+TEST_F(bin, helper_version)
+{
+	char *argv[] = { "vhost-shmem-helper", "--version", NULL };
+	char out[256], err[256];
+
+	EXPECT_EQ(0, run_helper(self->helper, argv, -1, out, sizeof(out), err, sizeof(err)));
+	EXPECT_STREQ("vhost-shmem-helper " VHOST_SHMEM_VERSION "\n", out);
+	EXPECT_STRNE("unknown", VHOST_SHMEM_VERSION);
+	EXPECT_STREQ("", err);
+}
+
+/* Each usage error: status 2, its own reason, then the usage, on stderr. */
+struct usage_case {
+	char *argv[12];
+	const char *why;
+};
+
+static const struct usage_case usage_cases[] = {
+	{ { "vhost-shmem-helper", "--listen", "x", NULL },
+	  "--backend or --backend-fd: one of them is required" },
+	{ { "vhost-shmem-helper", "--listen", "x", "--frontend-fd", "3", NULL },
+	  "--listen or --frontend-fd: give only one of them" },
+	{ { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4", NULL },
+	  "--device-fd or --device-socket: one of them is required" },
+	{ { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
+	    "--device-fd", "5", "extra", NULL },
+	  "unexpected argument 'extra'" },
+	{ { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
+	    "--device-fd", "5", "--shmem-feature-bit", "64", NULL },
+	  "--shmem-feature-bit takes 0..63, not '64'" },
+	{ { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
+	    "--device-fd", "5", "--shmem-feature-bit", "5", NULL },
+	  "--shmem-feature-bit cannot be 5" },
+	{ { "vhost-shmem-helper", "--frontend-fd", "three", NULL },
+	  "bad fd number 'three'" },
+	{ { "vhost-shmem-helper", "--bogus", NULL }, "unknown option '--bogus'" },
+	{ { "vhost-shmem-helper", "-vx", NULL }, "unknown option '-x'" },
+	{ { "vhost-shmem-helper", "--device-fd", NULL }, "--device-fd needs an argument" },
+};
 
 TEST_F(bin, helper_usage_errors)
 {
-	char *argv1[] = { "vhost-shmem-helper", "--listen", "x", NULL };
-	char *argv2[] = { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
-			  "--device-fd", "5", "--shmem-feature-bit", "64", NULL };
-	char *argv3[] = { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
-			  "--device-fd", "99", NULL };
-	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char *argv_closed[] = { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd",
+				"4", "--device-fd", "99", NULL };
+	char out[256], err[1024];
 
-	EXPECT_EQ(1, wait_exit(spawn(self->helper, argv1, -1, nul, nul), 5000));
-	EXPECT_EQ(1, wait_exit(spawn(self->helper, argv2, -1, nul, nul), 5000));
-	EXPECT_EQ(1, wait_exit(spawn(self->helper, argv3, -1, nul, nul), 5000));
-	close(nul);
+	for (size_t i = 0; i < sizeof(usage_cases) / sizeof(usage_cases[0]); i++) {
+		const struct usage_case *c = &usage_cases[i];
+
+		EXPECT_EQ(2, run_helper(self->helper, c->argv, -1, out, sizeof(out),
+					err, sizeof(err))) TH_LOG("case %zu", i);
+		EXPECT_NE(NULL, strstr(err, c->why)) TH_LOG("case %zu: %s", i, err);
+		EXPECT_NE(NULL, strstr(err, "usage: vhost-shmem-helper")) TH_LOG("case %zu", i);
+		EXPECT_STREQ("", out);
+	}
+	/* Well-formed, but fd 99 is not open: a setup error, status 1. */
+	EXPECT_EQ(1, run_helper(self->helper, argv_closed, -1, out, sizeof(out),
+				err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--device-fd 99 is not open")) TH_LOG("%s", err);
 }
 
 TEST_HARNESS_MAIN

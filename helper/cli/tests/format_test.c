@@ -3,7 +3,6 @@
  * Host-side unit tests of the vhost-shmem CLI's output: text lines, compact
  * and pretty JSON, escaping, and the monitor's event lines.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -67,6 +67,8 @@ struct fz {
 	const struct shmem_dev_ops *fake;
 	struct fz_peer fe, be;
 	int sig[2];			/* [0]: the engine's "signalfd", not owned by it */
+	int reset_err;			/* the device's RESET fails so */
+	bool repeating;			/* inside a FZ_REPEAT */
 	bool trace;
 	struct fz_result res;
 };
@@ -386,7 +388,7 @@ static int count_wrap_reset(void *ctx, int devfd)
 	struct fz *z = ctx;
 
 	z->res.resets++;
-	return z->fake->reset(&z->dev, devfd);
+	return z->reset_err ? z->reset_err : z->fake->reset(&z->dev, devfd);
 }
 
 static int count_wrap_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n)
@@ -638,7 +640,7 @@ static void act_close(struct fz *z, unsigned int side, bool half)
 
 static void act_device(struct fz *z, unsigned int what)
 {
-	switch (what % 3) {
+	switch (what % 4) {
 	case 0:
 		z->dev.cfg_err = cfg_errno(rd_u8(&z->rd));
 		z->dev.cfg_err_calls = rd_u8(&z->rd);
@@ -653,9 +655,12 @@ static void act_device(struct fz *z, unsigned int what)
 		set_region(&z->dev, shmid, rd_u64(&z->rd));
 		break;
 	}
+	case 3:
+		z->reset_err = rd_u8(&z->rd) ? -EIO : 0;
+		break;
 	}
-	fz_trace(z, "device: cfg_err %d for %u calls, batch_err %d", z->dev.cfg_err,
-		 z->dev.cfg_err_calls, z->dev.batch_err);
+	fz_trace(z, "device: cfg_err %d for %u calls, batch_err %d, reset_err %d",
+		 z->dev.cfg_err, z->dev.cfg_err_calls, z->dev.batch_err, z->reset_err);
 }
 
 static void act_signal(struct fz *z, unsigned int n)
@@ -667,6 +672,25 @@ static void act_signal(struct fz *z, unsigned int n)
 	fz_trace(z, "signal: %u bytes", n);
 	if (write(z->sig[1], si, n) < 0)
 		fz_trace(z, "signal write: %s", strerror(errno));
+}
+
+static void act(struct fz *z, uint8_t op);
+
+/* The next action n + 2 times, from the same operands. */
+static void act_repeat(struct fz *z)
+{
+	unsigned int n = rd_u8(&z->rd) + 2u;
+	size_t at = z->rd.i;
+
+	if (z->repeating || !rd_more(&z->rd))
+		return;
+	fz_trace(z, "repeat %u times", n);
+	z->repeating = true;
+	for (unsigned int i = 0; i < n; i++) {
+		z->rd.i = at;
+		act(z, rd_u8(&z->rd));
+	}
+	z->repeating = false;
 }
 
 static void act(struct fz *z, uint8_t op)
@@ -704,6 +728,9 @@ static void act(struct fz *z, uint8_t op)
 		fz_trace(z, "%s: side %u %s", pe->name, side, arg & 4 ? "deaf" : "reads");
 		break;
 	}
+	case FZ_REPEAT:
+		act_repeat(z);
+		break;
 	}
 }
 

@@ -797,16 +797,16 @@ static void s_stuck_backend_channel(struct enc *e)
 	config(e, 0, 0, 0, 0);
 	session(e);
 	u8(e, op(FZ_DEAF, FZ_BE_CHAN | 4));
-	for (unsigned int i = 0; i < 400; i++) {
+	for (unsigned int i = 0; i < 8; i++) {
+		u8(e, op(FZ_REPEAT, 0));	/* 50 times */
+		u8(e, 48);
 		hdr(e, FZ_BE_CHAN, VU_BE_SHMEM_UNMAP, VU_FLAG_NEED_REPLY, VU_MMAP_SIZE);
 		u8(e, FZ_PAYLOAD_SPARSE);
 		u16(e, VU_MMAP_SIZE);
 		u8(e, 0);
 		u8(e, 0);
-		if (i % 50 == 49)
-			run(e);
+		run(e);
 	}
-	run(e);
 }
 
 /* stuck.frontend: the back-end's replies pile up (small buffers) */
@@ -815,8 +815,9 @@ static void s_stuck_frontend(struct enc *e)
 	config(e, FZ_CFG_SMALL_BUF, 0, 0, 0);
 	session(e);
 	u8(e, op(FZ_DEAF, FZ_FE | 4));
-	for (unsigned int i = 0; i < 100; i++)
-		msg_u64(e, FZ_BE, VU_GET_QUEUE_NUM, VU_FLAG_REPLY, 7);
+	u8(e, op(FZ_REPEAT, 0));	/* 100 times */
+	u8(e, 98);
+	msg_u64(e, FZ_BE, VU_GET_QUEUE_NUM, VU_FLAG_REPLY, 7);
 	run(e);
 }
 

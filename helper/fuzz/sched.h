@@ -63,7 +63,8 @@ enum fz_kind {
 	FZ_SIGNAL,
 	/*
 	 * arg 0: u8 GET_CONFIG error (as config[1]), u8 calls (as config[2]);
-	 * arg 1: u8 BATCH error (as config[3]); arg 2: u8 shmid, u64 size
+	 * arg 1: u8 BATCH error (as config[3]); arg 2: u8 shmid, u64 size;
+	 * arg 3: u8 non-zero: RESET fails (EIO), else succeeds again
 	 */
 	FZ_DEVICE,
 	/*
@@ -71,6 +72,11 @@ enum fz_kind {
 	 * all its sockets but the main one), else reads it again
 	 */
 	FZ_DEAF,
+	/*
+	 * u8 n: the next action, operands included, n + 2 times (a flood in a
+	 * few bytes); a FZ_REPEAT inside it does nothing
+	 */
+	FZ_REPEAT,
 	FZ_KINDS
 };
 

@@ -54,7 +54,14 @@ struct fz_peer {
 	int pool[FZ_POOL_MAX];		/* its other sockets, oldest first */
 	unsigned int npool, pick;
 	bool deaf_main, deaf_pool;	/* stopped reading */
-	bool gave_main;			/* sent a dup of its main socket */
+	/*
+	 * Sent a socket that may be the peer of one the engine holds: a dup of
+	 * its main socket, or (the back-end) of its channel, which may be the
+	 * one the helper made. Handed back to the engine, it holds both ends
+	 * of a connection: it never sees that peer go, and what it sends
+	 * there comes back to it (forever, for a message it relays).
+	 */
+	bool gave_loop;
 };
 
 struct fz {
@@ -69,6 +76,7 @@ struct fz {
 	int sig[2];			/* [0]: the engine's "signalfd", not owned by it */
 	int reset_err;			/* the device's RESET fails so */
 	bool repeating;			/* inside a FZ_REPEAT */
+	bool looping;			/* busy with itself: gave_loop, not idle */
 	bool trace;
 	struct fz_result res;
 };
@@ -333,16 +341,28 @@ static void drain(struct fz *z)
 
 /* ---- the engine ------------------------------------------------------------- */
 
-/* Runs rounds until no fd of the engine is readable (or @rounds ran). */
+static bool gave_loop(const struct fz *z)
+{
+	return z->fe.gave_loop || z->be.gave_loop;
+}
+
+/*
+ * Runs rounds until no fd of the engine is readable (or @rounds ran). An
+ * engine that relays to itself is left alone from then on.
+ */
 static void run(struct fz *z, unsigned int rounds)
 {
-	for (unsigned int i = 0; !rounds || i < rounds; i++) {
+	for (unsigned int i = 0; !z->looping && (!rounds || i < rounds); i++) {
 		drain(z);
 		if (proxy_step(&z->p, 0) <= 0)
 			break;
-		if (i == FZ_ROUNDS_MAX)
+		if (i < FZ_ROUNDS_MAX)
+			continue;
+		if (!gave_loop(z))
 			fz_fail("the engine is not idle after %d rounds (spinning?)",
 				FZ_ROUNDS_MAX);
+		fz_trace(z, "the engine relays to itself: no more rounds");
+		z->looping = true;
 	}
 	drain(z);
 }
@@ -501,14 +521,14 @@ static int new_fd(struct fz *z, struct fz_peer *pe, unsigned int kind)
 	case FZ_FD_MAIN:
 		if (pe->main < 0)
 			break;
-		pe->gave_main = true;
+		pe->gave_loop = true;
 		return fd_or_fail(fcntl(pe->main, F_DUPFD_CLOEXEC, 0), "dup");
 	case FZ_FD_CHAN:
 		if (chan_fd(pe) < 0)
 			break;
+		pe->gave_loop |= pe == &z->be;
 		return fd_or_fail(fcntl(chan_fd(pe), F_DUPFD_CLOEXEC, 0), "dup");
 	}
-	(void)z;
 	return fd_or_fail(eventfd(0, EFD_CLOEXEC), "eventfd");
 }
 
@@ -740,7 +760,6 @@ void fz_run(const uint8_t *data, size_t len, struct fz_result *res, bool trace)
 {
 	int before[FZ_FDS_LIST_MAX], nbefore = list_fds(before);
 	struct fz *z = calloc(1, sizeof(*z));
-	bool gave_main;
 	unsigned int i;
 
 	if (!z)
@@ -753,17 +772,17 @@ void fz_run(const uint8_t *data, size_t len, struct fz_result *res, bool trace)
 
 	/* The end: settle, every peer goes away, the session must end. */
 	run(z, 0);
-	gave_main = z->fe.gave_main || z->be.gave_main;
 	peer_close(&z->fe);
 	peer_close(&z->be);
-	for (i = 0; proxy_step(&z->p, 0) > 0; i++)
-		if (i == FZ_ROUNDS_MAX)
+	for (i = 0; !z->looping && proxy_step(&z->p, 0) > 0; i++) {
+		if (i < FZ_ROUNDS_MAX)
+			continue;
+		if (!gave_loop(z))
 			fz_fail("the engine is not idle after every peer closed (spinning?)");
-	/*
-	 * It has not noticed that the peers are gone only if one gave it a
-	 * dup of its own main socket (the engine then holds both ends).
-	 */
-	if (z->p.end == PROXY_RUNNING && !gave_main)
+		z->looping = true;
+	}
+	/* It cannot see a peer go whose other end it holds itself. */
+	if (z->p.end == PROXY_RUNNING && !gave_loop(z))
 		fz_fail("the session goes on after every peer closed its sockets");
 	z->res.end = proxy_finish(&z->p);
 	fz_trace(z, "session ended: %d", z->res.end);

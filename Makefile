@@ -82,3 +82,6 @@ fuzz-helper: deps ; @$(MAKE) -s -C helper fuzz BUILD=$(BUILD)/helper
 
 clean:
 	rm -rf $(BUILD)
+
+# make install / make uninstall (PREFIX, DESTDIR): install.mk
+include install.mk

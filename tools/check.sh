@@ -37,6 +37,17 @@ host_tests() {
 	fi
 }
 
+# make install/uninstall into a staging dir (tools/tests/install-test.sh).
+install_test() {
+	local log=$LOGS/install-test.log st=0
+	echo "check: install self-test (tools/tests/install-test.sh)"
+	"$TOP/tools/tests/install-test.sh" >"$log" 2>&1 || st=$?
+	sources+=("$log")
+	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
+		note_fail "install self-test failed (status $st) without a failing test"
+	fi
+}
+
 # The summary's own test on crafted logs: its TAP is counted like the rest.
 summary_selftest() {
 	local log=$LOGS/summary-selftest.log st=0
@@ -67,13 +78,14 @@ main() {
 	[ -n "$kvers" ] || note_fail "no supported kernel installed (tools/kernels.sh)"
 	# A step that dies before writing its log must not leave the previous
 	# run's log to be summarized: a missing log counts as a failure.
-	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log"
+	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log" "$LOGS/install-test.log"
 	for k in $kvers; do
 		rm -f "$LOGS/$k.log"
 	done
 	summary_selftest
 	build_userspace
 	host_tests
+	install_test
 	for k in $kvers; do
 		vm_tests "$k"
 	done

@@ -20,6 +20,7 @@ pkgs=(
 	linux-source-6.1
 	qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
 	sparse libnl-3-dev libnl-genl-3-dev dkms gnuplot-nox
+	python3-docutils man-db
 	debootstrap zstd
 )
 [ $# -eq 0 ] || pkgs=("$@")

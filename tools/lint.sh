@@ -1,6 +1,7 @@
 #!/bin/bash
 # make lint: checkpatch.pl --strict on kmod/ and uapi/, and the module built
-# with sparse (C=2) and W=1 against every supported kernel. Fails on findings.
+# with sparse (C=2) and W=1 against every supported kernel, and against
+# Debian sid's when tools/sid-kernel.sh has set it up. Fails on findings.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cp_dir="$top/build/checkpatch"
@@ -38,5 +39,20 @@ for k in $("$top/tools/kernels.sh"); do
 		rc=1
 	fi
 done
+
+# Debian sid's kernel, built in its chroot with its compiler, when
+# tools/sid-kernel.sh has set it up (make check-sid does).
+if env=$("$top/tools/sid-kernel.sh" --cached); then
+	eval "$env"
+	echo "lint: W=1 + sparse against $SID_RELEASE (Debian sid, $SID_CC)"
+	out=$(C=2 "$top/tools/build-module.sh" --root "$SID_ROOT" "$SID_KDIR" \
+		"$top/build/lint" 2>&1 | grep -v -e '^module:' -e 'Skipping BTF' || true)
+	if [ -n "$out" ]; then
+		echo "$out"
+		rc=1
+	fi
+else
+	echo "lint: no Debian sid kernel set up, not built against it (tools/sid-kernel.sh)"
+fi
 [ $rc = 0 ] && echo "lint: clean"
 exit $rc

@@ -74,6 +74,8 @@ struct fz {
 	const struct shmem_dev_ops *fake;
 	struct fz_peer fe, be;
 	int sig[2];			/* [0]: the engine's "signalfd", not owned by it */
+	int logp[2];			/* FZ_CFG_LOG_PIPE: the log, [0] read unless deaf */
+	bool log_deaf;
 	int reset_err;			/* the device's RESET fails so */
 	bool repeating;			/* inside a FZ_REPEAT */
 	bool looping;			/* busy with itself: gave_loop, not idle */
@@ -335,8 +337,12 @@ static void drain_peer(struct fz *z, struct fz_peer *pe, unsigned int main_side,
 
 static void drain(struct fz *z)
 {
+	char buf[4096];
+
 	drain_peer(z, &z->fe, FZ_FE, FZ_FE_CHAN);
 	drain_peer(z, &z->be, FZ_BE, FZ_BE_CHAN);
+	while (z->logp[0] >= 0 && !z->log_deaf && read(z->logp[0], buf, sizeof(buf)) > 0)
+		;
 }
 
 /* ---- the engine ------------------------------------------------------------- */
@@ -483,7 +489,14 @@ static void setup(struct fz *z)
 	}
 	peer_init(&z->fe, "front-end", fe[0]);
 	peer_init(&z->be, "back-end", be[0]);
-	hlog_init(&z->log, z->trace ? STDERR_FILENO : -1, !(flags & FZ_CFG_QUIET));
+	z->logp[0] = z->logp[1] = -1;
+	if (flags & FZ_CFG_LOG_PIPE) {
+		if (pipe2(z->logp, O_CLOEXEC) || fcntl(z->logp[0], F_SETFL, O_NONBLOCK))
+			fz_fail("pipe: %s", strerror(errno));
+		fcntl(z->logp[1], F_SETPIPE_SZ, 4096);
+		z->log_deaf = flags & FZ_CFG_LOG_DEAF;
+	}
+	hlog_init(&z->log, z->trace ? STDERR_FILENO : z->logp[1], !(flags & FZ_CFG_QUIET));
 	/* The engine owns fe[1] and be[1] from here on. */
 	r = proxy_init(&z->p, &z->log, &z->sdev, flags & FZ_CFG_ALT_BIT ? 20 : 22,
 		       fe[1], be[1], z->sig[0]);
@@ -787,6 +800,10 @@ void fz_run(const uint8_t *data, size_t len, struct fz_result *res, bool trace)
 	z->res.end = proxy_finish(&z->p);
 	fz_trace(z, "session ended: %d", z->res.end);
 	hlog_fini(&z->log);
+	if (z->logp[0] >= 0) {
+		xclose(z->logp[0]);
+		xclose(z->logp[1]);
+	}
 	xclose(z->sdev.fd);
 	xclose(z->sig[0]);
 	xclose(z->sig[1]);

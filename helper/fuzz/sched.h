@@ -47,6 +47,8 @@ enum fz_side { FZ_FE, FZ_BE, FZ_BE_CHAN, FZ_FE_CHAN };
 #define FZ_CFG_NO_BATCH		0x02	/* a device without VHOST_SHMEM_BATCH */
 #define FZ_CFG_ALT_BIT		0x04	/* --shmem-feature-bit 20, not 22 */
 #define FZ_CFG_QUIET		0x08	/* no --verbose */
+#define FZ_CFG_LOG_PIPE		0x10	/* log into a 4 KiB pipe, not nowhere */
+#define FZ_CFG_LOG_DEAF		0x20	/* ... that nobody reads */
 
 enum fz_kind {
 	/* side; u8 hdr[12]; payload; fdspec: one sendmsg, fds on it */

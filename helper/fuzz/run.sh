@@ -22,7 +22,7 @@ tap() {
 }
 
 if [ ! -x "$bin" ]; then
-	tap "not ok" "no fuzzer binary $bin (needs clang with libFuzzer: apt-get install clang)"
+	tap "not ok" "no fuzzer binary $bin (needs clang with libFuzzer: apt-get install clang libclang-rt-14-dev)"
 	exit 1
 fi
 mkdir -p "$work/corpus" "$work/failed"

@@ -285,6 +285,10 @@ TEST_F(api, mmap_rules)
 	p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, d.fd, info.offset);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
+	/* The right size at the wrong offset: one page into the region. */
+	p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, info.offset + PG);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
 
 	ASSERT_EQ(0, vs_region_mmap(&d, 0));
 	p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, info.offset);
@@ -297,6 +301,54 @@ TEST_F(api, mmap_rules)
 	ASSERT_PAT(d.r[0].addr, PG, 1, 0);
 	/* Region 1 is still unmapped: ENXIO for it. */
 	EXPECT_EQ(-ENXIO, vs_map(d.fd, 1, self->a, 0, 0, PG, 0));
+	vs_dev_close(&d);
+}
+
+/*
+ * The mmap offset must be exactly the start of a configured region: a
+ * region-sized mmap one page into region 0 (its own shmid, its own size),
+ * at the unused shmid between the regions or past the last shmid is
+ * refused, and neither disturbs the real one.
+ */
+TEST_F(api, mmap_wrong_offset)
+{
+	const struct vs_layout l[] = {
+		{ .shmid = 0, .size = 8 * PG },
+		{ .shmid = 2, .size = 8 * PG },
+	};
+	struct vhost_shmem_region_info info, i2;
+	uint64_t offs[4], stride;
+	struct vs_dev d;
+	void *p;
+	int i;
+
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 2, false));
+	ASSERT_EQ(0, vs_region_info(d.fd, 0, &info));
+	ASSERT_EQ(0, vs_region_info(d.fd, 2, &i2));
+	/* Region offsets are shmid * stride (REGION_INFO: 1 TiB). */
+	stride = i2.offset / 2;
+	offs[0] = info.offset + PG;			/* inside region 0 */
+	offs[1] = info.offset + 8 * PG;			/* just past region 0 */
+	offs[2] = stride;				/* shmid 1: unused */
+	offs[3] = VHOST_SHMEM_MAX_REGIONS * stride;	/* past the last shmid */
+	for (i = 0; i < 4; i++) {
+		p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, (off_t)offs[i]);
+		if (p != MAP_FAILED)
+			TH_LOG("mmap at offset %#llx succeeded", (unsigned long long)offs[i]);
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EINVAL, errno);
+		if (p != MAP_FAILED)
+			munmap(p, 8 * PG);
+	}
+	/* Nothing was taken for region 0 or 2: both still map, once. */
+	ASSERT_EQ(0, vs_region_info(d.fd, 0, &info));
+	EXPECT_EQ(0, info.addr);
+	ASSERT_EQ(0, vs_region_mmap(&d, 0));
+	ASSERT_EQ(0, vs_region_mmap(&d, 1));
+	EXPECT_EQ(0, vs_map(d.fd, 0, self->a, 3 * PG, 0, PG, 0));
+	ASSERT_PAT(d.r[0].addr, PG, 1, 3 * PG);
+	EXPECT_EQ(0, vs_map(d.fd, 2, self->a, 0, 7 * PG, PG, 0));
+	ASSERT_PAT(d.r[1].addr + 7 * PG, PG, 1, 0);
 	vs_dev_close(&d);
 }
 
@@ -970,6 +1022,117 @@ TEST_F(api, foreign_vma)
 	EXPECT_TRUE(vs_maps_covered(r + 4 * PG, 16 * PG));
 }
 
+/*
+ * The owner mapped its own page over the middle of an installed mapping:
+ * the region is detached, and RESET must take out only the backend's
+ * vmas, never the owner's page. It cannot without do_munmap of pieces, so
+ * it leaves that mapping where it is, listed, and reports EBUSY; once the
+ * owner gave its page up, RESET finishes.
+ */
+TEST_F(api, foreign_vma_inside_mapping)
+{
+	uint8_t *r = R0(&self->d);
+	struct vhost_shmem_stats st;
+	uint8_t v = 0;
+	void *p;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->b, 0, 40 * PG, 4 * PG, 0));
+	p = mmap(r + 41 * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(r + 41 * PG, p);
+	r[41 * PG + 9] = 0x77;
+	EXPECT_EQ(-ENXIO, vs_unmap(self->d.fd, 0, 40 * PG, 4 * PG));
+
+	EXPECT_EQ(-EBUSY, vs_reset(self->d.fd));
+	/* The owner's page is untouched. */
+	EXPECT_EQ(0, vs_probe_read(r + 41 * PG + 9, &v));
+	EXPECT_EQ(0x77, v);
+	/* The mapping around it is still the backend's, and still listed. */
+	ASSERT_PAT(r + 40 * PG, PG, 2, 0);
+	ASSERT_PAT(r + 42 * PG, 2 * PG, 2, 2 * PG);
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(1, st.mappings);
+	EXPECT_EQ(4 * PG, st.mapped_bytes);
+	/* The other one is gone, and no hole was put back there. */
+	EXPECT_EQ(0, vs_maps_count(r, 4 * PG));
+
+	ASSERT_EQ(0, munmap(r + 41 * PG, PG));
+	EXPECT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(0, vs_maps_count(r + 40 * PG, 4 * PG));
+}
+
+/* Does /proc/self/maps show a vma at @addr whose path contains @what? */
+static bool vma_path_has(const void *addr, const char *what)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 &&
+		    s <= (unsigned long)addr && (unsigned long)addr < e)
+			found = strstr(line, what) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * /dev/zero: a shared mmap of it swaps in a new shmem file, so the device
+ * must find the mapping again by that file (UNMAP and RESET would refuse
+ * a range holding a file they do not know). Read-only it is a private
+ * zero mapping of its own. Both read zeros; RW keeps the owner's writes.
+ */
+TEST_F(api, dev_zero)
+{
+	int rw = open("/dev/zero", O_RDWR | O_CLOEXEC);
+	int ro = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	uint8_t *r = R0(&self->d);
+	struct vhost_shmem_stats st;
+	int sig;
+
+	ASSERT_LE(0, rw);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EACCES, vs_map(self->d.fd, 0, rw, 0, 4 * PG, 4 * PG, 0));
+	EXPECT_EQ(-EACCES, vs_map(self->d.fd, 0, ro, 0, 4 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, rw, 0, 4 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_TRUE(vma_path_has(r + 4 * PG, "/dev/zero"));
+	EXPECT_FALSE(vma_path_has(r + 4 * PG, "vhost-shmem"));
+	ASSERT_ZERO(r + 4 * PG, 4 * PG);
+	EXPECT_EQ(0, vs_probe_write(r + 5 * PG + 3, 0x42));
+	EXPECT_EQ(0x42, r[5 * PG + 3]);
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, ro, 0, 10 * PG, 2 * PG, 0));
+	ASSERT_ZERO(r + 10 * PG, 2 * PG);
+	sig = vs_probe_write(r + 10 * PG, 1);
+	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
+	EXPECT_EQ(-1, mprotect(r + 10 * PG, 2 * PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+
+	/* UNMAP finds each by the file its mmap installed. */
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, 4 * PG));
+	ASSERT_ZERO(r + 4 * PG, 4 * PG);
+	EXPECT_EQ(SIGBUS, vs_probe_write(r + 5 * PG, 1));
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 10 * PG, 2 * PG));
+	EXPECT_EQ(SIGBUS, vs_probe_write(r + 10 * PG, 1));
+	/* And RESET. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, rw, 0, 20 * PG, PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, ro, 0, 30 * PG, PG, 0));
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(1, vs_maps_count(r, R0_PAGES * PG));
+	EXPECT_EQ(SIGBUS, vs_probe_write(r + 20 * PG, 1));
+	close(rw);
+	close(ro);
+}
+
 /* An mprotect'ed hole is the owner's: EXDEV, and the region stays usable. */
 TEST_F(api, mprotected_hole)
 {
@@ -1134,24 +1297,92 @@ TEST_F(api, no_fd_leak)
 	EXPECT_EQ(n0, vs_count_fds());
 }
 
-/* Two devices are independent. */
+/*
+ * Two devices of one owner are independent: a MAP, UNMAP or RESET on one
+ * never touches the other's region, table or counters, also at the same
+ * offsets; a region of one device is a foreign vma for the other.
+ */
 TEST_F(api, two_devices)
 {
 	const struct vs_layout l[] = { { .shmid = 0, .size = R0_PAGES * PG } };
-	struct vhost_shmem_stats st;
-	struct vs_dev d2;
+	const struct vs_layout l3[] = { { .shmid = 0, .size = 8 * PG } };
+	struct vhost_shmem_stats st0, st;
+	uint8_t *r = R0(&self->d), *r2, v;
+	struct vs_snap snap;
+	struct vs_dev d2, d3;
+	void *p;
 
 	ASSERT_EQ(0, vs_dev_setup(&d2, l, 1, true));
+	r2 = d2.r[0].addr;
+	/* The same range in both: no overlap, each sees its own file. */
 	ASSERT_EQ(0, vs_map(d2.fd, 0, self->a, 0, 8 * PG, 4 * PG, 0));
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->b, 0, 8 * PG, 4 * PG, 0));
-	ASSERT_PAT(d2.r[0].addr + 8 * PG, 4 * PG, 1, 0);
-	ASSERT_PAT(R0(&self->d) + 8 * PG, 4 * PG, 2, 0);
-	/* A region of one device is a foreign vma for the other... */
-	ASSERT_EQ(0, vs_reset(d2.fd));
+	ASSERT_PAT(r2 + 8 * PG, 4 * PG, 1, 0);
+	ASSERT_PAT(r + 8 * PG, 4 * PG, 2, 0);
+
+	/* MAP and UNMAP on A leave all of B as it was (bytes, vmas, counters). */
+	ASSERT_EQ(0, vs_snap_take(&d2, 0, 0, R0_PAGES * PG, &snap));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->c, 0, 20 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_PAT(r + 20 * PG, 4 * PG, 3, 0);
+	ASSERT_SNAP_SAME(&d2, 0, &snap, 0);
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 20 * PG, 4 * PG));
+	ASSERT_SNAP_SAME(&d2, 0, &snap, 0);
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->c, 0, 20 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	vs_snap_free(&snap);
+
+	/* B knows nothing of A's mappings, and its failures are its own. */
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st0));
+	EXPECT_EQ(-ENOENT, vs_unmap(d2.fd, 0, 20 * PG, 4 * PG));
+	EXPECT_EQ(-EEXIST, vs_map(d2.fd, 0, self->c, 0, 10 * PG, PG, 0));
+	EXPECT_EQ(-EBADSLT, vs_map(d2.fd, 3, self->c, 0, 0, PG, 0));
+	ASSERT_PAT(r + 20 * PG, 4 * PG, 3, 0);
 	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(st0.failures, st.failures);
+	EXPECT_EQ(2, st.mappings);
+	ASSERT_EQ(0, vs_stats(d2.fd, &st));
 	EXPECT_EQ(1, st.mappings);
-	ASSERT_PAT(R0(&self->d) + 8 * PG, 4 * PG, 2, 0);
+	EXPECT_EQ(3, st.failures);
+
+	/* B's UNMAP and RESET of its own mapping at A's offsets leave A's. */
+	ASSERT_EQ(0, vs_unmap(d2.fd, 0, 8 * PG, 4 * PG));
+	ASSERT_ZERO(r2 + 8 * PG, 4 * PG);
+	ASSERT_PAT(r + 8 * PG, 4 * PG, 2, 0);
+	ASSERT_EQ(0, vs_map(d2.fd, 0, self->a, 0, 20 * PG, 4 * PG, 0));
+	ASSERT_EQ(0, vs_reset(d2.fd));
+	ASSERT_ZERO(r2, R0_PAGES * PG);
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(2, st.mappings);
+	ASSERT_PAT(r + 8 * PG, 4 * PG, 2, 0);
+	ASSERT_PAT(r + 20 * PG, 4 * PG, 3, 0);
 	vs_dev_close(&d2);
+	ASSERT_PAT(r + 8 * PG, 4 * PG, 2, 0);
+
+	/*
+	 * The owner mmaps device C's region over A's pages 56-63, where A
+	 * has a mapping: A is detached, C works there, and A's RESET takes
+	 * A's files out but never C's mapping in A's old range.
+	 */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->b, 4 * PG, 56 * PG, 4 * PG, 0));
+	ASSERT_EQ(0, vs_dev_setup(&d3, l3, 1, false));
+	p = mmap(r + 56 * PG, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, d3.fd,
+		 (off_t)d3.r[0].offset);
+	ASSERT_EQ(r + 56 * PG, p);
+	d3.r[0].addr = p;
+	ASSERT_EQ(0, vs_map(d3.fd, 0, self->a, 0, 0, 4 * PG, 0));
+	ASSERT_PAT(r + 56 * PG, 4 * PG, 1, 0);
+	EXPECT_EQ(-ENXIO, vs_map(self->d.fd, 0, self->c, 0, 30 * PG, PG, 0));
+	EXPECT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(0, vs_maps_count(r + 8 * PG, 4 * PG));
+	EXPECT_EQ(0, vs_probe_read(r + 56 * PG, &v));
+	ASSERT_PAT(r + 56 * PG, 4 * PG, 1, 0);
+	ASSERT_ZERO(r + 60 * PG, 4 * PG);
+	ASSERT_EQ(0, vs_stats(d3.fd, &st));
+	EXPECT_EQ(1, st.mappings);
+	ASSERT_EQ(0, vs_unmap(d3.fd, 0, 0, 4 * PG));
+	ASSERT_ZERO(r + 56 * PG, 8 * PG);
+	vs_dev_close(&d3);
 }
 
 TEST_HARNESS_MAIN

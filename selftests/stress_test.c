@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Concurrency smoke and scale: threads (and a second process) MAP/UNMAP
- * disjoint ranges while another thread reads the whole region; the final
- * table and counters are consistent and the kernel log stays clean. Then
- * 20,000 live mappings with vm.max_map_count raised.
+ * Concurrency smoke and scale: other processes (and an owner thread)
+ * MAP/UNMAP disjoint ranges while another thread reads the whole region,
+ * which must only ever show the file's bytes or zeros; the final table and
+ * counters are consistent and the kernel log stays clean. Then 20,000 live
+ * mappings with vm.max_map_count raised.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -137,40 +138,69 @@ struct reader {
 	uint64_t len;
 	unsigned int seed;
 	long bad;		/* offset of a byte neither zero nor the pattern */
+	int bad_got, bad_sig;	/* its value, or the signal the copy got */
 	unsigned long passes;
+	unsigned long mapped, holes, mixed;	/* pages seen as such */
 };
 
+/*
+ * Reads every page of the region again and again while the workers churn:
+ * each byte must be the file's byte at that offset (the workers map page
+ * p of a slice from file offset p) or zero (a hole). A page that is half
+ * one and half the other was replaced during the copy; anything else, or
+ * a fault, is a bug (holes read zeros, mappings the file).
+ */
 static void *reader_fn(void *arg)
 {
 	struct reader *r = arg;
-	uint8_t buf[64];
+	uint8_t *buf = malloc(PG);
 
 	r->bad = -1;
-	while (!atomic_load(&stop)) {
+	while (buf && !atomic_load(&stop)) {
 		uint64_t off;
 
 		for (off = 0; off < r->len; off += PG) {
-			size_t k;
+			uint64_t foff = off % (SLICE_PAGES * PG);
+			size_t k, zero = 0, pat = 0;
+			int sig = vs_probe_copy(buf, r->addr + off, PG);
 
-			/* Holes read zero, mappings read the file: never SIGBUS. */
-			if (vs_probe_copy(buf, r->addr + off, sizeof(buf))) {
+			if (sig) {
 				r->bad = (long)off;
-				return NULL;
+				r->bad_sig = sig;
+				goto out;
 			}
-			for (k = 0; k < sizeof(buf); k++) {
-				uint8_t want = vs_pat(r->seed, (off % (SLICE_PAGES * PG)) + k);
-
-				if (buf[k] != 0 && buf[k] != want) {
+			for (k = 0; k < PG; k++) {
+				if (buf[k] == vs_pat(r->seed, foff + k)) {
+					pat++;
+				} else if (buf[k] == 0) {
+					zero++;
+				} else {
 					r->bad = (long)(off + k);
-					return NULL;
+					r->bad_got = buf[k];
+					goto out;
 				}
 			}
+			if (pat == PG)
+				r->mapped++;
+			else if (zero == PG)
+				r->holes++;
+			else
+				r->mixed++;
 		}
 		r->passes++;
 	}
+out:
+	free(buf);
 	return NULL;
 }
 
+/*
+ * Five workers churn MAP/UNMAP in disjoint slices of region 0, four of
+ * them from other processes (each its own helper-like process, through
+ * the worker kthread) and one owner thread, while an owner thread reads
+ * the whole region. Afterwards the table, the counters and every page
+ * match what the workers believe.
+ */
 TEST_F_TIMEOUT(stress, concurrent_map_unmap, 300)
 {
 	struct worker w[NTHREADS + 1];
@@ -180,12 +210,13 @@ TEST_F_TIMEOUT(stress, concurrent_map_unmap, 300)
 		.len = self->d.r[0].size,
 		.seed = 51,
 	};
-	struct vs_remote rem;
+	struct vs_remote rem[NTHREADS + 1];
 	struct vhost_shmem_stats st;
 	uint64_t live = 0, bytes = 0, maps = 0;
 	int i, p;
 
-	ASSERT_EQ(0, vs_remote_start(&rem, self->d.fd));
+	for (i = 1; i <= NTHREADS; i++)
+		ASSERT_EQ(0, vs_remote_start(&rem[i], self->d.fd));
 	atomic_store(&stop, 0);
 	ASSERT_EQ(0, pthread_create(&rt, NULL, reader_fn, &rd));
 	for (i = 0; i <= NTHREADS; i++) {
@@ -193,7 +224,8 @@ TEST_F_TIMEOUT(stress, concurrent_map_unmap, 300)
 		w[i].d = &self->d;
 		w[i].m = self->m;
 		w[i].idx = i;
-		w[i].rem = i == NTHREADS ? &rem : NULL;	/* the last via the second process */
+		/* Worker 0 is the owner; all others are other processes. */
+		w[i].rem = i ? &rem[i] : NULL;
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, worker_fn, &w[i]));
 	}
 	for (i = 0; i <= NTHREADS; i++)
@@ -205,11 +237,18 @@ TEST_F_TIMEOUT(stress, concurrent_map_unmap, 300)
 		if (w[i].err)
 			TH_LOG("worker %d: %s after %lu ops", i, strerror(-w[i].err), w[i].ops);
 		EXPECT_EQ(0, w[i].err);
+		EXPECT_EQ(ROUNDS, w[i].ops);
 	}
+	TH_LOG("reader: %lu passes, pages seen mapped %lu, holes %lu, replaced mid-copy %lu",
+	       rd.passes, rd.mapped, rd.holes, rd.mixed);
 	if (rd.bad >= 0)
-		TH_LOG("reader: bad byte at region offset %#lx", rd.bad);
+		TH_LOG("reader: region offset %#lx: %s%d", rd.bad,
+		       rd.bad_sig ? "signal " : "byte ", rd.bad_sig ? rd.bad_sig : rd.bad_got);
 	EXPECT_EQ(-1, rd.bad);
-	TH_LOG("reader made %lu passes", rd.passes);
+	/* It read while the workers ran, and saw both mappings and holes. */
+	EXPECT_LE(1, rd.passes);
+	EXPECT_LT(0, rd.mapped);
+	EXPECT_LT(0, rd.holes);
 
 	/* The table matches what the workers believe. */
 	for (i = 0; i <= NTHREADS; i++) {
@@ -235,6 +274,79 @@ TEST_F_TIMEOUT(stress, concurrent_map_unmap, 300)
 	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
 	EXPECT_EQ(0, st.mappings);
 	ASSERT_EQ(-1, vs_check_zero(self->d.r[0].addr, self->d.r[0].size, NULL));
+	for (i = 1; i <= NTHREADS; i++)
+		EXPECT_EQ(0, vs_remote_stop(&rem[i]));
+}
+
+struct prot_racer {
+	uint8_t *at;		/* the range the other process maps and unmaps */
+	uint64_t len;
+	unsigned long ok, eacces, other, landed;
+};
+
+/*
+ * The owner asks for write access to the range again and again: on a hole
+ * (the region's own protection) that is a no-op, on the read-only mapping
+ * it must fail with EACCES. Either way a write must fault right after.
+ */
+static void *prot_racer_fn(void *arg)
+{
+	struct prot_racer *pr = arg;
+
+	while (!atomic_load(&stop)) {
+		if (!mprotect(pr->at, pr->len, PROT_READ | PROT_WRITE))
+			pr->ok++;
+		else if (errno == EACCES)
+			pr->eacces++;
+		else
+			pr->other++;
+		if (!vs_probe_write(pr->at + (pr->ok % pr->len), 0xee))
+			pr->landed++;
+	}
+	return NULL;
+}
+
+/*
+ * The owner's mprotect(PROT_WRITE) races a read-only MAP from another
+ * process (through the worker): it never makes the mapping writable, no
+ * write through the region ever lands (the file is unchanged), and every
+ * MAP and UNMAP succeeds (the owner's no-op mprotect of a hole changes
+ * nothing the device checks).
+ */
+TEST_F_TIMEOUT(stress, mprotect_races_remote_map, 300)
+{
+	struct prot_racer pr = { .at = self->d.r[0].addr + 4 * PG, .len = 4 * PG };
+	struct vs_remote_req req = { .op = VS_R_MAP_LOOP, .count = 1000 };
+	struct vhost_shmem_stats st;
+	struct vs_remote_rep rep;
+	struct vs_remote rem;
+	pthread_t th;
+	int ret;
+
+	ASSERT_EQ(0, vs_remote_start(&rem, self->d.fd));
+	req.map = (struct vhost_shmem_map){ .shmid = 0, .fd = -1, .fd_offset = 8 * PG,
+					    .shm_offset = 4 * PG, .len = 4 * PG, .flags = 0 };
+	atomic_store(&stop, 0);
+	ASSERT_EQ(0, pthread_create(&th, NULL, prot_racer_fn, &pr));
+	ret = vs_remote_call(&rem, &req, self->m, &rep);
+	atomic_store(&stop, 1);
+	pthread_join(th, NULL);
+	TH_LOG("mprotect: %lu no-op on a hole, %lu EACCES on the mapping, %lu other",
+	       pr.ok, pr.eacces, pr.other);
+	ASSERT_EQ(0, ret);
+	if (rep.ret)
+		TH_LOG("MAP/UNMAP loop: %s", strerror(-rep.ret));
+	EXPECT_EQ(0, rep.ret);
+	EXPECT_EQ(0, pr.other);
+	EXPECT_EQ(0, pr.landed);
+	/* Both sides of the race were hit. */
+	EXPECT_LT(0, pr.eacces);
+	EXPECT_LT(0, pr.ok);
+	EXPECT_EQ(-1, vs_check_file_pat(self->m, 0, SLICE_PAGES * PG, 51, 0, NULL));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(-1, vs_check_zero(self->d.r[0].addr, 16 * PG, NULL));
+	EXPECT_TRUE(vs_maps_covered(self->d.r[0].addr, self->d.r[0].size));
 	EXPECT_EQ(0, vs_remote_stop(&rem));
 }
 

@@ -46,6 +46,7 @@ struct nl {
 	uint32_t events_grp;
 	uint32_t seq;
 	char *buf;
+	int recvs;		/* recv() calls (one per kernel skb) */
 };
 
 static uint32_t a_u32(const struct nlattr *a)
@@ -150,6 +151,7 @@ static int nl_recv(struct nl *n, bool dump,
 
 		if (len < 0)
 			return -errno;
+		n->recvs++;
 		for (nh = (struct nlmsghdr *)n->buf; NLMSG_OK(nh, len);
 		     nh = NLMSG_NEXT(nh, len)) {
 			if (nh->nlmsg_seq != n->seq)
@@ -483,22 +485,141 @@ TEST_F(nl, dumps)
 	recs_free(&rs);
 }
 
-/* Many mappings: the dump spans many messages and lists each once, in order. */
+/*
+ * Mapping k of region @shmid of test device @dev in dump_resumes: every
+ * page of the fixture's region 0 (more than one message buffer of
+ * records by itself), every other page elsewhere.
+ */
+static uint64_t resume_off(int dev, uint32_t shmid, int k)
+{
+	if (dev == 0 && shmid == 0)
+		return (uint64_t)k * PG;
+	return (uint64_t)(2 * k + (dev + shmid) % 2) * PG;
+}
+
+static uint64_t resume_fd_off(int dev, uint32_t shmid, int k)
+{
+	return (uint64_t)((k + dev + shmid) % 16) * PG;
+}
+
+/*
+ * Many mappings in several regions of several devices: every dump spans
+ * many messages, and each resumes in the middle of a region, of a device
+ * or between them. Each mapping must come exactly once, in order (device
+ * id, shmid, offset), whether the dump is filtered by device or not.
+ */
 TEST_F(nl, dump_resumes)
 {
-	const int n = REGION_PAGES / 2;
+	/* Per device, mappings per region: shmid 0 of each fills > 1 skb. */
+	const uint32_t shmids[3][2] = { { 0, 2 }, { 1, 3 }, { 0, 3 } };
+	const int counts[3][2] = { { REGION_PAGES, 8 }, { 120, 200 }, { 30, 150 } };
+	const struct vs_layout l2[] = {
+		{ .shmid = 1, .size = REGION_PAGES * PG },
+		{ .shmid = 3, .size = REGION_PAGES * PG },
+	};
+	const struct vs_layout l3[] = {
+		{ .shmid = 0, .size = REGION_PAGES * PG },
+		{ .shmid = 3, .size = REGION_PAGES * PG },
+	};
+	struct vs_dev devs[3];
+	uint32_t ids[3];
 	struct recs rs;
-	int i;
+	int d, ri, k, i, total = 0;
 
-	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, (i % 16) * PG, 2 * i * PG, PG, 0));
-	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, self->id, &rs));
-	ASSERT_EQ(n, rs.n);
-	for (i = 0; i < n; i++) {
-		EXPECT_EQ(2 * i * PG, a_u64(rs.r[i].tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]));
-		EXPECT_EQ((i % 16) * PG, a_u64(rs.r[i].tb[VHOST_SHMEM_A_MAP_FD_OFFSET]));
+	devs[0] = self->d;
+	ids[0] = self->id;
+	ASSERT_EQ(0, vs_dev_setup(&devs[1], l2, 2, true));
+	ASSERT_EQ(0, vs_dev_setup(&devs[2], l3, 2, true));
+	for (d = 0; d < 3; d++) {
+		for (ri = 0; ri < 2; ri++) {
+			for (k = 0; k < counts[d][ri]; k++)
+				ASSERT_EQ(0, vs_map(devs[d].fd, shmids[d][ri], self->a,
+						    resume_fd_off(d, shmids[d][ri], k),
+						    resume_off(d, shmids[d][ri], k), PG, 0));
+			total += counts[d][ri];
+		}
+	}
+	/* Our devices' ids: the newest devices whose owner is this process. */
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_DEV_GET, 0, &rs));
+	for (i = 0, d = 1; i < rs.n; i++) {
+		uint32_t id = a_u32(rs.r[i].tb[VHOST_SHMEM_A_DEV_ID]);
+
+		if (a_u32(rs.r[i].tb[VHOST_SHMEM_A_DEV_OWNER_PID]) != (uint32_t)getpid() ||
+		    id == ids[0])
+			continue;
+		if (d < 3)
+			ids[d] = id;
+		d++;
 	}
 	recs_free(&rs);
+	ASSERT_EQ(3, d);
+	/* Devices are dumped in id order; ours were opened in this order. */
+	ASSERT_LT(ids[0], ids[1]);
+	ASSERT_LT(ids[1], ids[2]);
+
+	for (int pass = 0; pass < 4; pass++) {
+		uint32_t filter = pass < 3 ? ids[pass] : 0;
+		int got = 0, recvs;
+
+		self->n.recvs = 0;
+		ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, filter, &rs));
+		recvs = self->n.recvs;
+		/* Walk the records of our devices in order; skip other devices'. */
+		i = 0;
+		for (d = 0; d < 3; d++) {
+			if (filter && filter != ids[d])
+				continue;
+			for (ri = 0; ri < 2; ri++) {
+				uint32_t shmid = shmids[d][ri];
+
+				for (k = 0; k < counts[d][ri]; k++, i++) {
+					struct nl_rec *r;
+
+					while (i < rs.n && !filter &&
+					       a_u32(rs.r[i].tb[VHOST_SHMEM_A_MAP_DEV_ID]) != ids[0] &&
+					       a_u32(rs.r[i].tb[VHOST_SHMEM_A_MAP_DEV_ID]) != ids[1] &&
+					       a_u32(rs.r[i].tb[VHOST_SHMEM_A_MAP_DEV_ID]) != ids[2])
+						i++;
+					if (i >= rs.n) {
+						TH_LOG("dump %u: ends before device %d shmid %u mapping %d",
+						       filter, d, shmid, k);
+						ASSERT_LT(i, rs.n);
+					}
+					r = &rs.r[i];
+					if (a_u32(r->tb[VHOST_SHMEM_A_MAP_DEV_ID]) != ids[d] ||
+					    a_u32(r->tb[VHOST_SHMEM_A_MAP_SHMID]) != shmid ||
+					    a_u64(r->tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]) !=
+						    resume_off(d, shmid, k) ||
+					    a_u64(r->tb[VHOST_SHMEM_A_MAP_FD_OFFSET]) !=
+						    resume_fd_off(d, shmid, k)) {
+						TH_LOG("dump %u record %d: dev %u shmid %u offset %#llx, want dev %u shmid %u offset %#llx",
+						       filter, i, a_u32(r->tb[VHOST_SHMEM_A_MAP_DEV_ID]),
+						       a_u32(r->tb[VHOST_SHMEM_A_MAP_SHMID]),
+						       (unsigned long long)a_u64(r->tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]),
+						       ids[d], shmid,
+						       (unsigned long long)resume_off(d, shmid, k));
+						ASSERT_TRUE(false);
+					}
+					got++;
+				}
+			}
+		}
+		/* Nothing of ours after the last one (no repeats). */
+		for (; i < rs.n; i++) {
+			uint32_t id = a_u32(rs.r[i].tb[VHOST_SHMEM_A_MAP_DEV_ID]);
+
+			EXPECT_TRUE(id != ids[0] && id != ids[1] && id != ids[2]);
+		}
+		TH_LOG("dump %u: %d records in %d messages, %d of them ours", filter, rs.n,
+		       recvs, got);
+		EXPECT_EQ(filter ? got : total, got);
+		/* It did resume: device 0 alone fills more than one message. */
+		if (!filter || filter == ids[0])
+			EXPECT_LE(3, recvs);
+		recs_free(&rs);
+	}
+	vs_dev_close(&devs[1]);
+	vs_dev_close(&devs[2]);
 }
 
 /* Finds in the CLI's compact JSON the object of mapping @w; -1 if none. */

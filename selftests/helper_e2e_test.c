@@ -407,6 +407,17 @@ static uint32_t text32(const char *text, uint64_t i)
 		ASSERT_GUEST_READS(&self->vmm, (off) + __s[__i], 0); \
 } while (0)
 
+/*
+ * The guest reads zeros at @off again and KVM maps nothing new for it: it
+ * kept those translations (no memslot change, no change beyond a range).
+ */
+#define ASSERT_GUEST_ZERO_KEPT(off, len) do { \
+	int64_t __n0 = vmm_mapped_pages(&self->vmm); \
+	ASSERT_GUEST_ZERO(off, len); \
+	ASSERT_LE(0, __n0); \
+	ASSERT_EQ(__n0, vmm_mapped_pages(&self->vmm)); \
+} while (0)
+
 static struct vhost_shmem_stats stats(FIXTURE_DATA(e2e) *self)
 {
 	struct vhost_shmem_stats st = { .mappings = ~0ULL };
@@ -439,7 +450,10 @@ static bool wait_log(FIXTURE_DATA(e2e) *self, const char *what)
 #define T1 "vhost-user-SHMEM_MAP-via-helper!"
 #define T2 "second-mapping"
 
-/* MAP → guest reads the back-end's bytes; UNMAP → hole; no memslot change. */
+/*
+ * MAP → guest reads the back-end's bytes; UNMAP → hole; no memslot change:
+ * KVM keeps its translations of the guest's other pages.
+ */
 TEST_F_TIMEOUT(e2e, map_guest_reads_unmap_hole, 120)
 {
 	START(false);
@@ -452,8 +466,13 @@ TEST_F_TIMEOUT(e2e, map_guest_reads_unmap_hole, 120)
 	ASSERT_EQ(2, stats(self).mappings);
 	ASSERT_GUEST_TEXT(0x100000, 2 * MAP_LEN, T2);
 
+	/* KVM kept what it had of the hole next to the new mapping. */
+	ASSERT_GUEST_ZERO_KEPT(0x20000, MAP_LEN);
+
 	CHECK(UNMAP(0x10000, MAP_LEN) == 0);
 	ASSERT_EQ(1, stats(self).mappings);
+	/* ...and after the UNMAP next to it: only that range changed. */
+	ASSERT_GUEST_ZERO_KEPT(0x20000, MAP_LEN);
 	ASSERT_GUEST_ZERO(0x10000, MAP_LEN);
 	ASSERT_GUEST_TEXT(0x100000, 2 * MAP_LEN, T2);
 	CHECK(UNMAP(0x100000, 2 * MAP_LEN) == 0);

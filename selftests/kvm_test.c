@@ -198,6 +198,92 @@ TEST_F(kvm, map_unmap_remap)
 	ASSERT_EQ(2, v->memslot_calls);
 }
 
+/* Hole pages the guest reads and that no MAP or UNMAP below touches. */
+static const uint64_t witness[] = { 0, 1, 5, 8, 9, 14, 15, 30, 40, 63, 99, 104, 200, 299, 301 };
+
+/*
+ * The guest reads every witness page again: KVM must still hold all their
+ * translations, so none of these reads makes it map anything new.
+ */
+#define ASSERT_WITNESSES_KEPT(v) do { \
+	int64_t __n0 = vmm_mapped_pages(v), __n1; \
+	for (unsigned int __i = 0; __i < sizeof(witness) / sizeof(witness[0]); __i++) \
+		ASSERT_GUEST_READS(v, witness[__i] * PG + 16, 0); \
+	__n1 = vmm_mapped_pages(v); \
+	if (__n1 != __n0) \
+		TH_LOG("re-reading the holes made KVM map %lld pages again: the " \
+		       "change reached beyond its range", (long long)(__n1 - __n0)); \
+	ASSERT_LE(0, __n0); \
+	ASSERT_EQ(__n0, __n1); \
+} while (0)
+
+/*
+ * No memslot change, and nothing wider than the changed range: after each
+ * MAP and UNMAP KVM still holds its translations of every hole page the
+ * guest read around the range (KVM's own count of the translations it
+ * holds, not the VMM's count of its memslot calls). A memslot change, or
+ * a device that replaced more of the region than asked (e.g. merging the
+ * holes around an UNMAP right away), would drop them.
+ */
+TEST_F(kvm, map_unmap_keep_other_translations)
+{
+	struct kvm_vmm *v = &self->v;
+	int fd = self->d.fd;
+	struct vs_remote rem;
+	int64_t n;
+	unsigned int i;
+
+	ASSERT_LE(0, vmm_vm_stat(v, "pages_4k"));
+	/*
+	 * The other process first: fork() write-protects the VMM's private
+	 * memory (the guest code page), which takes that translation away.
+	 */
+	ASSERT_EQ(0, vs_remote_start(&rem, fd));
+	/*
+	 * A mapping that stays: the region never becomes empty, which would
+	 * merge all its holes into one vma (and drop their translations).
+	 */
+	ASSERT_EQ(0, vs_map(fd, 0, self->b, 0, 300 * PG, PG, 0));
+	for (i = 0; i < sizeof(witness) / sizeof(witness[0]); i++)
+		ASSERT_GUEST_READS(v, witness[i] * PG + 16, 0);
+	ASSERT_GUEST_READS(v, 10 * PG, 0);
+	ASSERT_GUEST_READS(v, 11 * PG, 0);
+	n = vmm_mapped_pages(v);
+	TH_LOG("KVM holds %lld guest translations", (long long)n);
+	ASSERT_LE((int64_t)(sizeof(witness) / sizeof(witness[0])), n);
+	ASSERT_WITNESSES_KEPT(v);
+
+	/* MAP where the guest never went, read it, UNMAP it. */
+	ASSERT_EQ(0, vs_map(fd, 0, self->a, 0, 100 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_WITNESSES_KEPT(v);
+	for (i = 100; i < 104; i++)
+		ASSERT_GUEST_READS(v, i * PG + 8, vs_pat32(11, (i - 100) * PG + 8));
+	ASSERT_EQ(0, vs_unmap(fd, 0, 100 * PG, 4 * PG));
+	ASSERT_WITNESSES_KEPT(v);
+	ASSERT_GUEST_READS(v, 101 * PG, 0);
+
+	/* MAP and UNMAP over hole pages the guest read. */
+	ASSERT_EQ(0, vs_map(fd, 0, self->b, 0, 10 * PG, 2 * PG, 0));
+	ASSERT_WITNESSES_KEPT(v);
+	ASSERT_GUEST_READS(v, 10 * PG, vs_pat32(22, 0));
+	ASSERT_GUEST_READS(v, 11 * PG + 4, vs_pat32(22, PG + 4));
+	ASSERT_EQ(0, vs_unmap(fd, 0, 10 * PG, 2 * PG));
+	ASSERT_WITNESSES_KEPT(v);
+	ASSERT_GUEST_READS(v, 10 * PG, 0);
+
+	/* Through the other process's path (the worker) too. */
+	ASSERT_EQ(0, vs_remote_map(&rem, 0, self->a, 0, 20 * PG, PG, 0));
+	ASSERT_EQ(0, vs_remote_map(&rem, 0, self->a, 2 * PG, 22 * PG, PG, 0));
+	ASSERT_WITNESSES_KEPT(v);
+	ASSERT_GUEST_READS(v, 22 * PG, vs_pat32(11, 2 * PG));
+	ASSERT_EQ(0, vs_remote_unmap(&rem, 0, 20 * PG, PG));
+	ASSERT_EQ(0, vs_remote_unmap(&rem, 0, 22 * PG, PG));
+	ASSERT_WITNESSES_KEPT(v);
+	EXPECT_EQ(0, vs_remote_stop(&rem));
+	ASSERT_GUEST_READS(v, 300 * PG, vs_pat32(22, 0));
+	ASSERT_EQ(2, v->memslot_calls);
+}
+
 /* A guest write through a RW mapping reaches the memfd and the owner. */
 TEST_F(kvm, guest_write_rw)
 {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -211,6 +212,61 @@ int vmm_write32(struct kvm_vmm *v, uint64_t off, uint32_t val, struct vmm_result
 	if (off + 4 > v->region_size)
 		return -ERANGE;
 	return guest_access(v, CODE_WRITE_OFF, VMM_REGION_GPA + off, val, res);
+}
+
+int64_t vmm_vm_stat(struct kvm_vmm *v, const char *name)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	int64_t ret = -ENOENT;
+	size_t dsize;
+	uint64_t val;
+	char *descs;
+	uint32_t i;
+	int fd;
+
+	fd = ioctl(v->vm, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h)) {
+		close(fd);
+		return -EIO;
+	}
+	dsize = sizeof(*d) + h.name_size;
+	descs = calloc(h.num_desc, dsize);
+	if (!descs) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (pread(fd, descs, dsize * h.num_desc, h.desc_offset) != (ssize_t)(dsize * h.num_desc)) {
+		ret = -EIO;
+		goto out;
+	}
+	for (i = 0; i < h.num_desc; i++) {
+		d = (struct kvm_stats_desc *)(descs + i * dsize);
+		if (strncmp(d->name, name, h.name_size))
+			continue;
+		if (pread(fd, &val, sizeof(val), h.data_offset + d->offset) != sizeof(val))
+			ret = -EIO;
+		else
+			ret = (int64_t)val;
+		break;
+	}
+out:
+	free(descs);
+	close(fd);
+	return ret;
+}
+
+int64_t vmm_mapped_pages(struct kvm_vmm *v)
+{
+	int64_t p4 = vmm_vm_stat(v, "pages_4k");
+	int64_t p2 = vmm_vm_stat(v, "pages_2m");
+	int64_t p1 = vmm_vm_stat(v, "pages_1g");
+
+	if (p4 < 0 || p2 < 0 || p1 < 0)
+		return p4 < 0 ? p4 : p2 < 0 ? p2 : p1;
+	return p4 + p2 + p1;
 }
 
 const char *vmm_outcome_str(const struct vmm_result *res)

@@ -22,7 +22,7 @@ struct kvm_vmm {
 	void *code;
 	uint8_t *region;
 	uint64_t region_size;
-	int memslot_calls;	/* KVM_SET_USER_MEMORY_REGION calls made */
+	int memslot_calls;	/* KVM_SET_USER_MEMORY_REGION calls this VMM made */
 };
 
 enum vmm_outcome {
@@ -60,6 +60,19 @@ int vmm_read32_gpa(struct kvm_vmm *v, uint64_t gpa, struct vmm_result *res);
 int vmm_set_memslot(struct kvm_vmm *v, uint32_t slot, uint64_t gpa, void *hva,
 		    uint64_t size);
 const char *vmm_outcome_str(const struct vmm_result *res);
+/*
+ * KVM's own statistic @name of the VM (binary stats, KVM_GET_STATS_FD),
+ * e.g. "pages_4k": the guest pages KVM has mapped in its page tables
+ * right now. Value, or -errno (-ENOENT: no such statistic).
+ */
+int64_t vmm_vm_stat(struct kvm_vmm *v, const char *name);
+/*
+ * Guest translations KVM holds now (leaf entries of its page tables:
+ * pages_4k + pages_2m + pages_1g). The mmu notifier takes away those of a
+ * range the owner's mm changes; a memslot change takes away all of the
+ * slot's at once. -errno on error.
+ */
+int64_t vmm_mapped_pages(struct kvm_vmm *v);
 void vmm_destroy(struct kvm_vmm *v);
 
 /*

@@ -4,7 +4,9 @@
  * region, RW writes reach the file, RO writes fault (also after the owner
  * tries mprotect), UNMAP gives the hole back. Backends: memfd, POSIX shm,
  * tmpfs file, hugetlbfs file, ext4 (or ext2) file on a loop device, dma-buf
- * (udmabuf). Unavailable backends are skipped with the reason.
+ * (udmabuf). Unavailable backends are skipped with the reason. Then the
+ * dma-buf of a DRM exporter (a vgem GEM buffer: the one dma-buf Debian's
+ * 6.1 has), which maps differently enough to get tests of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +56,89 @@ FIXTURE_VARIANT_ADD(content, tmpfs) { .kind = B_TMPFS, .size_checked = true };
 FIXTURE_VARIANT_ADD(content, hugetlbfs) { .kind = B_HUGETLB, .size_checked = true };
 FIXTURE_VARIANT_ADD(content, ext4) { .kind = B_EXT4, .size_checked = true };
 FIXTURE_VARIANT_ADD(content, udmabuf) { .kind = B_UDMABUF, .size_checked = false };
+
+/* The DRM uapi vgem needs (include/uapi/drm/drm.h and drm_mode.h). */
+struct vs_drm_version {
+	int version_major, version_minor, version_patchlevel;
+	size_t name_len;
+	char *name;
+	size_t date_len;
+	char *date;
+	size_t desc_len;
+	char *desc;
+};
+
+struct vs_drm_create_dumb {
+	uint32_t height, width, bpp, flags;
+	uint32_t handle, pitch;	/* out */
+	uint64_t size;		/* out */
+};
+
+struct vs_drm_map_dumb {
+	uint32_t handle, pad;
+	uint64_t offset;	/* out */
+};
+
+struct vs_drm_prime_handle {
+	uint32_t handle, flags;
+	int32_t fd;		/* out */
+};
+
+#define VS_DRM_IOCTL_VERSION		_IOWR('d', 0x00, struct vs_drm_version)
+#define VS_DRM_IOCTL_PRIME_HANDLE_TO_FD	_IOWR('d', 0x2d, struct vs_drm_prime_handle)
+#define VS_DRM_IOCTL_MODE_CREATE_DUMB	_IOWR('d', 0xB2, struct vs_drm_create_dumb)
+#define VS_DRM_IOCTL_MODE_MAP_DUMB	_IOWR('d', 0xB3, struct vs_drm_map_dumb)
+
+/* The DRM device of the vgem module (/dev/dri/cardN), or -1. */
+static int vgem_open(void)
+{
+	for (int i = 0; i < 16; i++) {
+		char path[32], name[16] = "";
+		struct vs_drm_version v = { .name_len = sizeof(name) - 1, .name = name };
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, VS_DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/*
+ * A vgem GEM buffer of @size bytes filled with pattern @seed (through the
+ * DRM device's own mmap), exported as a dma-buf open read-write or
+ * read-only. The dma-buf fd, or -errno.
+ */
+static int vgem_dmabuf(int card, uint64_t size, unsigned int seed, bool rw)
+{
+	struct vs_drm_create_dumb c = { .height = size / PG, .width = PG, .bpp = 8 };
+	struct vs_drm_prime_handle h = { .flags = O_CLOEXEC | (rw ? O_RDWR : 0) };
+	struct vs_drm_map_dumb m = { 0 };
+	uint8_t *p;
+
+	if (ioctl(card, VS_DRM_IOCTL_MODE_CREATE_DUMB, &c))
+		return -errno;
+	if (c.size != size)
+		return -EPROTO;
+	m.handle = c.handle;
+	if (ioctl(card, VS_DRM_IOCTL_MODE_MAP_DUMB, &m))
+		return -errno;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, card, (off_t)m.offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	for (uint64_t i = 0; i < size; i++)
+		p[i] = vs_pat(seed, i);
+	munmap(p, size);
+	/* The buffer lives on in the dma-buf when the DRM fd is closed. */
+	h.handle = c.handle;
+	if (ioctl(card, VS_DRM_IOCTL_PRIME_HANDLE_TO_FD, &h))
+		return -errno;
+	return h.fd;
+}
 
 /* Fills a file through a shared mapping (hugetlbfs has no write()). */
 static int fill_mapped(int fd, uint64_t size, unsigned int seed)
@@ -447,6 +532,196 @@ TEST_F(content, backend_fd_closed)
 	ASSERT_PAT(r, 2 * u, 2 * u);
 	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 2 * u));
 	ASSERT_EQ(-1, vs_check_zero(r, 2 * u, NULL));
+}
+
+/* ---- a DRM exporter's dma-buf: vgem ---- */
+
+#define VG_PAGES	16
+
+FIXTURE(vgem) {
+	struct vs_dev d;
+	int card;
+};
+
+FIXTURE_SETUP(vgem)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = VG_PAGES * PG } };
+	int ret;
+
+	self->d.fd = -1;
+	VS_REQUIRE_DEV_IN_SETUP();
+	self->card = vgem_open();
+	if (self->card < 0)
+		VS_SETUP_SKIP("no vgem DRM device in /dev/dri (load the vgem module)");
+	ret = vs_dev_setup(&self->d, l, 1, true);
+	if (ret)
+		TH_LOG("device setup: %s", self->d.err);
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(vgem)
+{
+	vs_dev_close(&self->d);
+	if (self->card >= 0)
+		close(self->card);
+}
+
+/* The line of /proc/self/maps of the vma at @addr (static buffer). */
+static const char *maps_line(const void *addr)
+{
+	static char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	line[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 &&
+		    s <= (unsigned long)addr && (unsigned long)addr < e) {
+			line[strcspn(line, "\n")] = 0;
+			break;
+		}
+		line[0] = 0;
+	}
+	if (f)
+		fclose(f);
+	return line;
+}
+
+/*
+ * A GEM buffer's dma-buf mapped read-write: exactly its bytes, coherent
+ * both ways with another mmap of it, a hole again after UNMAP; a range
+ * beyond the buffer is the exporter's EINVAL and changes nothing.
+ */
+TEST_F(vgem, rw)
+{
+	uint8_t *r = self->d.r[0].addr, *other;
+	struct vs_snap snap;
+	int buf = vgem_dmabuf(self->card, 8 * PG, 71, true);
+
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, buf, 0, 2 * PG, 8 * PG, VHOST_SHMEM_MAP_F_RW));
+	TH_LOG("installed: %s", maps_line(r + 2 * PG));
+	ASSERT_EQ(-1, vs_check_pat(r + 2 * PG, 8 * PG, 71, 0, NULL));
+	ASSERT_EQ(-1, vs_check_zero(r, 2 * PG, NULL));
+	ASSERT_EQ(-1, vs_check_zero(r + 10 * PG, 6 * PG, NULL));
+	other = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, other);
+	r[3 * PG + 7] = 0xa1;
+	EXPECT_EQ(0xa1, other[PG + 7]);
+	other[5 * PG + 1] = 0xa2;
+	EXPECT_EQ(0xa2, r[7 * PG + 1]);
+
+	ASSERT_EQ(0, vs_snap_take(&self->d, 0, 0, VG_PAGES * PG, &snap));
+	/* Pages 4-9 of an 8-page buffer: dma-buf's mmap refuses, after the hole went. */
+	EXPECT_EQ(-EINVAL, vs_map(self->d.fd, 0, buf, 4 * PG, 10 * PG, 6 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_SNAP_SAME(&self->d, 0, &snap, 1);
+	vs_snap_free(&snap);
+
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 2 * PG, 8 * PG));
+	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	EXPECT_EQ(SIGBUS, vs_probe_write(r + 3 * PG, 1));
+	/* The buffer kept what was written through the region. */
+	EXPECT_EQ(0xa1, other[PG + 7]);
+	munmap(other, 8 * PG);
+	close(buf);
+}
+
+/*
+ * At an offset into the buffer the region shows exactly what an mmap of
+ * the dma-buf at that offset shows (whatever page the exporter puts
+ * there), and a second mapping of the same buffer works next to it.
+ */
+TEST_F(vgem, offset_like_mmap)
+{
+	uint8_t *r = self->d.r[0].addr, *ref;
+	int buf = vgem_dmabuf(self->card, 8 * PG, 72, true);
+
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, buf, 3 * PG, 4 * PG, 2 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, buf, 0, 8 * PG, 2 * PG, VHOST_SHMEM_MAP_F_RW));
+	ref = mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, buf, 3 * PG);
+	ASSERT_NE(MAP_FAILED, ref);
+	EXPECT_EQ(0, memcmp(ref, r + 4 * PG, 2 * PG));
+	TH_LOG("mmap at buffer offset 3 pages shows buffer page %s",
+	       vs_check_pat(ref, PG, 72, 3 * PG, NULL) == -1 ? "3" :
+	       vs_check_pat(ref, PG, 72, 0, NULL) == -1 ? "0 (the exporter ignores the offset)" :
+	       "?");
+	ASSERT_EQ(-1, vs_check_pat(r + 8 * PG, 2 * PG, 72, 0, NULL));
+	munmap(ref, 2 * PG);
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	close(buf);
+}
+
+/*
+ * A dma-buf exported read-only maps read-only, for the owner too; a
+ * read-write one cannot be mapped read-only (it cannot be reopened) nor a
+ * read-only one read-write.
+ */
+TEST_F(vgem, ro)
+{
+	uint8_t *r = self->d.r[0].addr;
+	int rw = vgem_dmabuf(self->card, 4 * PG, 73, true);
+	int ro = vgem_dmabuf(self->card, 4 * PG, 74, false);
+	int sig;
+
+	ASSERT_LE(0, rw);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EACCES, vs_map(self->d.fd, 0, rw, 0, 0, 4 * PG, 0));
+	EXPECT_EQ(-EACCES, vs_map(self->d.fd, 0, ro, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, ro, 0, 4 * PG, 4 * PG, 0));
+	ASSERT_EQ(-1, vs_check_pat(r + 4 * PG, 4 * PG, 74, 0, NULL));
+	sig = vs_probe_write(r + 5 * PG + 9, 0x7e);
+	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
+	EXPECT_EQ(-1, mprotect(r + 4 * PG, 4 * PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	sig = vs_probe_write(r + 5 * PG + 9, 0x7e);
+	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
+	ASSERT_EQ(-1, vs_check_pat(r + 4 * PG, 4 * PG, 74, 0, NULL));
+	/* A read-write one next to it. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, rw, 0, 8 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_probe_write(r + 9 * PG, 0x7f));
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, 4 * PG));
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	close(rw);
+	close(ro);
+}
+
+/*
+ * The device holds its own reference to the dma-buf: the buffer lives
+ * while mapped after every fd of it is closed, and goes (its shmem pages
+ * freed) once UNMAP dropped that reference.
+ */
+TEST_F(vgem, references)
+{
+	const uint64_t sz = 8UL << 20;
+	const struct vs_layout l[] = { { .shmid = 0, .size = sz } };
+	long base, mid, after;
+	struct vs_dev d;
+	int card, buf, nfds;
+
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	nfds = vs_count_fds();
+	base = vs_meminfo_kb("Shmem");
+	card = vgem_open();
+	ASSERT_LE(0, card);
+	buf = vgem_dmabuf(card, sz, 75, true);
+	ASSERT_LE(0, buf);
+	close(card);	/* the dma-buf alone keeps the buffer */
+	ASSERT_EQ(0, vs_map(d.fd, 0, buf, 0, 0, sz, VHOST_SHMEM_MAP_F_RW));
+	close(buf);
+	EXPECT_EQ(nfds, vs_count_fds());
+	mid = vs_meminfo_kb("Shmem");
+	ASSERT_EQ(-1, vs_check_pat(d.r[0].addr + sz - PG, PG, 75, sz - PG, NULL));
+	ASSERT_EQ(0, vs_unmap(d.fd, 0, 0, sz));
+	after = vs_wait_shmem_below(base + 1024, 5000);
+	TH_LOG("Shmem: %ld kB before, %ld with the buffer mapped, %ld after UNMAP", base, mid, after);
+	EXPECT_LE(base + 7 * 1024, mid);
+	EXPECT_GE(base + 1024, after);
+	vs_dev_close(&d);
 }
 
 TEST_HARNESS_MAIN

@@ -12,7 +12,7 @@
 # Environment: VM_SUITE_TIMEOUT (s per suite), VM_FILTER (grep -E on suite
 # names), VM_BENCH_ARGS (vhost-shmem-bench options in bench mode), VM_SMP
 # (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
-# (modules to load, default "kvm_amd loop ext4 overlay"), VM_BIOS (default
+# (modules to load, default "kvm_amd loop ext4 overlay vgem"), VM_BIOS (default
 # qboot.rom when installed, else QEMU's SeaBIOS).
 set -euo pipefail
 
@@ -94,7 +94,7 @@ fingerprint() {
 build_base() {
 	local out=$1 stage=$1.d mods f dst stamp
 	# shellcheck disable=SC2046,SC2086 # both are lists of names
-	mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4 overlay} $(payload_module_deps))
+	mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4 overlay vgem} $(payload_module_deps))
 	stamp=$( {
 		printf '%s\n' "$kver" "${mods[@]}"
 		fingerprint /bin/busybox "$vmsrc" "$0" /sbin/mke2fs "${mods[@]}"

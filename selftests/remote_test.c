@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -203,6 +205,71 @@ TEST_F(remote, batch)
 	ASSERT_EQ(-1, vs_check_zero(r, 8 * PG, NULL));
 	ASSERT_EQ(-1, vs_check_pat(r + 8 * PG, 2 * PG, 32, 2 * PG, NULL));
 	ASSERT_EQ(-1, vs_check_zero(r + 10 * PG, (NPAGES - 10) * PG, NULL));
+}
+
+/* RLIMIT_MEMLOCK of kernel threads (kthreadd's, which the worker has). */
+static long kthread_memlock(void)
+{
+	FILE *f = fopen("/proc/2/limits", "re");
+	char line[256];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Max locked memory", 17))
+			v = strstr(line, "unlimited") ? -2 : strtol(line + 17, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * The worker runs each request with the requester's credentials. With
+ * the owner's memory locked (mlockall(MCL_FUTURE)) a MAP beyond the
+ * worker's RLIMIT_MEMLOCK needs CAP_IPC_LOCK, judged on the requester: an
+ * unprivileged helper (uid and gid 65534, no capabilities, the device fd
+ * by SCM_RIGHTS) gets EAGAIN and changes nothing, while the same MAP from
+ * a root helper works. Small requests work for both.
+ */
+TEST_F(remote, unprivileged_requester_creds)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 32UL << 20 } };
+	struct vs_remote nobody;
+	struct vs_snap snap;
+	struct vs_dev d;
+	long limit = kthread_memlock();
+	uint64_t len;
+	int m;
+
+	if (limit == -2)
+		SKIP(return, "kernel threads have no RLIMIT_MEMLOCK");
+	ASSERT_LT(0, limit);
+	len = ((uint64_t)limit + (2UL << 20)) & ~(uint64_t)(PG - 1);
+	TH_LOG("worker RLIMIT_MEMLOCK %ld bytes; MAP of %llu", limit, (unsigned long long)len);
+	ASSERT_GE(l[0].size, len);
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	m = vs_memfd("unpriv", len, 35);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, vs_remote_start_as(&nobody, d.fd, 65534, 65534));
+	vs_remote_stop(&self->rem);
+	ASSERT_EQ(0, vs_remote_start(&self->rem, d.fd));
+	ASSERT_EQ(0, mlockall(MCL_FUTURE));
+
+	/* Small: fine for anyone. */
+	EXPECT_EQ(0, vs_remote_map(&nobody, 0, m, 0, 0, PG, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_remote_unmap(&nobody, 0, 0, PG));
+	/* Beyond the limit without CAP_IPC_LOCK: EAGAIN, nothing changed. */
+	ASSERT_EQ(0, vs_snap_take(&d, 0, 0, 4 * PG, &snap));
+	EXPECT_EQ(-EAGAIN, vs_remote_map(&nobody, 0, m, 0, 0, len, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_SNAP_SAME(&d, 0, &snap, 1);
+	vs_snap_free(&snap);
+	/* The same from root: CAP_IPC_LOCK, so it works (and is locked). */
+	EXPECT_EQ(0, vs_remote_map(&self->rem, 0, m, 0, 0, len, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-1, vs_check_pat(d.r[0].addr + len - PG, PG, 35, len - PG, NULL));
+	EXPECT_EQ(0, vs_remote_unmap(&self->rem, 0, 0, len));
+	munlockall();
+	EXPECT_EQ(0, vs_remote_stop(&nobody));
+	close(m);
+	vs_dev_close(&d);
 }
 
 TEST_HARNESS_MAIN

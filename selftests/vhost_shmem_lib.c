@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers of the vhost-shmem selftests. See vhost_shmem_lib.h. */
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -760,7 +761,7 @@ static void remote_loop(int sock)
 	}
 }
 
-int vs_remote_start(struct vs_remote *r, int devfd)
+static int remote_start(struct vs_remote *r, int devfd, bool drop, uid_t uid, gid_t gid)
 {
 	int sv[2];
 	uint8_t b = 1;
@@ -787,17 +788,43 @@ int vs_remote_start(struct vs_remote *r, int devfd)
 		for (fd = 3; fd < 1024; fd++)
 			if (fd != sv[1])
 				close(fd);
+		if (drop && (setgroups(1, &gid) || setgid(gid) || setuid(uid))) {
+			b = 0;	/* tell the parent, which then fails */
+			if (write(sv[1], &b, 1) != 1)
+				_exit(5);
+			_exit(5);
+		}
+		if (drop) {
+			b = 1;
+			if (write(sv[1], &b, 1) != 1)
+				_exit(5);
+		}
 		remote_loop(sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
 	r->sock = sv[0];
+	if (drop && (read(r->sock, &b, 1) != 1 || b != 1)) {
+		vs_remote_stop(r);
+		return -EPERM;
+	}
+	b = 1;
 	ret = vs_send_fd(r->sock, devfd, &b, 1);
 	if (ret) {
 		vs_remote_stop(r);
 		return ret;
 	}
 	return 0;
+}
+
+int vs_remote_start(struct vs_remote *r, int devfd)
+{
+	return remote_start(r, devfd, false, 0, 0);
+}
+
+int vs_remote_start_as(struct vs_remote *r, int devfd, uid_t uid, gid_t gid)
+{
+	return remote_start(r, devfd, true, uid, gid);
 }
 
 int vs_remote_call(struct vs_remote *r, const struct vs_remote_req *req, int fd,

@@ -190,6 +190,12 @@ struct vs_remote_rep {
 	struct vhost_shmem_stats st;
 };
 int vs_remote_start(struct vs_remote *r, int devfd);
+/*
+ * The same, but the process drops to @uid and @gid (its only group), with
+ * no capabilities, before it receives the device fd: an unprivileged
+ * helper. The caller must be root. 0 or -errno (-EPERM: could not drop).
+ */
+int vs_remote_start_as(struct vs_remote *r, int devfd, uid_t uid, gid_t gid);
 /* Sends one request (with @fd if >= 0) and waits for the reply. */
 int vs_remote_call(struct vs_remote *r, const struct vs_remote_req *req, int fd,
 		   struct vs_remote_rep *rep);

@@ -445,8 +445,12 @@ static int seal_mapping(struct vhost_shmem_dev *dev,
 	for (addr = start; addr < end; addr = vma->vm_end) {
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start > addr || !*vm_file ||
-		    vma->vm_file != *vm_file ||
-		    (!rw && (vma->vm_flags & VM_MAYWRITE))) {
+		    vma->vm_file != *vm_file) {
+			ret = -EBUSY;
+			goto out;
+		}
+		/* Unreachable: a read-only MAP maps a file not open for writing. */
+		if (WARN_ON_ONCE(!rw && (vma->vm_flags & VM_MAYWRITE))) {
 			ret = -EBUSY;
 			goto out;
 		}

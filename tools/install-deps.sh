@@ -22,6 +22,7 @@ pkgs=(
 	sparse libnl-3-dev libnl-genl-3-dev dkms gnuplot-nox
 	python3-docutils man-db
 	debootstrap zstd
+	clang libclang-rt-14-dev
 )
 [ $# -eq 0 ] || pkgs=("$@")
 

@@ -1,0 +1,1099 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The model: predictions from the documented semantics, one function per
+ * step, and the effect of the step's real outcome. See model.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "model.h"
+#include "vhost_shmem_lib.h"
+
+#define PAGE_MAGIC	0x465a5047u	/* "GPZF" */
+#define MAX_LFS		0x7fffffffffffffffULL
+
+void mdl_init(struct model *m, uint32_t tag)
+{
+	memset(m, 0, sizeof(*m));
+	m->tag = tag;
+	m->gen_ctr = 1;
+	memset(m->file_obj, 0xff, sizeof(m->file_obj));
+	memset(m->fd_dev, 0xff, sizeof(m->fd_dev));
+	m->max_mappings = 65536;
+	m->max_region_size = 1ULL << 40;
+}
+
+int *mdl_fdtab(struct model *m)
+{
+	return m->fd_dev[m->in_child];
+}
+
+int mdl_dev(const struct model *m, int fdslot)
+{
+	if (fdslot < 0 || fdslot >= FZ_MAX_FDS)
+		return -1;
+	return m->fd_dev[m->in_child][fdslot];
+}
+
+/* Is the calling process (runner or child) the device's owner? */
+bool mdl_owner_is_me(const struct model *m, const struct m_dev *d)
+{
+	return m->in_child ? d->owner == OWN_CHILD : d->owner == OWN_RUNNER;
+}
+
+struct m_reg *mdl_reg_by_shmid(struct m_dev *d, uint32_t shmid, int *idx)
+{
+	int i;
+
+	if (!d->configured)
+		return NULL;
+	for (i = 0; i < FZ_MAX_REG; i++) {
+		if (d->reg[i].size && d->reg[i].shmid == shmid) {
+			if (idx)
+				*idx = i;
+			return &d->reg[i];
+		}
+	}
+	return NULL;
+}
+
+/* ---- page content ---- */
+
+void fz_page_fill(uint8_t *buf, uint32_t fid, uint32_t page, uint32_t gen)
+{
+	uint64_t *w = (uint64_t *)buf;
+	uint64_t h = fz_mix(((uint64_t)fid << 32 | page) ^ ((uint64_t)gen << 17));
+	size_t i;
+
+	if (!gen) {
+		memset(buf, 0, PG);
+		return;
+	}
+	w[0] = (uint64_t)PAGE_MAGIC << 32 | fid;
+	w[1] = (uint64_t)page << 32 | gen;
+	for (i = 2; i < PG / 8; i++)
+		w[i] = fz_mix(h + i);
+}
+
+static void describe(const uint8_t *buf, char *s, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)buf;
+
+	if ((w[0] >> 32) == PAGE_MAGIC)
+		snprintf(s, len, "file %#x page %u gen %u", (uint32_t)w[0],
+			 (uint32_t)(w[1] >> 32), (uint32_t)w[1]);
+	else
+		snprintf(s, len, "bytes %016llx %016llx", (unsigned long long)w[0],
+			 (unsigned long long)w[1]);
+}
+
+int fz_page_cmp(const uint8_t *buf, uint32_t fid, uint32_t page, uint32_t gen,
+		char *why, size_t len)
+{
+	uint8_t want[4096];
+	char got[96];
+	size_t i;
+
+	fz_page_fill(want, fid, page, gen);
+	if (!memcmp(buf, want, PG))
+		return 0;
+	for (i = 0; i < PG && buf[i] == want[i]; i++)
+		;
+	describe(buf, got, sizeof(got));
+	if (gen)
+		snprintf(why, len, "expected file %#x page %u gen %u, got %s (first bad byte %zu)",
+			 fid, page, gen, got, i);
+	else
+		snprintf(why, len, "expected zeros, got %s (first non-zero byte %zu)", got, i);
+	return 1;
+}
+
+bool fz_page_valid(const uint8_t *buf, char *why, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)buf;
+	uint8_t want[4096];
+	char got[96];
+	size_t i;
+
+	for (i = 0; i < PG / 8 && !w[i]; i++)
+		;
+	if (i == PG / 8)
+		return true;
+	if ((w[0] >> 32) == PAGE_MAGIC) {
+		fz_page_fill(want, (uint32_t)w[0], (uint32_t)(w[1] >> 32), (uint32_t)w[1]);
+		if (!memcmp(buf, want, PG))
+			return true;
+	}
+	describe(buf, got, sizeof(got));
+	snprintf(why, len, "page is neither zeros nor a whole file page: %s", got);
+	return false;
+}
+
+/* ---- devices and fd slots ---- */
+
+static int dev_refs(const struct model *m, int dev)
+{
+	int i, k, p, n = 0;
+
+	for (k = 0; k < 2; k++) {
+		if (k && !m->in_child)
+			break;
+		for (i = 0; i < FZ_MAX_FDS; i++)
+			n += m->fd_dev[k][i] == dev;
+	}
+	/* Hole vmas map the device file; only a live owner has them. */
+	if (m->dev[dev].owner == OWN_RUNNER)
+		for (k = 0; k < FZ_MAX_REG; k++)
+			for (p = 0; p < FZ_SLOT_PG; p++)
+				n += m->dev[dev].reg[k].pg[p].st == PG_HOLE;
+	return n;
+}
+
+/*
+ * The last reference went: release unmaps every mapping from a live owner
+ * (never putting a hole back); a mapping the owner mapped over is left.
+ */
+static void dev_release(struct model *m, int dev)
+{
+	struct m_dev *d = &m->dev[dev];
+	int i, p;
+
+	for (i = 0; i < m->nmaps; i++) {
+		struct m_map *mp = &m->map[i];
+		struct m_reg *r = &d->reg[mp->reg];
+		int first = FZ_GUARD + mp->off / PG, n = mp->len / PG;
+		bool foreign = false;
+
+		if (!mp->live || mp->dev != dev)
+			continue;
+		mp->live = false;
+		if (d->owner != OWN_RUNNER)
+			continue;
+		for (p = first; p < first + n; p++)
+			foreign |= r->pg[p].st == PG_FOREIGN;
+		if (foreign)
+			continue;
+		for (p = first; p < first + n; p++)
+			r->pg[p].st = PG_GAP;
+	}
+	d->alive = false;
+}
+
+static void maybe_release(struct model *m, int dev)
+{
+	if (dev >= 0 && m->dev[dev].alive && !dev_refs(m, dev))
+		dev_release(m, dev);
+}
+
+static void release_all_unref(struct model *m)
+{
+	int i;
+
+	for (i = 0; i < m->ndevs; i++)
+		maybe_release(m, i);
+}
+
+int mdl_alive(const struct model *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < m->ndevs; i++)
+		n += m->dev[i].alive;
+	return n;
+}
+
+void mdl_open(struct model *m, int fdslot, bool rdonly, int outcome)
+{
+	struct m_dev *d;
+	int k, p;
+
+	if (outcome || m->ndevs == FZ_MAX_DEVS)
+		return;
+	d = &m->dev[m->ndevs];
+	memset(d, 0, sizeof(*d));
+	d->used = d->alive = true;
+	d->rdonly = rdonly;
+	for (k = 0; k < FZ_MAX_REG; k++)
+		for (p = 0; p < FZ_SLOT_PG; p++)
+			d->reg[k].pg[p] = (struct m_page){ PG_FOREIGN, PROT_NONE, 1, 0, -1 };
+	mdl_fdtab(m)[fdslot] = m->ndevs++;
+}
+
+void mdl_close(struct model *m, int fdslot)
+{
+	int dev = mdl_dev(m, fdslot);
+
+	mdl_fdtab(m)[fdslot] = -1;
+	maybe_release(m, dev);
+}
+
+void mdl_dup(struct model *m, int from, int to)
+{
+	int dev = mdl_dev(m, from), old = mdl_dev(m, to);
+
+	mdl_fdtab(m)[to] = dev;
+	if (old != dev)
+		maybe_release(m, old);
+}
+
+void mdl_set_owner(struct model *m, int fdslot, struct fz_exp *e)
+{
+	exp_only(e, m->dev[mdl_dev(m, fdslot)].owner != OWN_NONE ? EBUSY : 0);
+}
+
+void mdl_set_owner_done(struct model *m, int fdslot, int outcome)
+{
+	if (!outcome)
+		m->dev[mdl_dev(m, fdslot)].owner = m->in_child ? OWN_CHILD : OWN_RUNNER;
+}
+
+/* The rules of SET_CONFIG's argument, in the order the documentation lists. */
+int mdl_check_config(const struct model *m, const struct vhost_shmem_config *c)
+{
+	int i, n = 0, err = 0;
+
+	if (c->padding)
+		return EINVAL;
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
+		const struct vhost_shmem_region_config *r = &c->regions[i];
+
+		if (r->padding || (r->flags & ~VHOST_SHMEM_REGION_F_ALL) ||
+		    r->size % PG || (!r->size && r->flags))
+			return EINVAL;
+		if (r->size > m->max_region_size)
+			err = err ? err : E2BIG;
+		n += !!r->size;
+	}
+	if (!n)
+		return EINVAL;
+	return err;
+}
+
+void mdl_set_config(struct model *m, int fdslot, const struct vhost_shmem_config *c,
+		    struct fz_exp *e)
+{
+	struct m_dev *d = &m->dev[mdl_dev(m, fdslot)];
+	int err = mdl_check_config(m, c);
+
+	if (!err && d->owner == OWN_NONE)
+		err = EBADFD;
+	if (!err && !mdl_owner_is_me(m, d))
+		err = EPERM;
+	if (!err && d->configured)
+		err = EBUSY;
+	exp_only(e, err);
+}
+
+void mdl_set_config_done(struct model *m, int fdslot,
+			 const struct vhost_shmem_config *c, int outcome)
+{
+	struct m_dev *d = &m->dev[mdl_dev(m, fdslot)];
+	int i, k = 0;
+
+	if (outcome)
+		return;
+	d->configured = true;
+	/* The fuzzer configures at most FZ_MAX_REG regions: keep them in order. */
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS && k < FZ_MAX_REG; i++) {
+		if (!c->regions[i].size)
+			continue;
+		d->reg[k].shmid = i;
+		d->reg[k].size = c->regions[i].size;
+		d->reg[k].flags = c->regions[i].flags;
+		k++;
+	}
+}
+
+/* ---- MAP, UNMAP, RESET ---- */
+
+static bool obj_regular(int kind)
+{
+	return kind == FK_MEMFD || kind == FK_SHM || kind == FK_TMPFS ||
+	       kind == FK_EXT4 || kind == FK_RDONLY || kind == FK_WRONLY;
+}
+
+/* The argument checks MAP and UNMAP share. */
+static int range_args(const struct m_dev *d, uint32_t shmid, uint64_t off, uint64_t len,
+		      struct m_reg **rp)
+{
+	struct m_reg *r;
+	uint64_t end;
+
+	if (d->owner == OWN_NONE || !d->configured)
+		return EBADFD;
+	if (!len || off % PG || len % PG)
+		return EINVAL;
+	r = mdl_reg_by_shmid((struct m_dev *)d, shmid, NULL);
+	if (!r)
+		return EBADSLT;
+	if (__builtin_add_overflow(off, len, &end) || end > r->size)
+		return ERANGE;
+	*rp = r;
+	return 0;
+}
+
+static bool owner_dead(const struct m_dev *d)
+{
+	return d->owner == OWN_DEAD;
+}
+
+/* A region the owner's mm still has. Errno or 0. */
+static int live_region(const struct m_dev *d, const struct m_reg *r)
+{
+	if (owner_dead(d))
+		return ESRCH;
+	if (!r->mmapped)
+		return ENXIO;
+	return 0;
+}
+
+static int reg_index(const struct m_dev *d, const struct m_reg *r)
+{
+	return (int)(r - d->reg);
+}
+
+void mdl_map(struct model *m, int dev, const struct fz_map_args *a, struct fz_exp *e)
+{
+	struct m_dev *d = &m->dev[dev];
+	int slot = a->file, kind, objn, i, p, first, n;
+	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW, gap = false, foreign = false;
+	const struct m_obj *o = NULL;
+	struct m_reg *r = NULL;
+	uint64_t end;
+	int err;
+
+	exp_clear(e);
+	err = range_args(d, a->shmid, a->shm_off, a->len, &r);
+	if (!err && (a->flags & ~VHOST_SHMEM_MAP_F_ALL))
+		err = EOPNOTSUPP;
+	if (!err && a->fd_off % PG)
+		err = EINVAL;
+	if (err)
+		goto out;
+	kind = slot >= 0 && slot < FZ_MAX_FILES ? m->file_kind[slot] : FK_NONE;
+	objn = slot >= 0 && slot < FZ_MAX_FILES ? m->file_obj[slot] : -1;
+	if (objn >= 0)
+		o = &m->obj[objn];
+	if (kind == FK_DEVICE && mdl_dev(m, m->file_devfd[slot]) < 0)
+		kind = FK_CLOSED;
+	switch (kind) {
+	case FK_NONE: case FK_CLOSED: case FK_OPATH:
+		err = EBADF;
+		break;
+	case FK_DEVICE:
+		err = ELOOP;
+		break;
+	case FK_PIPE:
+		err = ENODEV;
+		break;
+	case FK_WRONLY:
+		err = EACCES;
+		break;
+	case FK_RDONLY:
+		err = rw ? EACCES : 0;
+		break;
+	}
+	if (err)
+		goto out;
+	if (__builtin_add_overflow(a->fd_off, a->len, &end) || end > MAX_LFS)
+		err = EOVERFLOW;
+	else if (obj_regular(kind) && end > (uint64_t)o->npages * PG)
+		err = EOVERFLOW;
+	if (!err)
+		err = live_region(d, r);
+	if (!err && d->mappings >= m->max_mappings)
+		err = ENOSPC;
+	if (err)
+		goto out;
+	first = a->shm_off / PG;
+	n = a->len / PG;
+	for (i = 0; i < m->nmaps; i++) {
+		const struct m_map *mp = &m->map[i];
+
+		if (mp->live && mp->dev == dev && mp->reg == reg_index(d, r) &&
+		    mp->off / PG < (uint64_t)(first + n) && (mp->off + mp->len) / PG > (uint64_t)first) {
+			err = EEXIST;
+			goto out;
+		}
+	}
+	for (p = FZ_GUARD + first; p < FZ_GUARD + first + n; p++) {
+		gap |= r->pg[p].st == PG_GAP;
+		foreign |= r->pg[p].st == PG_FOREIGN || r->pg[p].st == PG_MAPPED;
+	}
+	if (foreign)
+		err = EXDEV;
+	else if (gap)
+		err = ENXIO;
+	if (err)
+		goto out;
+	/* shmem_zero_setup() swaps vm_file: the module takes that for a race. */
+	if (kind == FK_ZERO && (m->avoid & AVOID_DEV_ZERO))
+		exp_add(e, EBUSY);
+	/* The backend's own mmap (seals). */
+	if (kind == FK_MEMFD && (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) && rw)
+		err = EPERM;
+	else if (kind == FK_MEMFD && (o->seals & F_SEAL_WRITE))
+		/* Before Linux 6.7 no shared mapping of a write-sealed memfd. */
+		exp_add(e, EPERM);
+out:
+	exp_add(e, err);
+}
+
+void mdl_map_done(struct model *m, int dev, const struct fz_map_args *a, int outcome)
+{
+	struct m_dev *d = &m->dev[dev];
+	int ri, p, first, n, objn;
+	struct m_reg *r;
+	struct m_map *mp;
+
+	if (outcome) {
+		d->failures++;
+		return;
+	}
+	r = mdl_reg_by_shmid(d, a->shmid, &ri);
+	if (!r || m->nmaps == FZ_MAX_MAPS)
+		return;
+	objn = m->file_obj[a->file];
+	if (m->file_kind[a->file] == FK_ZERO) {
+		/* A shared /dev/zero mapping is a new shmem object of its own. */
+		if (m->nobjs < FZ_MAX_OBJS) {
+			struct m_obj *o = &m->obj[m->nobjs];
+
+			memset(o, 0, sizeof(*o));
+			o->used = true;
+			o->kind = FK_ANON;
+			o->npages = a->len / PG;
+			o->unknown = a->fd_off != 0;
+			objn = m->nobjs++;
+		} else {
+			objn = -1;
+		}
+	}
+	mp = &m->map[m->nmaps];
+	*mp = (struct m_map){
+		.used = true, .live = true, .dev = dev, .reg = ri, .obj = objn,
+		.off = a->shm_off, .len = a->len, .fd_off = a->fd_off,
+		.rw = a->flags & VHOST_SHMEM_MAP_F_RW,
+	};
+	if (objn >= 0 && !mp->rw)
+		m->obj[objn].had_ro_map = true;
+	first = FZ_GUARD + a->shm_off / PG;
+	n = a->len / PG;
+	for (p = first; p < first + n; p++)
+		r->pg[p] = (struct m_page){ PG_MAPPED,
+			PROT_READ | (mp->rw ? PROT_WRITE : 0), 0, 0, (int16_t)m->nmaps };
+	m->nmaps++;
+	d->mappings++;
+	d->bytes += a->len;
+	d->maps++;
+}
+
+static struct m_map *find_live(struct model *m, int dev, int reg, uint64_t off)
+{
+	int i;
+
+	for (i = 0; i < m->nmaps; i++) {
+		struct m_map *mp = &m->map[i];
+
+		if (mp->live && mp->dev == dev && mp->reg == reg &&
+		    off >= mp->off && off < mp->off + mp->len)
+			return mp;
+	}
+	return NULL;
+}
+
+void mdl_unmap(struct model *m, int dev, const struct fz_map_args *a, struct fz_exp *e)
+{
+	struct m_dev *d = &m->dev[dev];
+	struct m_reg *r = NULL;
+	struct m_map *mp;
+	int err, p, first;
+
+	err = range_args(d, a->shmid, a->shm_off, a->len, &r);
+	if (!err && a->padding)
+		err = EINVAL;
+	if (!err)
+		err = live_region(d, r);
+	if (err)
+		goto out;
+	mp = find_live(m, dev, reg_index(d, r), a->shm_off);
+	if (!mp || mp->off != a->shm_off || mp->len != a->len) {
+		err = ENOENT;
+		goto out;
+	}
+	first = FZ_GUARD + a->shm_off / PG;
+	for (p = first; p < first + (int)(a->len / PG); p++) {
+		const struct m_page *pg = &r->pg[p];
+
+		/* Anything but this mapping's file (or a gap) is foreign. */
+		if (pg->st == PG_FOREIGN || pg->st == PG_HOLE ||
+		    (pg->st == PG_MAPPED && m->map[pg->map].obj != mp->obj))
+			err = EXDEV;
+	}
+out:
+	exp_only(e, err);
+}
+
+/*
+ * Holes the device merges get the region's prot back, whatever the owner
+ * mprotect'ed (a known bug): after an UNMAP or RESET such holes are unsure.
+ */
+static void holes_unsure(const struct model *m, struct m_reg *r)
+{
+	int p;
+
+	if (!(m->avoid & AVOID_HOLE_PROT))
+		return;
+	for (p = 0; p < FZ_SLOT_PG; p++)
+		if (r->pg[p].st == PG_HOLE && r->pg[p].prot != r->prot)
+			r->pg[p].unsure = 1;
+}
+
+static void hole_back(struct m_reg *r, const struct m_map *mp)
+{
+	int p, first = FZ_GUARD + mp->off / PG;
+
+	for (p = first; p < first + (int)(mp->len / PG); p++)
+		r->pg[p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, 0, -1 };
+}
+
+void mdl_unmap_done(struct model *m, int dev, const struct fz_map_args *a, int outcome)
+{
+	struct m_dev *d = &m->dev[dev];
+	struct m_map *mp;
+	struct m_reg *r;
+	int ri;
+
+	if (outcome) {
+		d->failures++;
+		return;
+	}
+	r = mdl_reg_by_shmid(d, a->shmid, &ri);
+	mp = r ? find_live(m, dev, ri, a->shm_off) : NULL;
+	if (!mp)
+		return;
+	hole_back(r, mp);
+	holes_unsure(m, r);
+	mp->live = false;
+	d->mappings--;
+	d->bytes -= mp->len;
+	d->unmaps++;
+}
+
+void mdl_reset(struct model *m, int dev, struct fz_exp *e)
+{
+	exp_only(e, m->dev[dev].owner == OWN_NONE ? EBADFD : 0);
+}
+
+void mdl_reset_done(struct model *m, int dev, int outcome)
+{
+	struct m_dev *d = &m->dev[dev];
+	int i, p;
+
+	if (outcome)
+		return;
+	for (i = 0; i < m->nmaps; i++) {
+		struct m_map *mp = &m->map[i];
+		struct m_reg *r = &d->reg[mp->reg];
+		int first = FZ_GUARD + mp->off / PG;
+		bool foreign = false;
+
+		if (!mp->live || mp->dev != dev)
+			continue;
+		mp->live = false;
+		d->unmaps++;
+		/* Issued by a child or not, it runs in the owner's mm. */
+		if (d->owner != OWN_RUNNER)
+			continue;
+		for (p = first; p < first + (int)(mp->len / PG); p++)
+			foreign |= r->pg[p].st == PG_FOREIGN;
+		/* A mapping the owner mapped over is dropped, its vmas stay. */
+		if (!foreign)
+			hole_back(r, mp);
+		holes_unsure(m, r);
+	}
+	d->mappings = d->bytes = 0;
+}
+
+/* ---- the owner's address space ---- */
+
+void mdl_mmap(struct model *m, int dev, uint32_t shmid, uint64_t len, int var,
+	      struct fz_exp *e)
+{
+	struct m_dev *d = &m->dev[dev];
+	bool rw = var != MM_RO;
+	struct m_reg *r;
+	int err = 0;
+
+	if (!len)
+		err = EINVAL;
+	else if (d->rdonly && rw && var != MM_PRIVATE)
+		err = EACCES;
+	else if (!mdl_owner_is_me(m, d))
+		err = EPERM;
+	else if (!d->configured)
+		err = EBADFD;
+	else if (!(r = mdl_reg_by_shmid(d, shmid, NULL)) || var == MM_PRIVATE ||
+		 var == MM_OFFSET || len != r->size)
+		err = EINVAL;
+	else if (r->mmapped)
+		err = EBUSY;
+	exp_only(e, err);
+	/* do_mmap() drops VM_SHARED for a file not open for writing. */
+	if (!err && d->rdonly && (m->avoid & AVOID_RO_DEVICE))
+		exp_add(e, EINVAL);
+}
+
+void mdl_mmap_done(struct model *m, int dev, uint32_t shmid, int var, uint64_t addr,
+		   int outcome)
+{
+	struct m_dev *d = &m->dev[dev];
+	struct m_reg *r = mdl_reg_by_shmid(d, shmid, NULL);
+	uint64_t p;
+
+	if (outcome || !r)
+		return;
+	r->mmapped = true;
+	r->addr = addr;
+	r->prot = PROT_READ | (var == MM_RO ? 0 : PROT_WRITE);
+	for (p = 0; p < r->size / PG; p++)
+		r->pg[FZ_GUARD + p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, 0, -1 };
+}
+
+static void clamp(int *first, int *n)
+{
+	if (*first < 0) {
+		*n += *first;
+		*first = 0;
+	}
+	if (*first + *n > FZ_SLOT_PG)
+		*n = FZ_SLOT_PG - *first;
+	if (*n < 0)
+		*n = 0;
+}
+
+void mdl_munmap(struct model *m, int dev, int reg, int first, int n)
+{
+	struct m_reg *r = &m->dev[dev].reg[reg];
+	int p;
+
+	for (p = first; p < first + n; p++)
+		r->pg[p].st = PG_GAP;
+	release_all_unref(m);
+}
+
+void mdl_clobber(struct model *m, int dev, int reg, int first, int n)
+{
+	struct m_reg *r = &m->dev[dev].reg[reg];
+	int p;
+
+	for (p = first; p < first + n; p++)
+		r->pg[p] = (struct m_page){ PG_FOREIGN, PROT_READ | PROT_WRITE, 1, 0, -1 };
+	release_all_unref(m);
+}
+
+static const struct m_obj *page_obj(const struct model *m, const struct m_page *pg)
+{
+	int o;
+
+	if (pg->st != PG_MAPPED || pg->map < 0)
+		return NULL;
+	o = m->map[pg->map].obj;
+	return o >= 0 ? &m->obj[o] : NULL;
+}
+
+/* Could the page's vma be made writable (VM_MAYWRITE)? */
+static bool page_maywrite(const struct model *m, int dev, const struct m_page *pg)
+{
+	if (pg->st == PG_HOLE)
+		return !m->dev[dev].rdonly;
+	if (pg->st == PG_MAPPED)
+		return m->map[pg->map].rw;
+	return true;
+}
+
+/* mprotect(2) walks the vmas in order and stops at the first error. */
+void mdl_mprotect(struct model *m, int dev, int reg, int first, int n, int prot,
+		  struct fz_exp *e)
+{
+	struct m_dev *d = &m->dev[dev];
+	struct m_reg *r = &d->reg[reg];
+	int p, err = 0;
+
+	for (p = first; p < first + n && !err; p++) {
+		struct m_page *pg = &r->pg[p];
+
+		if (pg->st == PG_GAP) {
+			err = ENOMEM;
+		} else if (prot & PROT_WRITE) {
+			if (pg->st == PG_MAPPED && !m->map[pg->map].rw)
+				err = EACCES;	/* read-only mappings lose VM_MAYWRITE */
+			else if (pg->st == PG_HOLE && d->rdonly)
+				err = EACCES;
+		}
+		if (!err) {
+			pg->prot = prot;
+			pg->unsure = 0;
+		}
+	}
+	exp_only(e, err);
+}
+
+/*
+ * madvise(2): vmas in order; a gap is remembered (ENOMEM at the end), an
+ * error of one vma stops the walk.
+ */
+void mdl_madvise(struct model *m, int dev, int reg, int first, int n, int adv,
+		 struct fz_exp *e)
+{
+	struct m_reg *r = &m->dev[dev].reg[reg];
+	int p, err = 0;
+	bool gap = false;
+
+	for (p = first; p < first + n && !err; p++) {
+		struct m_page *pg = &r->pg[p];
+		struct m_obj *o = (struct m_obj *)page_obj(m, pg);
+
+		if (pg->st == PG_GAP) {
+			gap = true;
+			continue;
+		}
+		switch (adv) {
+		case MA_DONTNEED:
+			if (pg->st == PG_HOLE)
+				err = EINVAL;	/* VM_PFNMAP */
+			break;
+		case MA_REMOVE:
+			if (pg->unsure && !m->remove_maywrite) {
+				exp_clear(e);
+				exp_add(e, EACCES);
+				exp_add(e, ENODEV);
+				return;
+			}
+			if (pg->st == PG_FOREIGN)
+				err = EINVAL;	/* no file */
+			else if (!(pg->prot & PROT_WRITE) &&
+				 (!m->remove_maywrite || !page_maywrite(m, dev, pg)))
+				err = EACCES;	/* VM_WRITE before 6.7, VM_MAYWRITE since */
+			else if (pg->st == PG_HOLE)
+				err = ENODEV;	/* fallocate on a char device */
+			else if (o && (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+				err = EPERM;
+			else if (o && o->kind == FK_EXT4 && !m->ext4_punch)
+				err = EOPNOTSUPP;
+			else if (o)
+				o->gen[m->map[pg->map].fd_off / PG + (p - FZ_GUARD) -
+				       m->map[pg->map].off / PG] = 0;
+			break;
+		case MA_DONTFORK:
+			pg->dofork = 0;
+			break;
+		case MA_DOFORK:
+			if (pg->st == PG_HOLE)
+				err = EINVAL;	/* VM_IO */
+			else
+				pg->dofork = 1;
+			break;
+		}
+	}
+	exp_only(e, err ? err : gap ? ENOMEM : 0);
+}
+
+/*
+ * mremap(2) depends on where vmas begin and end, which the kernel's vma
+ * merging decides: predict the set, apply what happened.
+ */
+void mdl_mremap(struct model *m, int dev, int reg, int first, int n, int var,
+		struct fz_exp *e)
+{
+	struct m_reg *r = &m->dev[dev].reg[reg];
+	int p, st0 = r->pg[first].st;
+	bool same = true;
+
+	exp_clear(e);
+	for (p = first; p < first + n; p++)
+		same &= r->pg[p].st == st0;
+	if (var == MR_SHRINK) {
+		exp_add(e, 0);
+		if (st0 == PG_GAP)
+			exp_add(e, EFAULT);
+		return;
+	}
+	exp_add(e, EFAULT);
+	if (st0 == PG_GAP)
+		return;
+	if (st0 == PG_HOLE) {
+		if (var == MR_MOVE)
+			exp_add(e, EINVAL);	/* holes do not move */
+		return;			/* nor grow (VM_DONTEXPAND) */
+	}
+	if (same)
+		exp_add(e, 0);
+	if (var == MR_GROW)
+		exp_add(e, ENOMEM);
+}
+
+void mdl_mremap_done(struct model *m, int dev, int reg, int first, int n, int var,
+		     int grown, int outcome)
+{
+	struct m_reg *r = &m->dev[dev].reg[reg];
+	int p, from = var == MR_SHRINK ? first + n - grown : first;
+	int to = var == MR_SHRINK ? first + n : first + n + grown;
+
+	if (outcome)
+		return;
+	/* The executor unmapped whatever moved or grew. */
+	if (to > FZ_SLOT_PG)
+		to = FZ_SLOT_PG;
+	for (p = from; p < to; p++)
+		r->pg[p].st = PG_GAP;
+	release_all_unref(m);
+}
+
+int mdl_read(const struct model *m, int dev, int reg, int p, uint32_t *fid,
+	     uint32_t *page, uint32_t *gen, bool *unknown)
+{
+	const struct m_dev *d = &m->dev[dev];
+	const struct m_reg *r = &d->reg[reg];
+	const struct m_page *pg = &r->pg[p];
+	const struct m_obj *o;
+	const struct m_map *mp;
+	uint32_t fp;
+
+	*fid = *page = *gen = 0;
+	*unknown = false;
+	if (pg->unsure)
+		return -1;
+	if (pg->st == PG_GAP || !(pg->prot & PROT_READ))
+		return FZ_SIG(SIGSEGV);
+	if (pg->st == PG_FOREIGN)
+		return 0;
+	if (pg->st == PG_HOLE)
+		return r->flags & VHOST_SHMEM_REGION_F_FAULT_HOLES ? FZ_SIG(SIGBUS) : 0;
+	mp = &m->map[pg->map];
+	o = page_obj(m, pg);
+	fp = mp->fd_off / PG + (p - FZ_GUARD) - mp->off / PG;
+	if (!o || o->unknown) {
+		*unknown = true;
+		return 0;
+	}
+	if (fp >= o->npages)
+		return FZ_SIG(SIGBUS);
+	*fid = o->fid;
+	*page = fp;
+	*gen = o->gen[fp];
+	return 0;
+}
+
+int mdl_write(const struct model *m, int dev, int reg, int p, int *obj, int *page)
+{
+	const struct m_dev *d = &m->dev[dev];
+	const struct m_reg *r = &d->reg[reg];
+	const struct m_page *pg = &r->pg[p];
+	const struct m_map *mp;
+
+	*obj = -1;
+	if (pg->unsure)
+		return -1;
+	if (pg->st == PG_GAP || !(pg->prot & PROT_WRITE))
+		return FZ_SIG(SIGSEGV);
+	if (pg->st == PG_HOLE)
+		return FZ_SIG(SIGBUS);
+	if (pg->st == PG_FOREIGN)
+		return -1;	/* not the fuzzer's business */
+	mp = &m->map[pg->map];
+	if (mp->obj < 0 || m->obj[mp->obj].unknown)
+		return -1;
+	*obj = mp->obj;
+	*page = mp->fd_off / PG + (p - FZ_GUARD) - mp->off / PG;
+	return 0;
+}
+
+int mdl_child_read(const struct model *m, int dev, int reg, int p, uint32_t *fid,
+		   uint32_t *page, uint32_t *gen, bool *unknown)
+{
+	const struct m_cview *v = &m->cview[dev][reg][p];
+	const struct m_map *mp;
+	const struct m_obj *o;
+
+	*fid = *page = *gen = 0;
+	*unknown = false;
+	if (v->vis == 0)
+		return FZ_SIG(SIGSEGV);
+	if (v->vis == 1)
+		return 0;
+	mp = &m->map[v->map];
+	o = mp->obj >= 0 ? &m->obj[mp->obj] : NULL;
+	if (!o || o->unknown) {
+		*unknown = true;
+		return 0;
+	}
+	*fid = o->fid;
+	*page = mp->fd_off / PG + v->page - mp->off / PG;
+	if (*page >= o->npages)
+		return FZ_SIG(SIGBUS);
+	*gen = o->gen[*page];
+	return 0;
+}
+
+/* ---- files ---- */
+
+int mdl_file_new(struct model *m, int slot, int kind, int npages)
+{
+	struct m_obj *o;
+	int i;
+
+	mdl_file_close(m, slot);
+	m->file_kind[slot] = kind;
+	if (kind == FK_NONE || kind == FK_ZERO || kind == FK_PIPE || kind == FK_DEVICE ||
+	    kind == FK_CLOSED || kind == FK_OPATH || m->nobjs == FZ_MAX_OBJS)
+		return -1;
+	o = &m->obj[m->nobjs];
+	memset(o, 0, sizeof(*o));
+	o->used = true;
+	o->kind = kind;
+	o->fid = m->tag << 8 | m->nobjs;
+	o->npages = npages;
+	for (i = 0; i < npages; i++)
+		o->gen[i] = 1;
+	m->file_obj[slot] = m->nobjs;
+	return m->nobjs++;
+}
+
+void mdl_file_close(struct model *m, int slot)
+{
+	m->file_obj[slot] = -1;
+	m->file_kind[slot] = FK_NONE;
+}
+
+int mdl_pwrite(const struct model *m, int slot, int page)
+{
+	const struct m_obj *o;
+
+	if (m->file_obj[slot] < 0)
+		return -1;
+	o = &m->obj[m->file_obj[slot]];
+	if (page >= (int)o->npages)
+		return -1;
+	if (o->kind == FK_RDONLY)
+		return EBADF;
+	if (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return EPERM;
+	return 0;
+}
+
+/* Is any page of @objn mapped in a region of the owner (live or left over)? */
+static int obj_mapped(const struct model *m, int objn, bool *rw)
+{
+	int d, k, p, n = 0;
+
+	*rw = false;
+	for (d = 0; d < m->ndevs; d++) {
+		if (m->dev[d].owner != OWN_RUNNER)
+			continue;
+		for (k = 0; k < FZ_MAX_REG; k++) {
+			for (p = 0; p < FZ_SLOT_PG; p++) {
+				const struct m_page *pg = &m->dev[d].reg[k].pg[p];
+
+				if (pg->st != PG_MAPPED || m->map[pg->map].obj != objn)
+					continue;
+				n++;
+				*rw |= m->map[pg->map].rw;
+			}
+		}
+	}
+	return n;
+}
+
+void mdl_seal(const struct model *m, int slot, int which, struct fz_exp *e)
+{
+	int objn = m->file_obj[slot];
+	const struct m_obj *o = &m->obj[objn];
+	bool rw;
+
+	exp_only(e, 0);
+	if (which == F_SEAL_FUTURE_WRITE || (o->seals & F_SEAL_WRITE))
+		return;
+	if (obj_mapped(m, objn, &rw)) {
+		/* Writable shared mappings refuse it; read-only ones may too. */
+		exp_add(e, EBUSY);
+		if (rw)
+			exp_only(e, EBUSY);
+	}
+}
+
+void mdl_seal_done(struct model *m, int slot, int which, int outcome)
+{
+	if (!outcome)
+		m->obj[m->file_obj[slot]].seals |= which;
+}
+
+bool mdl_ro_sealable(const struct model *m, int slot)
+{
+	int objn = m->file_obj[slot];
+
+	return objn < 0 || !m->obj[objn].had_ro_map;
+}
+
+/* ---- fork ---- */
+
+void mdl_fork(struct model *m)
+{
+	int d, k, p;
+
+	memcpy(m->fd_dev[1], m->fd_dev[0], sizeof(m->fd_dev[0]));
+	for (d = 0; d < m->ndevs; d++) {
+		for (k = 0; k < FZ_MAX_REG; k++) {
+			for (p = 0; p < FZ_SLOT_PG; p++) {
+				const struct m_page *pg = &m->dev[d].reg[k].pg[p];
+				struct m_cview *v = &m->cview[d][k][p];
+
+				v->vis = 0;
+				v->map = pg->map;
+				v->page = p - FZ_GUARD;
+				/* Only vmas without VM_DONTCOPY reach the child. */
+				if (!pg->dofork || pg->st == PG_GAP || pg->st == PG_HOLE ||
+				    !(pg->prot & PROT_READ))
+					continue;
+				v->vis = pg->st == PG_MAPPED ? 2 : 1;
+			}
+		}
+	}
+	m->in_child = true;
+}
+
+void mdl_child_exit(struct model *m)
+{
+	int d;
+
+	memset(m->fd_dev[1], 0xff, sizeof(m->fd_dev[1]));
+	m->in_child = false;
+	for (d = 0; d < m->ndevs; d++)
+		if (m->dev[d].owner == OWN_CHILD)
+			m->dev[d].owner = OWN_DEAD;
+	release_all_unref(m);
+}
+
+void mdl_drained(struct model *m, int dev)
+{
+	struct m_dev *d = &m->dev[dev];
+	int i;
+
+	for (i = 0; i < m->nmaps; i++) {
+		if (m->map[i].live && m->map[i].dev == dev) {
+			m->map[i].live = false;
+			d->unmaps++;
+		}
+	}
+	d->mappings = d->bytes = 0;
+}
+
+/* Clamps [*first, *first + *n) to the pages of a region slot. */
+void fz_clamp(int *first, int *n)
+{
+	clamp(first, n);
+}

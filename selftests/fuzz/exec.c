@@ -20,7 +20,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -300,6 +299,8 @@ static int probe(void *dst, const void *src)
 	return sig ? FZ_SIG(sig) : 0;
 }
 
+static void append_vmas(struct ctx *c, int dev, uint32_t shmid);
+
 static void check_read(struct ctx *c, int dev, int reg, int p, const char *what)
 {
 	uint8_t buf[4096];
@@ -314,7 +315,12 @@ static void check_read(struct ctx *c, int dev, int reg, int p, const char *what)
 	if (want < 0)
 		return;
 	exp_only(&e, want);
-	if (!check(c, what, &e, got) || got || unknown)
+	if (!check(c, what, &e, got)) {
+		if (c->m->dev[dev].reg[reg].size)
+			append_vmas(c, dev, c->m->dev[dev].reg[reg].shmid);
+		return;
+	}
+	if (got || unknown)
 		return;
 	if (fz_page_cmp(buf, fid, page, gen, why, sizeof(why)))
 		fail(c, "content", "%s: page %d of region %d of device %d: %s", what,
@@ -707,7 +713,7 @@ static void op_mmap(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	uint64_t len = op->a, off = (uint64_t)op->shmid << 40;
 	int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED, ri = 0, got;
 	void *want_at = NULL, *p;
-	struct fz_exp e;
+	struct fz_exp e, e2;
 
 	switch (op->var) {
 	case MM_RO:
@@ -734,6 +740,13 @@ static void op_mmap(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	}
 	p = mmap(want_at, len, prot, flags, fd, (off_t)off);
 	got = p == MAP_FAILED ? errno : 0;
+	if (got && want_at) {
+		/* A failed MAP_FIXED may have unmapped the range: reserve it again. */
+		mmap(want_at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+		     MAP_NORESERVE, -1, 0);
+		mdl_clobber(c->m, dev, ri, FZ_GUARD, len / PG);
+		mdl_mprotect(c->m, dev, ri, FZ_GUARD, len / PG, PROT_NONE, &e2);
+	}
 	if (!check(c, "mmap region", &e, got)) {
 		if (!got)
 			munmap(p, len);
@@ -1182,7 +1195,7 @@ static void run_op(struct ctx *c, int *ip)
 		mdl_set_config(c->m, slot, &cfg, &e);
 		got = ioctl(fd, VHOST_SHMEM_SET_CONFIG, &cfg) ? errno : 0;
 		if (check(c, "SET_CONFIG", &e, got))
-			mdl_set_config_done(c->m, slot, &cfg, got);
+			mdl_set_config_done(c->m, slot, op->shmid % VHOST_SHMEM_MAX_REGIONS, &cfg, got);
 		return;
 	case K_GET_CONFIG:
 		op_get_config(c, dev, fd);
@@ -1290,16 +1303,6 @@ static void solo_cleanup(struct ctx *c)
 		file_close(c, i);
 }
 
-static bool kernel_at_least(int maj, int min)
-{
-	struct utsname u;
-	int a = 0, b = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
-		return true;
-	return a > maj || (a == maj && b >= min);
-}
-
 static int ctx_init(struct ctx *c, const struct fz_prog *p, const struct fz_opts *o,
 		    struct shared *sh)
 {
@@ -1315,7 +1318,7 @@ static int ctx_init(struct ctx *c, const struct fz_prog *p, const struct fz_opts
 	mdl_init(c->m, (uint32_t)(p->seed & 0xffffff));
 	c->m->chaos = p->mode == FZ_CHAOS;
 	c->m->ext4_punch = true;
-	c->m->remove_maywrite = kernel_at_least(6, 7);
+	c->m->remove_maywrite = o->remove_maywrite;
 	c->m->avoid = o->avoid;
 	if (!vs_read_long(VS_PARAM_DIR "/max_mappings", &v))
 		c->m->max_mappings = v;

@@ -153,6 +153,7 @@ struct fz_opts {
 	const char *ext4_dir;	/* mounted ext4 directory, or NULL */
 	uint64_t only_prog;	/* replay one program seed (0: no) */
 	int chaos_pct;		/* share of chaos programs */
+	bool remove_maywrite;	/* MADV_REMOVE checks VM_MAYWRITE, not VM_WRITE */
 };
 
 /* ---- gen.c ---- */

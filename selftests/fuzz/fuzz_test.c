@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -69,7 +70,7 @@ static const struct { const char *name; unsigned int bit; } avoid_names[] = {
 };
 
 static struct fz_opts opts = {
-	.duration = 120, .batch_secs = 10, .reload_every = 1, .max_ops = 400,
+	.duration = 120, .batch_secs = 10, .reload_every = 10, .max_ops = 800,
 	.chaos_pct = 25,
 };
 
@@ -456,6 +457,8 @@ static void parse_args(int argc, char **argv)
 		opts.seed = strtoull(v, NULL, 0);
 	if ((v = env2("FUZZ_AVOID", "VM_FUZZ_AVOID")))
 		opts.avoid = parse_avoid(v);
+	if ((v = env2("FUZZ_RELOAD_EVERY", "VM_FUZZ_RELOAD_EVERY")))
+		opts.reload_every = atoi(v);
 	while ((c = getopt_long(argc, argv, "d:s:b:a:r:m:c:p:v", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': opts.duration = atoi(optarg); break;
@@ -486,6 +489,29 @@ static void parse_args(int argc, char **argv)
 	}
 }
 
+/*
+ * Does MADV_REMOVE want VM_WRITE (older kernels) or only VM_MAYWRITE (6.7,
+ * and stable kernels that took the change)? Ask the kernel once.
+ */
+static bool probe_remove_maywrite(void)
+{
+	int fd = memfd_create("vs-fuzz-probe", MFD_CLOEXEC);
+	bool maywrite = false;
+	void *p;
+
+	if (fd < 0 || ftruncate(fd, PG))
+		goto out;
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto out;
+	maywrite = !madvise(p, PG, MADV_REMOVE);
+	munmap(p, PG);
+out:
+	if (fd >= 0)
+		close(fd);
+	return maywrite;
+}
+
 static void setup(void)
 {
 	const char *ko = getenv("VHOST_SHMEM_KO");
@@ -496,6 +522,7 @@ static void setup(void)
 	if (!opts.ko)
 		ksft_print_msg("%s not found: the module is not reloaded between programs\n", ko);
 	opts.ext4_dir = setup_ext4();
+	opts.remove_maywrite = probe_remove_maywrite();
 	signal(SIGPIPE, SIG_IGN);
 	st.kmsg_seq = -1;
 	kmsg_check(0);

@@ -288,7 +288,7 @@ void mdl_set_config(struct model *m, int fdslot, const struct vhost_shmem_config
 	exp_only(e, err);
 }
 
-void mdl_set_config_done(struct model *m, int fdslot,
+void mdl_set_config_done(struct model *m, int fdslot, uint32_t base,
 			 const struct vhost_shmem_config *c, int outcome)
 {
 	struct m_dev *d = &m->dev[mdl_dev(m, fdslot)];
@@ -297,18 +297,22 @@ void mdl_set_config_done(struct model *m, int fdslot,
 	if (outcome)
 		return;
 	d->configured = true;
-	/* The fuzzer configures at most FZ_MAX_REG regions: keep them in order. */
-	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS && k < FZ_MAX_REG; i++) {
-		if (!c->regions[i].size)
+	/* At most FZ_MAX_REG regions, indexed in the order from @base as generated. */
+	for (i = base; i < (int)base + VHOST_SHMEM_MAX_REGIONS && k < FZ_MAX_REG; i++) {
+		int s = i % VHOST_SHMEM_MAX_REGIONS;
+
+		if (!c->regions[s].size)
 			continue;
-		d->reg[k].shmid = i;
-		d->reg[k].size = c->regions[i].size;
-		d->reg[k].flags = c->regions[i].flags;
+		d->reg[k].shmid = s;
+		d->reg[k].size = c->regions[s].size;
+		d->reg[k].flags = c->regions[s].flags;
 		k++;
 	}
 }
 
 /* ---- MAP, UNMAP, RESET ---- */
+
+static void holes_unsure(const struct model *m, struct m_reg *r);
 
 static bool obj_regular(int kind)
 {
@@ -452,6 +456,10 @@ void mdl_map_done(struct model *m, int dev, const struct fz_map_args *a, int out
 
 	if (outcome) {
 		d->failures++;
+		/* A MAP undone after the backend's mmap restores (and merges) holes. */
+		r = mdl_reg_by_shmid(d, a->shmid, &ri);
+		if (r)
+			holes_unsure(m, r);
 		return;
 	}
 	r = mdl_reg_by_shmid(d, a->shmid, &ri);

@@ -149,7 +149,7 @@ void mdl_set_owner_done(struct model *m, int fdslot, int outcome);
 int mdl_check_config(const struct model *m, const struct vhost_shmem_config *c);
 void mdl_set_config(struct model *m, int fdslot, const struct vhost_shmem_config *c,
 		    struct fz_exp *e);
-void mdl_set_config_done(struct model *m, int fdslot,
+void mdl_set_config_done(struct model *m, int fdslot, uint32_t base,
 			 const struct vhost_shmem_config *c, int outcome);
 
 /* MAP/UNMAP/RESET: predicted exactly; _done applies the real outcome. */

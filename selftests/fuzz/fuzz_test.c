@@ -392,7 +392,8 @@ static int run_one(struct fz_prog *p, bool reload)
 		ksft_print_msg("(same failure as before: %s; not reduced again)\n", sig);
 		return 1;
 	}
-	if (p->mode == FZ_SOLO && ret != 2 && strcmp(r.what, "leak")) {
+	/* Leaks the supervisor found (r.op < 0) are not tied to the program's ops. */
+	if (p->mode == FZ_SOLO && ret != 2 && (strcmp(r.what, "leak") || r.op >= 0)) {
 		int runs = fz_reduce(p, &opts, r.what, 120);
 
 		kmsg_check(opts.verbose ? 40 : 0);

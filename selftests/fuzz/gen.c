@@ -700,7 +700,7 @@ static void gen_chaos(struct gen *g, int nops)
 		for (t = 0; t < g->p->nthreads; t++) {
 			g->proc = k;
 			g->thread = t;
-			gen_chaos_thread(g, per, !(kills && (g->o->avoid & AVOID_KILL_SET_OWNER)));
+			gen_chaos_thread(g, per, true);
 		}
 	}
 	/* The runner's timeline: pauses, kills, unload attempts, dumps. */

@@ -155,7 +155,8 @@ static int dev_refs(const struct model *m, int dev)
 
 /*
  * The last reference went: release unmaps every mapping from a live owner
- * (never putting a hole back); a mapping the owner mapped over is left.
+ * (never putting a hole back); a mapping the owner mapped over, even in
+ * part, is left where it still is.
  */
 static void dev_release(struct model *m, int dev)
 {
@@ -219,7 +220,7 @@ void mdl_open(struct model *m, int fdslot, bool rdonly, int outcome)
 	d->rdonly = rdonly;
 	for (k = 0; k < FZ_MAX_REG; k++)
 		for (p = 0; p < FZ_SLOT_PG; p++)
-			d->reg[k].pg[p] = (struct m_page){ PG_FOREIGN, PROT_NONE, 1, 0, -1 };
+			d->reg[k].pg[p] = (struct m_page){ PG_FOREIGN, PROT_NONE, 1, -1 };
 	mdl_fdtab(m)[fdslot] = m->ndevs++;
 }
 
@@ -312,12 +313,37 @@ void mdl_set_config_done(struct model *m, int fdslot, uint32_t base,
 
 /* ---- MAP, UNMAP, RESET ---- */
 
-static void holes_unsure(const struct model *m, struct m_reg *r);
-
 static bool obj_regular(int kind)
 {
 	return kind == FK_MEMFD || kind == FK_SHM || kind == FK_TMPFS ||
 	       kind == FK_EXT4 || kind == FK_RDONLY || kind == FK_WRONLY;
+}
+
+/*
+ * Does the module open the mapping's file again for it alone (regular
+ * files)? Only then can it tell that the owner still maps a copy.
+ */
+static bool map_private(const struct model *m, const struct m_map *mp)
+{
+	return mp->obj >= 0 && obj_regular(m->obj[mp->obj].kind);
+}
+
+/* The protection a mapping was installed with. */
+static int map_prot(const struct m_map *mp)
+{
+	return PROT_READ | (mp->rw ? PROT_WRITE : 0);
+}
+
+/* Did the owner mprotect() part of the mapping to something else? */
+static bool map_mprotected(const struct model *m, const struct m_reg *r,
+			   const struct m_map *mp)
+{
+	int p, first = FZ_GUARD + mp->off / PG;
+
+	for (p = first; p < first + (int)(mp->len / PG); p++)
+		if (r->pg[p].st == PG_MAPPED && r->pg[p].prot != map_prot(mp))
+			return true;
+	return false;
 }
 
 /* The argument checks MAP and UNMAP share. */
@@ -350,7 +376,7 @@ static int live_region(const struct m_dev *d, const struct m_reg *r)
 {
 	if (owner_dead(d))
 		return ESRCH;
-	if (!r->mmapped)
+	if (!r->mmapped || r->detached)
 		return ENXIO;
 	return 0;
 }
@@ -364,7 +390,7 @@ void mdl_map(struct model *m, int dev, const struct fz_map_args *a, struct fz_ex
 {
 	struct m_dev *d = &m->dev[dev];
 	int slot = a->file, kind, objn, i, p, first, n;
-	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW, gap = false, foreign = false;
+	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW, foreign = false;
 	const struct m_obj *o = NULL;
 	struct m_reg *r = NULL;
 	uint64_t end;
@@ -393,6 +419,10 @@ void mdl_map(struct model *m, int dev, const struct fz_map_args *a, struct fz_ex
 		break;
 	case FK_PIPE:
 		err = ENODEV;
+		break;
+	case FK_ZERO:
+		/* Read-only needs a file not open for writing, or a regular one. */
+		err = rw ? 0 : EACCES;
 		break;
 	case FK_WRONLY:
 		err = EACCES;
@@ -424,25 +454,26 @@ void mdl_map(struct model *m, int dev, const struct fz_map_args *a, struct fz_ex
 			goto out;
 		}
 	}
+	/*
+	 * The region is live (not detached), so the owner only mprotect'ed
+	 * what it holds: a hole with another protection is the owner's.
+	 */
 	for (p = FZ_GUARD + first; p < FZ_GUARD + first + n; p++) {
-		gap |= r->pg[p].st == PG_GAP;
-		foreign |= r->pg[p].st == PG_FOREIGN || r->pg[p].st == PG_MAPPED;
+		const struct m_page *pg = &r->pg[p];
+
+		foreign |= pg->st == PG_FOREIGN || pg->st == PG_MAPPED ||
+			   (pg->st == PG_HOLE && pg->prot != r->prot);
 	}
 	if (foreign)
 		err = EXDEV;
-	else if (gap)
-		err = ENXIO;
 	if (err)
 		goto out;
-	/* shmem_zero_setup() swaps vm_file: the module takes that for a race. */
-	if (kind == FK_ZERO && (m->avoid & AVOID_DEV_ZERO))
-		exp_add(e, EBUSY);
-	/* The backend's own mmap (seals). */
+	/*
+	 * The backend's own mmap (seals). A read-only MAP maps a read-only
+	 * reopening: no VM_SHARED, so a write-sealed memfd maps.
+	 */
 	if (kind == FK_MEMFD && (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) && rw)
 		err = EPERM;
-	else if (kind == FK_MEMFD && (o->seals & F_SEAL_WRITE))
-		/* Before Linux 6.7 no shared mapping of a write-sealed memfd. */
-		exp_add(e, EPERM);
 out:
 	exp_add(e, err);
 }
@@ -456,10 +487,6 @@ void mdl_map_done(struct model *m, int dev, const struct fz_map_args *a, int out
 
 	if (outcome) {
 		d->failures++;
-		/* A MAP undone after the backend's mmap restores (and merges) holes. */
-		r = mdl_reg_by_shmid(d, a->shmid, &ri);
-		if (r)
-			holes_unsure(m, r);
 		return;
 	}
 	r = mdl_reg_by_shmid(d, a->shmid, &ri);
@@ -471,11 +498,15 @@ void mdl_map_done(struct model *m, int dev, const struct fz_map_args *a, int out
 		if (m->nobjs < FZ_MAX_OBJS) {
 			struct m_obj *o = &m->obj[m->nobjs];
 
+			/*
+			 * shmem_zero_setup() makes it as large as the vma and
+			 * keeps vm_pgoff: file pages fd_offset / PG on, those
+			 * past len / PG are beyond its end (SIGBUS).
+			 */
 			memset(o, 0, sizeof(*o));
 			o->used = true;
 			o->kind = FK_ANON;
 			o->npages = a->len / PG;
-			o->unknown = a->fd_off != 0;
 			objn = m->nobjs++;
 		} else {
 			objn = -1;
@@ -487,13 +518,11 @@ void mdl_map_done(struct model *m, int dev, const struct fz_map_args *a, int out
 		.off = a->shm_off, .len = a->len, .fd_off = a->fd_off,
 		.rw = a->flags & VHOST_SHMEM_MAP_F_RW,
 	};
-	if (objn >= 0 && !mp->rw)
-		m->obj[objn].had_ro_map = true;
 	first = FZ_GUARD + a->shm_off / PG;
 	n = a->len / PG;
 	for (p = first; p < first + n; p++)
 		r->pg[p] = (struct m_page){ PG_MAPPED,
-			PROT_READ | (mp->rw ? PROT_WRITE : 0), 0, 0, (int16_t)m->nmaps };
+			PROT_READ | (mp->rw ? PROT_WRITE : 0), 0, (int16_t)m->nmaps };
 	m->nmaps++;
 	d->mappings++;
 	d->bytes += a->len;
@@ -537,28 +566,18 @@ void mdl_unmap(struct model *m, int dev, const struct fz_map_args *a, struct fz_
 	for (p = first; p < first + (int)(a->len / PG); p++) {
 		const struct m_page *pg = &r->pg[p];
 
-		/* Anything but this mapping's file (or a gap) is foreign. */
-		if (pg->st == PG_FOREIGN || pg->st == PG_HOLE ||
-		    (pg->st == PG_MAPPED && m->map[pg->map].obj != mp->obj))
+		/* Anything but this mapping's file is foreign. */
+		if (pg->st != PG_MAPPED || m->map[pg->map].obj != mp->obj)
 			err = EXDEV;
 	}
+	/* "EXDEV: the owner mprotect()ed the mapping; it stays listed". */
+	if (!err && !(m->avoid & AVOID_UNMAP_PROT) && map_mprotected(m, r, mp))
+		err = EXDEV;
+	/* The hole is back, but this process still maps a copy. */
+	if (!err && m->in_child && mp->copied && map_private(m, mp))
+		err = EBUSY;
 out:
 	exp_only(e, err);
-}
-
-/*
- * Holes the device merges get the region's prot back, whatever the owner
- * mprotect'ed (a known bug): after an UNMAP or RESET such holes are unsure.
- */
-static void holes_unsure(const struct model *m, struct m_reg *r)
-{
-	int p;
-
-	if (!(m->avoid & AVOID_HOLE_PROT))
-		return;
-	for (p = 0; p < FZ_SLOT_PG; p++)
-		if (r->pg[p].st == PG_HOLE && r->pg[p].prot != r->prot)
-			r->pg[p].unsure = 1;
 }
 
 static void hole_back(struct m_reg *r, const struct m_map *mp)
@@ -566,7 +585,15 @@ static void hole_back(struct m_reg *r, const struct m_map *mp)
 	int p, first = FZ_GUARD + mp->off / PG;
 
 	for (p = first; p < first + (int)(mp->len / PG); p++)
-		r->pg[p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, 0, -1 };
+		r->pg[p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, -1 };
+}
+
+static void forget(struct m_dev *d, struct m_map *mp)
+{
+	mp->live = false;
+	d->mappings--;
+	d->bytes -= mp->len;
+	d->unmaps++;
 }
 
 void mdl_unmap_done(struct model *m, int dev, const struct fz_map_args *a, int outcome)
@@ -576,55 +603,89 @@ void mdl_unmap_done(struct model *m, int dev, const struct fz_map_args *a, int o
 	struct m_reg *r;
 	int ri;
 
-	if (outcome) {
+	if (outcome)
 		d->failures++;
+	/* EBUSY (copies remain): the range is a hole and the mapping gone. */
+	if (outcome && outcome != EBUSY)
 		return;
-	}
 	r = mdl_reg_by_shmid(d, a->shmid, &ri);
 	mp = r ? find_live(m, dev, ri, a->shm_off) : NULL;
 	if (!mp)
 		return;
 	hole_back(r, mp);
-	holes_unsure(m, r);
-	mp->live = false;
-	d->mappings--;
-	d->bytes -= mp->len;
-	d->unmaps++;
+	forget(d, mp);
+}
+
+/*
+ * RESET, mapping by mapping: in a live region the hole goes back; in a
+ * detached one the backend file is only unmapped (a gap), if the range
+ * still holds nothing but its vmas. A mapping that cannot be taken out
+ * stays listed, unless none of its vmas is left anywhere (regular files:
+ * the module's own file has no other reference). Copies in a live fork
+ * child make it EBUSY too. Applies it all when @apply. Returns the errno.
+ */
+static int reset_plan(struct model *m, int dev, bool apply)
+{
+	struct m_dev *d = &m->dev[dev];
+	int i, p, kept = 0;
+
+	if (d->owner == OWN_NONE)
+		return EBADFD;
+	for (i = 0; i < m->nmaps; i++) {
+		struct m_map *mp = &m->map[i];
+		struct m_reg *r = &d->reg[mp->reg];
+		int first = FZ_GUARD + mp->off / PG, n = mp->len / PG;
+		bool foreign = false, own = false, gone = true, copies;
+		int to = -1;	/* what the range becomes: PG_HOLE, PG_GAP or as it is */
+
+		if (!mp->live || mp->dev != dev)
+			continue;
+		copies = m->in_child && mp->copied && map_private(m, mp);
+		/* Issued by a child or not, it runs in the owner's mm. */
+		if (d->owner == OWN_RUNNER) {
+			for (p = first; p < first + n; p++) {
+				const struct m_page *pg = &r->pg[p];
+
+				if (pg->st == PG_MAPPED && pg->map == i)
+					own = true;
+				else if (pg->st != PG_GAP)
+					foreign = true;
+			}
+			if (!foreign && !r->detached) {
+				if (!(m->avoid & AVOID_UNMAP_PROT) && map_mprotected(m, r, mp))
+					gone = false;	/* UNMAP's EXDEV */
+				else
+					to = PG_HOLE;
+			} else if (!foreign) {
+				to = PG_GAP;
+			} else if (!map_private(m, mp) || own || copies) {
+				gone = false;
+			}
+		} else {
+			copies = false;	/* a dead owner: nothing in any mm */
+		}
+		kept += !gone || copies;
+		if (!apply || !gone)
+			continue;
+		if (to == PG_HOLE)
+			hole_back(r, mp);
+		else if (to == PG_GAP)
+			for (p = first; p < first + n; p++)
+				r->pg[p].st = PG_GAP;
+		forget(d, mp);
+	}
+	return kept ? EBUSY : 0;
 }
 
 void mdl_reset(struct model *m, int dev, struct fz_exp *e)
 {
-	exp_only(e, m->dev[dev].owner == OWN_NONE ? EBADFD : 0);
+	exp_only(e, reset_plan(m, dev, false));
 }
 
 void mdl_reset_done(struct model *m, int dev, int outcome)
 {
-	struct m_dev *d = &m->dev[dev];
-	int i, p;
-
-	if (outcome)
-		return;
-	for (i = 0; i < m->nmaps; i++) {
-		struct m_map *mp = &m->map[i];
-		struct m_reg *r = &d->reg[mp->reg];
-		int first = FZ_GUARD + mp->off / PG;
-		bool foreign = false;
-
-		if (!mp->live || mp->dev != dev)
-			continue;
-		mp->live = false;
-		d->unmaps++;
-		/* Issued by a child or not, it runs in the owner's mm. */
-		if (d->owner != OWN_RUNNER)
-			continue;
-		for (p = first; p < first + (int)(mp->len / PG); p++)
-			foreign |= r->pg[p].st == PG_FOREIGN;
-		/* A mapping the owner mapped over is dropped, its vmas stay. */
-		if (!foreign)
-			hole_back(r, mp);
-		holes_unsure(m, r);
-	}
-	d->mappings = d->bytes = 0;
+	if (outcome == 0 || outcome == EBUSY)
+		reset_plan(m, dev, true);
 }
 
 /* ---- the owner's address space ---- */
@@ -669,7 +730,7 @@ void mdl_mmap_done(struct model *m, int dev, uint32_t shmid, int var, uint64_t a
 	r->addr = addr;
 	r->prot = PROT_READ | (var == MM_RO ? 0 : PROT_WRITE);
 	for (p = 0; p < r->size / PG; p++)
-		r->pg[FZ_GUARD + p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, 0, -1 };
+		r->pg[FZ_GUARD + p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, -1 };
 }
 
 static void clamp(int *first, int *n)
@@ -684,11 +745,30 @@ static void clamp(int *first, int *n)
 		*n = 0;
 }
 
+/*
+ * The owner unmaps [first, first + n) of the slot (munmap, mremap, a
+ * MAP_FIXED over it): the mmu notifier sees an unmap there if any vma was
+ * in the range, and a region it overlaps is detached for good.
+ */
+static void owner_unmaps(struct m_reg *r, int first, int n)
+{
+	int lo = FZ_GUARD, hi = FZ_GUARD + (int)(r->size / PG), p;
+	bool vma = false;
+
+	if (!r->mmapped || first >= hi || first + n <= lo)
+		return;
+	for (p = first; p < first + n; p++)
+		vma |= r->pg[p].st != PG_GAP;
+	if (vma)
+		r->detached = true;
+}
+
 void mdl_munmap(struct model *m, int dev, int reg, int first, int n)
 {
 	struct m_reg *r = &m->dev[dev].reg[reg];
 	int p;
 
+	owner_unmaps(r, first, n);
 	for (p = first; p < first + n; p++)
 		r->pg[p].st = PG_GAP;
 	release_all_unref(m);
@@ -699,8 +779,9 @@ void mdl_clobber(struct model *m, int dev, int reg, int first, int n)
 	struct m_reg *r = &m->dev[dev].reg[reg];
 	int p;
 
+	owner_unmaps(r, first, n);
 	for (p = first; p < first + n; p++)
-		r->pg[p] = (struct m_page){ PG_FOREIGN, PROT_READ | PROT_WRITE, 1, 0, -1 };
+		r->pg[p] = (struct m_page){ PG_FOREIGN, PROT_READ | PROT_WRITE, 1, -1 };
 	release_all_unref(m);
 }
 
@@ -712,6 +793,14 @@ static const struct m_obj *page_obj(const struct model *m, const struct m_page *
 		return NULL;
 	o = m->map[pg->map].obj;
 	return o >= 0 ? &m->obj[o] : NULL;
+}
+
+/* The file page a mapped page @p of a slot shows. */
+static uint32_t page_index(const struct model *m, const struct m_page *pg, int p)
+{
+	const struct m_map *mp = &m->map[pg->map];
+
+	return mp->fd_off / PG + (p - FZ_GUARD) - mp->off / PG;
 }
 
 /* Could the page's vma be made writable (VM_MAYWRITE)? */
@@ -743,10 +832,8 @@ void mdl_mprotect(struct model *m, int dev, int reg, int first, int n, int prot,
 			else if (pg->st == PG_HOLE && d->rdonly)
 				err = EACCES;
 		}
-		if (!err) {
+		if (!err)
 			pg->prot = prot;
-			pg->unsure = 0;
-		}
 	}
 	exp_only(e, err);
 }
@@ -776,12 +863,6 @@ void mdl_madvise(struct model *m, int dev, int reg, int first, int n, int adv,
 				err = EINVAL;	/* VM_PFNMAP */
 			break;
 		case MA_REMOVE:
-			if (pg->unsure && !m->remove_maywrite) {
-				exp_clear(e);
-				exp_add(e, EACCES);
-				exp_add(e, ENODEV);
-				return;
-			}
 			if (pg->st == PG_FOREIGN)
 				err = EINVAL;	/* no file */
 			else if (!(pg->prot & PROT_WRITE) &&
@@ -793,9 +874,8 @@ void mdl_madvise(struct model *m, int dev, int reg, int first, int n, int adv,
 				err = EPERM;
 			else if (o && o->kind == FK_EXT4 && !m->ext4_punch)
 				err = EOPNOTSUPP;
-			else if (o)
-				o->gen[m->map[pg->map].fd_off / PG + (p - FZ_GUARD) -
-				       m->map[pg->map].off / PG] = 0;
+			else if (o && page_index(m, pg, p) < o->npages)
+				o->gen[page_index(m, pg, p)] = 0;
 			break;
 		case MA_DONTFORK:
 			pg->dofork = 0;
@@ -852,6 +932,13 @@ void mdl_mremap_done(struct model *m, int dev, int reg, int first, int n, int va
 	int p, from = var == MR_SHRINK ? first + n - grown : first;
 	int to = var == MR_SHRINK ? first + n : first + n + grown;
 
+	/*
+	 * What moved (also a hole refused after its page tables moved, EINVAL),
+	 * grew (the executor unmaps it) or was cut off was unmapped.
+	 */
+	if (!outcome || (outcome == EINVAL && var == MR_MOVE))
+		owner_unmaps(r, var == MR_SHRINK && !outcome ? from : first,
+			     var == MR_SHRINK && !outcome ? to - from : n);
 	if (outcome)
 		return;
 	/* The executor unmapped whatever moved or grew. */
@@ -874,8 +961,6 @@ int mdl_read(const struct model *m, int dev, int reg, int p, uint32_t *fid,
 
 	*fid = *page = *gen = 0;
 	*unknown = false;
-	if (pg->unsure)
-		return -1;
 	if (pg->st == PG_GAP || !(pg->prot & PROT_READ))
 		return FZ_SIG(SIGSEGV);
 	if (pg->st == PG_FOREIGN)
@@ -905,8 +990,6 @@ int mdl_write(const struct model *m, int dev, int reg, int p, int *obj, int *pag
 	const struct m_map *mp;
 
 	*obj = -1;
-	if (pg->unsure)
-		return -1;
 	if (pg->st == PG_GAP || !(pg->prot & PROT_WRITE))
 		return FZ_SIG(SIGSEGV);
 	if (pg->st == PG_HOLE)
@@ -918,6 +1001,8 @@ int mdl_write(const struct model *m, int dev, int reg, int p, int *obj, int *pag
 		return -1;
 	*obj = mp->obj;
 	*page = mp->fd_off / PG + (p - FZ_GUARD) - mp->off / PG;
+	if (*page >= (int)m->obj[mp->obj].npages)
+		return FZ_SIG(SIGBUS);
 	return 0;
 }
 
@@ -1026,25 +1111,18 @@ void mdl_seal(const struct model *m, int slot, int which, struct fz_exp *e)
 	exp_only(e, 0);
 	if (which == F_SEAL_FUTURE_WRITE || (o->seals & F_SEAL_WRITE))
 		return;
-	if (obj_mapped(m, objn, &rw)) {
-		/* Writable shared mappings refuse it; read-only ones may too. */
-		exp_add(e, EBUSY);
-		if (rw)
-			exp_only(e, EBUSY);
-	}
+	/*
+	 * Writable shared mappings refuse it. A read-only MAP maps a
+	 * read-only reopening of the memfd: no writable-mapping count.
+	 */
+	if (obj_mapped(m, objn, &rw) && rw)
+		exp_only(e, EBUSY);
 }
 
 void mdl_seal_done(struct model *m, int slot, int which, int outcome)
 {
 	if (!outcome)
 		m->obj[m->file_obj[slot]].seals |= which;
-}
-
-bool mdl_ro_sealable(const struct model *m, int slot)
-{
-	int objn = m->file_obj[slot];
-
-	return objn < 0 || !m->obj[objn].had_ro_map;
 }
 
 /* ---- fork ---- */
@@ -1071,6 +1149,15 @@ void mdl_fork(struct model *m)
 			}
 		}
 	}
+	/* Any vma the child got a copy of: a reference to the mapping's file. */
+	for (d = 0; d < m->ndevs; d++)
+		for (k = 0; k < FZ_MAX_REG; k++)
+			for (p = 0; p < FZ_SLOT_PG; p++) {
+				const struct m_page *pg = &m->dev[d].reg[k].pg[p];
+
+				if (pg->st == PG_MAPPED && pg->dofork && m->map[pg->map].live)
+					m->map[pg->map].copied = true;
+			}
 	m->in_child = true;
 }
 
@@ -1080,6 +1167,8 @@ void mdl_child_exit(struct model *m)
 
 	memset(m->fd_dev[1], 0xff, sizeof(m->fd_dev[1]));
 	m->in_child = false;
+	for (d = 0; d < m->nmaps; d++)
+		m->map[d].copied = false;
 	for (d = 0; d < m->ndevs; d++)
 		if (m->dev[d].owner == OWN_CHILD)
 			m->dev[d].owner = OWN_DEAD;

@@ -52,7 +52,6 @@ struct m_page {
 	uint8_t st;
 	uint8_t prot;		/* PROT_* */
 	uint8_t dofork;		/* copied by fork() */
-	uint8_t unsure;		/* hole whose prot the device may have reset */
 	int16_t map;		/* PG_MAPPED: the mapping record */
 };
 
@@ -61,6 +60,7 @@ struct m_reg {
 	uint64_t size;		/* 0: unused */
 	uint32_t flags;
 	bool mmapped;		/* the owner mmapped it (once, ever) */
+	bool detached;		/* the owner munmapped, moved or mapped over it */
 	uint64_t addr;
 	int prot;
 	struct m_page pg[FZ_SLOT_PG];	/* the region starts at FZ_GUARD */
@@ -82,7 +82,6 @@ struct m_obj {
 	uint32_t fid;		/* in every page's header */
 	uint32_t npages;
 	bool unknown;		/* content not predictable */
-	bool had_ro_map;
 	unsigned int seals;
 	uint32_t gen[FZ_FILE_MAXPG];	/* 0: zeros */
 };
@@ -92,6 +91,7 @@ struct m_map {
 	int dev, reg, obj;
 	uint64_t off, len, fd_off;
 	bool rw;
+	bool copied;		/* a live fork child maps a copy of it */
 };
 
 /* What a child sees at a parent's region page (snapshot at fork). */
@@ -210,6 +210,5 @@ void fz_clamp(int *first, int *n);
 
 /* Live devices of the program. */
 int mdl_alive(const struct model *m);
-bool mdl_ro_sealable(const struct model *m, int slot);
 
 #endif /* FUZZ_MODEL_H */

@@ -70,6 +70,10 @@ static struct fz_opts opts = {
 	.chaos_pct = 25, .avoid = FZ_AVOID_OPEN,
 };
 
+/* Seconds all reductions of one run may take together (the suite has a timeout). */
+#define REDUCE_TOTAL_S	240
+static double reduce_left = REDUCE_TOTAL_S;
+
 static struct {
 	uint64_t ops, programs, failures, reloads;
 	long shmem0, sunreclaim0;
@@ -389,14 +393,18 @@ static int run_one(struct fz_prog *p, bool reload)
 		return 1;
 	}
 	/* Leaks the supervisor found (r.op < 0) are not tied to the program's ops. */
-	if (p->mode == FZ_SOLO && ret != 2 && (strcmp(r.what, "leak") || r.op >= 0)) {
-		int runs = fz_reduce(p, &opts, r.what, 120);
+	if (p->mode == FZ_SOLO && ret != 2 && (strcmp(r.what, "leak") || r.op >= 0) &&
+	    reduce_left >= 10) {
+		double t = now();
+		int runs = fz_reduce(p, &opts, r.what, reduce_left < 120 ? (int)reduce_left : 120);
 
+		reduce_left -= now() - t;
 		kmsg_check(opts.verbose ? 40 : 0);
 		ksft_print_msg("reduced from %d to %d ops in %d runs; paste into selftests/fuzz/regressions.h:\n",
 			       nops0, p->nops, runs);
 	} else {
-		ksft_print_msg("program (not reduced):\n");
+		ksft_print_msg("program (not reduced%s):\n",
+			       reduce_left < 10 ? ": reduction time used up" : "");
 	}
 	fflush(stdout);
 	fz_print_prog(p, "# ");
@@ -544,7 +552,8 @@ static void run_regressions(void)
 		p->nops = rg->nops;
 		memcpy(p->ops, rg->ops, rg->nops * sizeof(rg->ops[0]));
 		if (st.wedged) {
-			ksft_test_result_skip("regression %s: kernel wedged earlier\n", rg->name);
+			ksft_test_result_fail("regression %s: not run, the kernel is wedged\n",
+					      rg->name);
 			continue;
 		}
 		if (run_one(p, false))
@@ -593,7 +602,8 @@ int main(int argc, char **argv)
 		ops0 = st.ops;
 		fails = 0;
 		if (st.wedged) {
-			ksft_test_result_skip("batch %d: the kernel is wedged by an earlier failure\n", b);
+			ksft_test_result_fail("batch %d: not run, the kernel is wedged by an earlier failure\n",
+					      b);
 			continue;
 		}
 		while (now() < t_end && !st.wedged) {
@@ -621,7 +631,7 @@ int main(int argc, char **argv)
 	sunr = vs_meminfo_kb("SUnreclaim");
 	ksft_print_msg("SUnreclaim %ld kB at the start, %ld kB now\n", st.sunreclaim0, sunr);
 	if (st.wedged)
-		ksft_test_result_skip("final unload and leak check: kernel wedged\n");
+		ksft_test_result_fail("final unload and leak check: not run, the kernel is wedged\n");
 	else if (post_checks(why, sizeof(why), opts.ko != NULL))
 		st.failures++, ksft_test_result_fail("final unload and leak check: %s\n", why);
 	else if (sunr > st.sunreclaim0 + 64 * 1024)

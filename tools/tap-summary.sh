@@ -18,8 +18,9 @@
 # suite that did not run; a suite that reported fewer results than it
 # planned, or none, or exited with status 1 without a failing test. Each
 # counts as a failure. The expected suites are NAMES, by default one per
-# selftests/*_test.c (those matching VM_FILTER when it is set, as the VM
-# runs only those).
+# selftests/*_test.c and selftests/*/*_test.c (a suite built from a
+# directory, as selftests/fuzz/), those matching VM_FILTER when it is set,
+# as the VM runs only those.
 # Exit status: 0 only when nothing failed and something passed.
 set -euo pipefail
 
@@ -27,10 +28,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 skips=$top/tools/expected-skips
 suites=
 
-# The suites the VM runs: every built selftests/*_test.c, as filtered.
+# The suites the VM runs: every built selftests/*_test.c and
+# selftests/<dir>/*_test.c, as filtered.
 default_suites() {
 	local f s
-	for f in "$top"/selftests/*_test.c; do
+	for f in "$top"/selftests/*_test.c "$top"/selftests/*/*_test.c; do
 		[ -f "$f" ] || continue
 		s=$(basename "$f" .c)
 		if [ -n "${VM_FILTER:-}" ] && ! echo "$s" | grep -Eq "$VM_FILTER"; then

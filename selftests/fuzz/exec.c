@@ -125,6 +125,12 @@ static bool check(struct ctx *c, const char *what, const struct fz_exp *e, int g
 	return false;
 }
 
+static void count_outcome(struct ctx *c, int which, int v)
+{
+	__atomic_add_fetch(&c->sh->res.outc[which][v >= 0 && v < 63 ? v : 63], 1,
+			   __ATOMIC_RELAXED);
+}
+
 /* ---- addresses ---- */
 
 static uint8_t *slot_addr(struct ctx *c, int dev, int reg)
@@ -536,6 +542,7 @@ static void op_map(struct ctx *c, int dev, int fd, const struct fz_op *op)
 		append_vmas(c, dev, a.shmid);
 		return;
 	}
+	count_outcome(c, OUTC_MAP, got);
 	mdl_map_done(c->m, dev, &a, got);
 	if (!got)
 		check_first_page(c, dev, &a, "read after MAP");
@@ -558,6 +565,7 @@ static void op_unmap(struct ctx *c, int dev, int fd, const struct fz_op *op)
 		append_vmas(c, dev, a.shmid);
 		return;
 	}
+	count_outcome(c, OUTC_UNMAP, got);
 	mdl_unmap_done(c->m, dev, &a, got);
 	if (!got)
 		check_first_page(c, dev, &a, "read after UNMAP");
@@ -693,10 +701,13 @@ static int op_batch(struct ctx *c, int dev, int fd, int i)
 			append_vmas(c, dev, a.shmid);
 			break;
 		}
-		if (bo->kind == K_BOP_MAP)
+		if (bo->kind == K_BOP_MAP) {
+			count_outcome(c, OUTC_MAP, r);
 			mdl_map_done(c->m, dev, &a, r);
-		else if (bo->kind == K_BOP_UNMAP)
+		} else if (bo->kind == K_BOP_UNMAP) {
+			count_outcome(c, OUTC_UNMAP, r);
 			mdl_unmap_done(c->m, dev, &a, r);
+		}
 	}
 out:
 	mprotect(ops, bytes, PROT_READ | PROT_WRITE);
@@ -1221,8 +1232,10 @@ static void run_op(struct ctx *c, int *ip)
 	case K_RESET:
 		mdl_reset(c->m, dev, &e);
 		got = ioctl(fd, VHOST_SHMEM_RESET) ? errno : 0;
-		if (check(c, "RESET", &e, got))
+		if (check(c, "RESET", &e, got)) {
+			count_outcome(c, OUTC_RESET, got);
 			mdl_reset_done(c->m, dev, got);
+		}
 		return;
 	case K_BATCH:
 		*ip += op_batch(c, dev, fd, *ip);

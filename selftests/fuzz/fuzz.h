@@ -164,6 +164,9 @@ void fz_generate(struct fz_prog *p, uint64_t seed, const struct fz_opts *o);
 
 /* ---- exec.c ---- */
 
+/* Calls whose outcomes a run counts, to show what the programs reach. */
+enum { OUTC_MAP, OUTC_UNMAP, OUTC_RESET, FZ_NOUTC };
+
 /* What a program's run found. Lives in shared memory across its processes. */
 struct fz_result {
 	int failed;		/* first failure wins */
@@ -172,6 +175,7 @@ struct fz_result {
 	char msg[1024];
 	uint64_t ops;		/* ops executed, all processes */
 	uint64_t ksig;		/* the runner died of this signal */
+	uint32_t outc[FZ_NOUTC][64];	/* solo: checked outcomes by errno (63: other) */
 	int pid;		/* the runner (a process group) */
 	int cur;		/* solo: the op being run */
 };

@@ -76,6 +76,7 @@ static double reduce_left = REDUCE_TOTAL_S;
 
 static struct {
 	uint64_t ops, programs, failures, reloads;
+	uint64_t outc[FZ_NOUTC][64];
 	long shmem0, sunreclaim0;
 	long kmsg_seq;
 	bool wedged;		/* a hang or oops: stop fuzzing */
@@ -348,11 +349,13 @@ static int run_one(struct fz_prog *p, bool reload)
 {
 	struct fz_result r;
 	char why[512], sig[96];
-	int ret, bad, nops0 = p->nops;
+	int ret, bad, nops0 = p->nops, i;
 	const char *got;
 
 	ret = fz_run(p, &opts, p->mode == FZ_SOLO ? 60 : 90, &r);
 	st.ops += r.ops;
+	for (i = 0; i < FZ_NOUTC * 64; i++)
+		st.outc[i / 64][i % 64] += r.outc[i / 64][i % 64];
 	st.programs++;
 	bad = kmsg_check(40);
 	if (ret == 2) {
@@ -413,6 +416,28 @@ static int run_one(struct fz_prog *p, bool reload)
 	if (wait_no_devices(3000) > 0)
 		st.wedged = true;
 	return 1;
+}
+
+/* What the MAPs, UNMAPs and RESETs of solo programs returned, by errno. */
+static void print_outcomes(void)
+{
+	static const char *const names[FZ_NOUTC] = { "MAP", "UNMAP", "RESET" };
+	char line[1024];
+	int k, v;
+
+	for (k = 0; k < FZ_NOUTC; k++) {
+		size_t n = snprintf(line, sizeof(line), "fuzz: %s outcomes:", names[k]);
+
+		for (v = 0; v < 64 && n < sizeof(line) - 40; v++) {
+			if (!st.outc[k][v])
+				continue;
+			n += snprintf(line + n, sizeof(line) - n, " %s %llu",
+				      v == 0 ? "0" : v == 63 ? "other" :
+				      strerrorname_np(v) ? strerrorname_np(v) : "?",
+				      (unsigned long long)st.outc[k][v]);
+		}
+		ksft_print_msg("%s\n", line);
+	}
 }
 
 /* ---- options ---- */
@@ -643,6 +668,7 @@ int main(int argc, char **argv)
 	ksft_print_msg("fuzz: %llu ops, %llu programs, %.0f ops/s, %llu failures\n",
 		       (unsigned long long)st.ops, (unsigned long long)st.programs,
 		       st.ops / (now() - t0), (unsigned long long)st.failures);
+	print_outcomes();
 	if (opts.ext4_dir)
 		umount(EXT4_DIR);
 	ksft_finished();

@@ -127,7 +127,7 @@ static bool check(struct ctx *c, const char *what, const struct fz_exp *e, int g
 
 static void count_outcome(struct ctx *c, int which, int v)
 {
-	__atomic_add_fetch(&c->sh->res.outc[which][v >= 0 && v < 63 ? v : 63], 1,
+	__atomic_add_fetch(&c->sh->res.outc[which][v >= 0 && v < 127 ? v : 127], 1,
 			   __ATOMIC_RELAXED);
 }
 

@@ -175,7 +175,7 @@ struct fz_result {
 	char msg[1024];
 	uint64_t ops;		/* ops executed, all processes */
 	uint64_t ksig;		/* the runner died of this signal */
-	uint32_t outc[FZ_NOUTC][64];	/* solo: checked outcomes by errno (63: other) */
+	uint32_t outc[FZ_NOUTC][128];	/* solo: checked outcomes by errno (127: other) */
 	int pid;		/* the runner (a process group) */
 	int cur;		/* solo: the op being run */
 };

@@ -76,7 +76,7 @@ static double reduce_left = REDUCE_TOTAL_S;
 
 static struct {
 	uint64_t ops, programs, failures, reloads;
-	uint64_t outc[FZ_NOUTC][64];
+	uint64_t outc[FZ_NOUTC][128];
 	long shmem0, sunreclaim0;
 	long kmsg_seq;
 	bool wedged;		/* a hang or oops: stop fuzzing */
@@ -354,8 +354,8 @@ static int run_one(struct fz_prog *p, bool reload)
 
 	ret = fz_run(p, &opts, p->mode == FZ_SOLO ? 60 : 90, &r);
 	st.ops += r.ops;
-	for (i = 0; i < FZ_NOUTC * 64; i++)
-		st.outc[i / 64][i % 64] += r.outc[i / 64][i % 64];
+	for (i = 0; i < FZ_NOUTC * 128; i++)
+		st.outc[i / 128][i % 128] += r.outc[i / 128][i % 128];
 	st.programs++;
 	bad = kmsg_check(40);
 	if (ret == 2) {
@@ -428,11 +428,11 @@ static void print_outcomes(void)
 	for (k = 0; k < FZ_NOUTC; k++) {
 		size_t n = snprintf(line, sizeof(line), "fuzz: %s outcomes:", names[k]);
 
-		for (v = 0; v < 64 && n < sizeof(line) - 40; v++) {
+		for (v = 0; v < 128 && n < sizeof(line) - 40; v++) {
 			if (!st.outc[k][v])
 				continue;
 			n += snprintf(line + n, sizeof(line) - n, " %s %llu",
-				      v == 0 ? "0" : v == 63 ? "other" :
+				      v == 0 ? "0" : v == 127 ? "other" :
 				      strerrorname_np(v) ? strerrorname_np(v) : "?",
 				      (unsigned long long)st.outc[k][v]);
 		}

@@ -182,9 +182,22 @@ static void near_range(struct gen *g, int n, uint64_t *off, uint64_t *len)
 	}
 }
 
+/* A backend file slot: mostly one that holds a file. */
+static int pick_file(struct gen *g)
+{
+	int slot, tries;
+
+	for (tries = 0; tries < 8 && chance(g, 85); tries++) {
+		slot = rnd(g, FZ_MAX_FILES);
+		if (g->g.fkind[slot] != FK_NONE)
+			return slot;
+	}
+	return rnd(g, FZ_MAX_FILES);
+}
+
 static void gen_map_args(struct gen *g, struct fz_op *op, int fd)
 {
-	int reg = pick_reg(g, fd), file = rnd(g, FZ_MAX_FILES), fp;
+	int reg = pick_reg(g, fd), file = pick_file(g), fp;
 	uint64_t foff, flen;
 
 	op->fd = fd;
@@ -408,6 +421,18 @@ static void gen_device(struct gen *g, int fd)
 			op->fd = fd;
 	}
 	gen_config(g, fd);
+	/* A refused configuration, mostly followed by a good one. */
+	op = &g->p->ops[g->p->nops - 1];
+	if (op->kind == K_SET_CONFIG && op->var != CFG_OK && chance(g, 85)) {
+		gen_config(g, fd);
+		op = &g->p->ops[g->p->nops - 1];
+		if (op->kind == K_SET_CONFIG && op->var != CFG_OK) {
+			op->var = CFG_OK;
+			g->g.base[fd] = op->shmid;
+			for (r = 0; r < FZ_MAX_REG; r++)
+				g->g.size[fd][r] = op->a >> (8 * r) & 0xff;
+		}
+	}
 	for (r = 0; r < FZ_MAX_REG; r++) {
 		if (!g->g.size[fd][r] || !chance(g, 92))
 			continue;
@@ -444,8 +469,15 @@ static void gen_solo(struct gen *g, int nops)
 		gen_device(g, 1);
 	while (g->p->nops < nops) {
 		int fd = rnd(g, 10) < 7 ? 0 : rnd(g, 3);
+		int k = pick_weighted(g, w, sizeof(w) / sizeof(w[0]));
 
-		switch (pick_weighted(g, w, sizeof(w) / sizeof(w[0]))) {
+		/*
+		 * munmap, mremap and MAP_FIXED detach a region for good (MAP
+		 * and UNMAP then fail with ENXIO): mostly in the last third.
+		 */
+		if ((k == 9 || k == 12 || k == 13) && g->p->nops < nops * 2 / 3 && chance(g, 80))
+			continue;
+		switch (k) {
 		case 0:
 			op = emit(g, K_MAP);
 			if (op) {
@@ -504,15 +536,16 @@ static void gen_solo(struct gen *g, int nops)
 			}
 			break;
 		case 16: gen_fork(g); break;
+		/* Mostly not slot 0: the device most ops go to stays set up. */
 		case 17:
 			op = emit(g, K_OPEN);
 			if (op)
-				op->fd = rnd(g, FZ_MAX_FDS);
+				op->fd = chance(g, 90) ? 1 + rnd(g, FZ_MAX_FDS - 1) : 0;
 			break;
 		case 18:
 			op = emit(g, K_CLOSE);
 			if (op)
-				op->fd = rnd(g, FZ_MAX_FDS);
+				op->fd = chance(g, 90) ? 1 + rnd(g, FZ_MAX_FDS - 1) : 0;
 			break;
 		case 19:
 			op = emit(g, K_DUP);

@@ -61,7 +61,6 @@ static const struct regression regressions[] = {
 #define NREGRESSIONS ((int)(sizeof(regressions) / sizeof(regressions[0])) - 1)
 
 static const struct { const char *name; unsigned int bit; } avoid_names[] = {
-	{ "ro-device-mmap", AVOID_RO_DEVICE },
 	{ "unmap-mprotected", AVOID_UNMAP_PROT },
 };
 

@@ -712,9 +712,6 @@ void mdl_mmap(struct model *m, int dev, uint32_t shmid, uint64_t len, int var,
 	else if (r->mmapped)
 		err = EBUSY;
 	exp_only(e, err);
-	/* do_mmap() drops VM_SHARED for a file not open for writing. */
-	if (!err && d->rdonly && (m->avoid & AVOID_RO_DEVICE))
-		exp_add(e, EINVAL);
 }
 
 void mdl_mmap_done(struct model *m, int dev, uint32_t shmid, int var, uint64_t addr,

@@ -71,6 +71,17 @@ FZ_REGRESSION(seed_de172fc22beef66d, FZ_SOLO, 0, 0,
 	{ .kind = K_READ, .a = 0x3 },
 )
 
+/* An O_RDONLY device could not mmap a region read-only: EINVAL, because
+ * do_mmap() drops VM_SHARED for a file not open for writing and the
+ * region's ->mmap wanted VM_SHARED (fixed by f0fe961: VM_MAYSHARE).
+ */
+FZ_REGRESSION(seed_1a2aa49fef3bf2ec, FZ_SOLO, 0, 0,
+	{ .kind = K_OPEN, .fd = 1, .var = 1 },
+	{ .kind = K_SET_OWNER, .fd = 1 },
+	{ .kind = K_SET_CONFIG, .fd = 1, .shmid = 100, .a = 0x1104 },
+	{ .kind = K_MMAP, .fd = 1, .reg = 1, .var = 1, .shmid = 101, .a = 0x11000 },
+)
+
 /*
  * Module bugs the fuzzer found that kmod/ (as of the last commit these
  * were checked against, named on each) still has. They fail every run;
@@ -79,20 +90,10 @@ FZ_REGRESSION(seed_de172fc22beef66d, FZ_SOLO, 0, 0,
  * is fixed move them above and drop the bit from FZ_AVOID_OPEN (fuzz.h).
  */
 #ifdef FZ_KNOWN_BUGS
-/* An O_RDONLY device cannot mmap a region read-only: EINVAL, because
- * do_mmap() drops VM_SHARED for a file not open for writing and the
- * region's ->mmap wants VM_SHARED (still so at f12559e).
- */
-FZ_REGRESSION(seed_1a2aa49fef3bf2ec, FZ_SOLO, 0, 0,
-	{ .kind = K_OPEN, .fd = 1, .var = 1 },
-	{ .kind = K_SET_OWNER, .fd = 1 },
-	{ .kind = K_SET_CONFIG, .fd = 1, .shmid = 100, .a = 0x1104 },
-	{ .kind = K_MMAP, .fd = 1, .reg = 1, .var = 1, .shmid = 101, .a = 0x11000 },
-)
 /* UNMAP of a mapping the owner mprotect()ed (one page PROT_NONE) succeeds
  * and puts the hole back; the UNMAP table says "EXDEV: the owner
  * mprotect()ed the mapping; it stays listed". install_hole() accepts any
- * vma of the mapping's file, whatever its protection (f12559e; both
+ * vma of the mapping's file, whatever its protection (fdfdc11; both
  * kernels; no kernel message). --avoid-known=unmap-mprotected.
  */
 FZ_REGRESSION(seed_d609dba429593502, FZ_SOLO, 0, 0,
@@ -106,7 +107,7 @@ FZ_REGRESSION(seed_d609dba429593502, FZ_SOLO, 0, 0,
 	{ .kind = K_UNMAP, .shmid = 1, .b = 0x5000, .c = 0x6000 },
 )
 /* The same through RESET: 0, where the RESET table says EBUSY with the
- * mprotect'ed mapping still listed (UNMAP's EXDEV) (f12559e, both kernels).
+ * mprotect'ed mapping still listed (UNMAP's EXDEV) (fdfdc11, both kernels).
  */
 FZ_REGRESSION(seed_5a5b0ad5676becbb, FZ_SOLO, 0, 0,
 	{ .kind = K_FILE_NEW, .file = 3, .var = 1, .a = 0x14 },

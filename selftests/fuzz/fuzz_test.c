@@ -573,6 +573,8 @@ static void run_regressions(void)
 		struct fz_prog *p = &st.prog;
 
 		memset(p, 0, offsetof(struct fz_prog, ops));
+		/* "seed_<hex>": the program it was reduced from. */
+		p->seed = strtoull(rg->name + 5, NULL, 16);
 		p->mode = rg->mode;
 		p->nprocs = rg->nprocs;
 		p->nthreads = rg->nthreads;

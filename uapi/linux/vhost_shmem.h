@@ -227,8 +227,9 @@ struct vhost_shmem_batch {
  * EINVAL, EBADSLT, ERANGE, ESRCH, EINTR, EBADFD as for MAP; ENOENT: no
  * mapping starts at shm_offset with exactly len; ENXIO: the region is
  * detached (the owner munmapped, moved or replaced part of it: the
- * mapping stays listed, the device no longer touches that range); EXDEV:
- * the owner mprotect'ed it; EPERM: the owner mseal'ed it; EBUSY: the owner
+ * mapping stays listed, the device no longer touches that range); EPERM:
+ * the owner mseal'ed it (an mprotect'ed mapping is removed like any
+ * other); EBUSY: the owner
  * registered it with userfaultfd (nothing changed), or the range is a hole
  * again and the mapping gone but the owner still maps copies of its pages
  * elsewhere (fork() after MADV_DOFORK): treat the buffer as still shared.
@@ -240,7 +241,7 @@ struct vhost_shmem_batch {
  * VHOST_SHMEM_RESET - remove every mapping of every region (device reset).
  * 0 once every mapping is gone from the owner's mm (also when the owner's
  * mm is gone). EBUSY: some could not be taken out (mseal, userfaultfd,
- * mprotect, see UNMAP) and stay listed, or copies remain; all others are
+ * see UNMAP) and stay listed, or copies remain; all others are
  * gone. EBADFD: no owner; EINTR: killed while waiting for the device.
  */
 #define VHOST_SHMEM_RESET	_IO(VHOST_SHMEM_IOC_MAGIC, 0x12)

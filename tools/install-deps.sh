@@ -17,7 +17,7 @@ pkgs=(
 	build-essential bc bison flex libelf-dev pkg-config
 	linux-headers-amd64 linux-headers-6.12-amd64
 	linux-image-amd64 linux-image-6.12-amd64
-	linux-source-6.1
+	linux-source-6.1 linux-source-6.12
 	qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
 	sparse libnl-3-dev libnl-genl-3-dev dkms gnuplot-nox
 	python3-docutils man-db

@@ -5,6 +5,8 @@
 #   make                 module for $(KDIR) + helper + selftests
 #   make module KDIR=..  module for any kernel tree
 #   make check           every test, host side and in a VM per kernel
+#   make check-debug     the same on the debug kernel only (KASAN, lockdep, ...)
+#   make debug-kernel    build (once per machine) and print the debug kernel's dir
 #   make demo            the narrated end-to-end demo in a VM
 #   make lint            checkpatch --strict and sparse on kmod/ and uapi/
 #   make bench           benchmarks (not tests)
@@ -31,8 +33,8 @@ CHECK_DEPS   = @tools/install-deps.sh --check $(1)
 # "make" or a packager's build does not (WERROR=0 in the sub-Makefiles).
 check check-debug lint: export WERROR := 1
 
-.PHONY: all deps module modules helper selftests kselftest-headers check demo \
-	lint bench clean
+.PHONY: all deps module modules helper selftests kselftest-headers check check-debug \
+	debug-kernel demo lint bench clean
 
 all: module helper selftests
 
@@ -66,6 +68,14 @@ selftests: kselftest-headers
 
 check: deps
 	@tools/check.sh
+
+check-debug:
+	$(call CHECK_DEPS)
+	@KVERS=debug tools/check.sh
+
+debug-kernel:
+	$(call CHECK_DEPS)
+	@tools/debug-kernel.sh
 
 demo: deps
 	@tools/demo.sh

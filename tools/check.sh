@@ -1,12 +1,17 @@
 #!/bin/bash
 # check.sh: what "make check" runs. Host-side helper tests, then for each
 # supported kernel (tools/kernels.sh, or $KVERS) the module, the selftests
-# and one VM boot running every suite (tools/vm-run.sh). Logs go to
-# build/logs/; the last line is "N passed, N failed[, N skipped]".
+# and one VM boot running every suite (tools/vm-run.sh), then the same on
+# the debug kernel (tools/debug-kernel.sh: KASAN, lockdep, kmemleak, UBSAN;
+# "debug" in KVERS). Logs go to build/logs/; the last line is
+# "N passed, N failed[, N skipped]".
 # Anything that could not be built or run counts as a failure, and so does
 # a skip tools/expected-skips does not list (see tools/tap-summary.sh).
 #
-# Environment: KVERS (kernels), VM_TIMEOUT (s per VM, default 1500: two VMs stay inside CI's 90 minutes), and
+# Environment: KVERS (kernels; default tools/kernels.sh and "debug"),
+# VM_TIMEOUT (s per Debian VM, default 1500), DEBUG_VM_TIMEOUT (s for the
+# debug VM, default 2400), DEBUG_SUITE_TIMEOUT (s per suite there, default
+# 900: the debug kernel is ~10x slower), and
 # what tools/vm-run.sh reads (VM_SUITE_TIMEOUT, VM_FILTER, ...).
 set -euo pipefail
 
@@ -70,16 +75,50 @@ vm_tests() {
 	sources+=(--vm "$log")
 }
 
+# The debug kernel's name (6.12.117-debug), the name of its log.
+debug_release() {
+	"$TOP/tools/debug-kernel.sh" --release || echo debug-kernel
+}
+
+# The debug-kernel lane: the module built against the cached debug tree,
+# every suite in one boot of that kernel. KASAN reports every bug, not
+# only the first.
+debug_tests() {
+	local dir k log
+	k=$(debug_release)
+	log=$LOGS/$k.log
+	sources+=(--vm "$log")
+	echo "check: kernel $k (debug)"
+	if ! dir=$("$TOP/tools/debug-kernel.sh"); then
+		note_fail "$k: the debug kernel could not be built (tools/debug-kernel.sh)"
+		return 0
+	fi
+	"$TOP/tools/build-module.sh" "$dir/$k" "$BUILD" ||
+		note_fail "$k: module build failed (tools/build-module.sh)"
+	make_payload "$k" "$BUILD/payload/$k"
+	VM_DEBUG=1 VM_APPEND="kasan_multi_shot ${VM_APPEND:-}" \
+		VM_SUITE_TIMEOUT=${DEBUG_SUITE_TIMEOUT:-900} \
+		"$TOP/tools/vm-run.sh" --kernel "$k" --image "$dir/bzImage" \
+		--payload "$BUILD/payload/$k" --mode check \
+		--timeout "${DEBUG_VM_TIMEOUT:-2400}" --log "$log" || true
+}
+
 main() {
 	local k kvers
 	mkdir -p "$LOGS"
 	: >"$CHECK_LOG"
-	kvers=${KVERS:-$("$TOP/tools/kernels.sh")}
-	[ -n "$kvers" ] || note_fail "no supported kernel installed (tools/kernels.sh)"
+	if [ -z "${KVERS:-}" ]; then
+		kvers=$("$TOP/tools/kernels.sh")
+		[ -n "$kvers" ] || note_fail "no supported kernel installed (tools/kernels.sh)"
+		kvers="$kvers debug"
+	else
+		kvers=$KVERS
+	fi
 	# A step that dies before writing its log must not leave the previous
 	# run's log to be summarized: a missing log counts as a failure.
 	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log" "$LOGS/install-test.log"
 	for k in $kvers; do
+		[ "$k" != debug ] || k=$(debug_release)
 		rm -f "$LOGS/$k.log"
 	done
 	summary_selftest
@@ -87,7 +126,7 @@ main() {
 	host_tests
 	install_test
 	for k in $kvers; do
-		vm_tests "$k"
+		if [ "$k" = debug ]; then debug_tests; else vm_tests "$k"; fi
 	done
 	echo
 	echo "check: summary (logs in ${LOGS#"$TOP"/}/)"

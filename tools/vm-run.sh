@@ -1,11 +1,13 @@
 #!/bin/bash
 # vm-run.sh --kernel KVER --payload DIR [--mode check|demo|bench|shell]
-#           [--timeout SEC] [--log FILE]
+#           [--timeout SEC] [--log FILE] [--image FILE]
 #
 # Boots Debian's kernel KVER in a QEMU TCG VM with a busybox initramfs that
 # carries DIR as /payload (plus the shared libraries its binaries need), the
 # kvm/loop/ext4 modules and tools/vm/init, and streams the console to stdout
-# (and to FILE). Exit status: 0 when the VM printed its end marker with
+# (and to FILE). With --image, boots FILE instead of /boot/vmlinuz-KVER
+# and loads no modules: a kernel we build has them built in (KVER only
+# names it). Exit status: 0 when the VM printed its end marker with
 # rc=0, 1 when it finished with a failure, 2 when it never finished (timeout,
 # panic, QEMU error).
 #
@@ -13,20 +15,22 @@
 # names), VM_BENCH_ARGS (vhost-shmem-bench options in bench mode), VM_SMP
 # (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
 # (modules to load, default "kvm_amd loop ext4 overlay vgem"), VM_BIOS (default
-# qboot.rom when installed, else QEMU's SeaBIOS).
+# qboot.rom when installed, else QEMU's SeaBIOS), VM_DEBUG (1 on a debug
+# kernel: tools/vm/run-suites.sh also judges the boot log and kmemleak).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 vmsrc=$top/tools/vm
 
 kver=
+image=
 payload=
 mode=check
 timeout=1800
 log=
 
 usage() {
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -38,12 +42,14 @@ parse_args() {
 		--mode) mode=$2; shift 2 ;;
 		--timeout) timeout=$2; shift 2 ;;
 		--log) log=$2; shift 2 ;;
+		--image) image=$2; shift 2 ;;
 		-h | --help) usage ;;
 		*) echo "vm-run: unknown argument $1" >&2; usage ;;
 		esac
 	done
 	if [ -z "$kver" ] || [ -z "$payload" ]; then usage; fi
-	[ -f "/boot/vmlinuz-$kver" ] || die "no /boot/vmlinuz-$kver"
+	[ -n "$image" ] || image=/boot/vmlinuz-$kver
+	[ -f "$image" ] || die "no kernel image $image"
 	[ -d "$payload" ] || die "payload $payload is not a directory"
 	payload=$(cd "$payload" && pwd)
 }
@@ -92,9 +98,11 @@ fingerprint() {
 # The kernel-dependent part of the initramfs: busybox, modules, init,
 # host tools. Rebuilt only when one of its inputs changed.
 build_base() {
-	local out=$1 stage=$1.d mods f dst stamp
-	# shellcheck disable=SC2046,SC2086 # both are lists of names
-	mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4 overlay vgem} $(payload_module_deps))
+	local out=$1 stage=$1.d mods=() f dst stamp
+	if [ "$image" = "/boot/vmlinuz-$kver" ]; then
+		# shellcheck disable=SC2046,SC2086 # both are lists of names
+		mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4 overlay vgem} $(payload_module_deps))
+	fi
 	stamp=$( {
 		printf '%s\n' "$kver" "${mods[@]}"
 		fingerprint /bin/busybox "$vmsrc" "$0" /sbin/mke2fs "${mods[@]}"
@@ -150,6 +158,7 @@ build_payload() {
 		printf 'VM_SUITE_TIMEOUT=%q\n' "${VM_SUITE_TIMEOUT:-600}"
 		printf 'VM_FILTER=%q\n' "${VM_FILTER:-}"
 		printf 'VM_BENCH_ARGS=%q\n' "${VM_BENCH_ARGS:-}"
+		printf 'VM_DEBUG=%q\n' "${VM_DEBUG:-}"
 	} >"$stage/etc/vm/config"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
 	rm -rf "$stage"
@@ -170,7 +179,7 @@ boot() {
 	timeout -k 5 "$timeout" qemu-system-x86_64 "${bios[@]}" \
 		-accel "tcg,thread=${VM_TCG_THREAD:-single}" -cpu max -m "${VM_MEM:-2G}" -smp "${VM_SMP:-2}" \
 		-display none -monitor none -serial stdio -no-reboot \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
+		-kernel "$image" -initrd "$initrd" -append "$append" \
 		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log"
 	return "${PIPESTATUS[0]}"
 }

@@ -46,6 +46,7 @@ t() {
 
 k61=6.1.0-0-amd64
 k612=6.12.0-0+deb12-amd64
+kdbg=6.12.0-debug
 
 echo "TAP version 13"
 t "good VM log passes" 0 "6 passed, 0 failed" --vm "$(as $k61 good.log)"
@@ -55,6 +56,8 @@ t "listed skip counts as a skip" 0 "5 passed, 0 failed, 1 skipped" \
 	--vm "$(as $k61 skip.log)"
 t "skip listed for 6.1 only fails on 6.12" 1 \
 	"$k612: not ok - beta_test.beta.udmabuf.rw: skip not allowed" --vm "$(as $k612 skip.log)"
+t "skip listed for 6.1 only fails on the debug kernel" 1 \
+	"$kdbg: not ok - beta_test.beta.udmabuf.rw: skip not allowed" --vm "$(as $kdbg skip.log)"
 t "listed test skipping for an unlisted reason fails" 1 \
 	"beta.udmabuf.rw: skip not allowed by tools/tests/data/expected-skips: memfd for udmabuf" \
 	--vm "$(as $k61 unlisted-skip.log)"

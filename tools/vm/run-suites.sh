@@ -8,7 +8,9 @@
 # every suite so the host can check plans against results.
 #
 # Environment (from /etc/vm/config): VM_SUITE_TIMEOUT seconds per suite
-# (default 600), VM_FILTER a grep -E pattern selecting suites by name.
+# (default 600), VM_FILTER a grep -E pattern selecting suites by name,
+# VM_DEBUG=1 on the debug kernel: the boot log is judged like a suite's,
+# and after each suite kmemleak scans and lockdep must still be on.
 
 KO=/payload/vhost_shmem.ko
 export VHOST_SHMEM_KO=$KO
@@ -19,6 +21,12 @@ BAD='WARNING:|BUG:|Oops|general protection|UBSAN|KASAN|kernel BUG|Kernel panic'
 BAD="$BAD|detected stall|self-detected stall|RCU stall|hung task|blocked for more than"
 BAD="$BAD|refcount_t|soft lockup|hard LOCKUP|list_add corruption|list_del corruption"
 BAD="$BAD|Call Trace:|stack-protector|double fault|Bad page|kmemleak"
+# The debug kernel's checkers (lockdep, KASAN, UBSAN, kmemleak, DEBUG_VM).
+BAD="$BAD|possible circular locking|possible recursive locking|inconsistent lock state"
+BAD="$BAD|lock held when returning|lockdep|DEBUG_LOCKS_WARN|locking correctness validator"
+BAD="$BAD|suspicious RCU usage|BUG: KASAN|UBSAN:|unreferenced object|page dumped because"
+# What the debug kernel always prints at boot; it matches BAD, it is fine.
+BOOT_OK='RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized'
 # Taint bits a kernel bug sets: B(5) bad page, D(7) oops, W(9) warning,
 # L(14) soft lockup. O/E (out-of-tree, unsigned) are expected.
 TAINT_BAD=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
@@ -78,14 +86,57 @@ kill_all() {
 
 taint() { cat /proc/sys/kernel/tainted; }
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# Debug kernel: what kmemleak finds after the suite is a failure of its own.
+# An object is reported once two scans saw it unreferenced and unchanged,
+# and only when it is older than 5 s: hence the wait and the two scans.
+check_kmemleak() {
+	local name=$1
+	[ "$VM_DEBUG" = 1 ] || return 0
+	if [ ! -w "$KMEMLEAK" ]; then
+		echo "not ok - $name: no $KMEMLEAK on the debug kernel"
+		return
+	fi
+	sleep 5
+	echo scan >"$KMEMLEAK"
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK" >/tmp/kmemleak.new
+	if [ -s /tmp/kmemleak.new ]; then
+		echo "not ok - $name: kmemleak reports unreferenced objects"
+		sed 's/^/# kmemleak: /' /tmp/kmemleak.new | head -n 300
+	else
+		echo "ok - $name: kmemleak clean"
+	fi
+	# Reported objects are not reported again to the next suite.
+	echo clear >"$KMEMLEAK"
+	dmesg -c >>/tmp/dmesg.all
+}
+
+# Debug kernel: lockdep switches itself off after its first report (or
+# when it runs out of entries); the suites after that are not checked.
+# Said once, by the suite it happened in.
+check_lockdep() {
+	local name=$1
+	[ "$VM_DEBUG" = 1 ] || return 0
+	[ -f /tmp/lockdep.off ] && return 0
+	if grep -Eq '^ *debug_locks: *1$' /proc/lockdep_stats 2>/dev/null; then
+		echo "ok - $name: lockdep still on"
+	else
+		: >/tmp/lockdep.off
+		echo "not ok - $name: lockdep went off (debug_locks 0 in /proc/lockdep_stats): later suites run without it"
+	fi
+}
+
 # Reports whether the kernel log stayed clean while the suite ran.
 check_dmesg() {
-	local name=$1 taint0=$2 taint1 new
+	local name=$1 taint0=$2 taint1 new ok='^$'
 	dmesg -c >/tmp/dmesg.new
 	cat /tmp/dmesg.new >>/tmp/dmesg.all
 	taint1=$(taint)
 	new=$(((taint1 & ~taint0) & TAINT_BAD))
-	if grep -Eq "$BAD" /tmp/dmesg.new || [ "$new" -ne 0 ]; then
+	[ "$name" != boot ] || ok=$BOOT_OK
+	if grep -Ev "$ok" /tmp/dmesg.new | grep -Eq "$BAD" || [ "$new" -ne 0 ]; then
 		echo "not ok - $name: dmesg has WARNING/BUG/Oops/... (taint $taint0 -> $taint1)"
 		# The whole new log, so a splat can be read without the VM.
 		sed 's/^/# dmesg: /' /tmp/dmesg.new | tail -n 300
@@ -94,13 +145,17 @@ check_dmesg() {
 	fi
 }
 
+uptime_s() { cut -d. -f1 /proc/uptime; }
+
 run_suite() {
-	local path=$1 name=${1##*/} taint0 st
+	local path=$1 name=${1##*/} taint0 st t0 secs
 	ensure_module
 	dmesg -c >>/tmp/dmesg.all
 	taint0=$(taint)
 	echo "# VM-SUITE-BEGIN $name"
+	t0=$(uptime_s)
 	run_limited "$path"
+	secs=$(($(uptime_s) - t0))
 	st=$(cat /tmp/suite.status)
 	case "$st" in
 	timeout) echo "not ok - $name: timed out after ${TIMEOUT}s" ;;
@@ -108,13 +163,22 @@ run_suite() {
 	*) echo "not ok - $name: exited with status $st" ;;
 	esac
 	check_dmesg "$name" "$taint0"
-	echo "# VM-SUITE-END $name status=$st"
+	check_kmemleak "$name"
+	check_lockdep "$name"
+	echo "# VM-SUITE-END $name status=$st secs=$secs"
 	[ "$st" = 0 ] || [ "$st" = 4 ]
 }
 
 main() {
 	local t rc=0 n=0
 	[ -c /dev/kvm ] || echo "# run-suites: /dev/kvm is missing; KVM tests will skip"
+	# Debug kernel: a report at boot (module init included) is a failure,
+	# and a lockdep report there would switch lockdep off for every suite.
+	if [ "$VM_DEBUG" = 1 ]; then
+		check_dmesg boot 0
+		check_kmemleak boot
+		check_lockdep boot
+	fi
 	for t in /payload/tests/*_test; do # glob order is sorted
 		if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
 		if [ -n "$VM_FILTER" ] && ! echo "${t##*/}" | grep -Eq "$VM_FILTER"; then

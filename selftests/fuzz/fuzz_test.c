@@ -60,8 +60,9 @@ static const struct regression regressions[] = {
 };
 #define NREGRESSIONS ((int)(sizeof(regressions) / sizeof(regressions[0])) - 1)
 
+/* --avoid-known names (see FZ_AVOID_OPEN); the NULL entry ends the list. */
 static const struct { const char *name; unsigned int bit; } avoid_names[] = {
-	{ "unmap-mprotected", AVOID_UNMAP_PROT },
+	{ NULL, 0 }
 };
 
 static struct fz_opts opts = {
@@ -341,7 +342,7 @@ static const char *avoid_str(void)
 	size_t i, n = 0;
 
 	buf[0] = 0;
-	for (i = 0; i < sizeof(avoid_names) / sizeof(avoid_names[0]); i++)
+	for (i = 0; avoid_names[i].name; i++)
 		if (opts.avoid & avoid_names[i].bit)
 			n += snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "," : "",
 				      avoid_names[i].name);
@@ -458,7 +459,7 @@ static unsigned int parse_avoid(const char *s)
 		return ~0u;
 	if (!strcmp(s, "none"))
 		return 0;
-	for (i = 0; i < sizeof(avoid_names) / sizeof(avoid_names[0]); i++)
+	for (i = 0; avoid_names[i].name; i++)
 		if (strstr(s, avoid_names[i].name))
 			bits |= avoid_names[i].bit;
 	return bits;

@@ -328,24 +328,6 @@ static bool map_private(const struct model *m, const struct m_map *mp)
 	return mp->obj >= 0 && obj_regular(m->obj[mp->obj].kind);
 }
 
-/* The protection a mapping was installed with. */
-static int map_prot(const struct m_map *mp)
-{
-	return PROT_READ | (mp->rw ? PROT_WRITE : 0);
-}
-
-/* Did the owner mprotect() part of the mapping to something else? */
-static bool map_mprotected(const struct model *m, const struct m_reg *r,
-			   const struct m_map *mp)
-{
-	int p, first = FZ_GUARD + mp->off / PG;
-
-	for (p = first; p < first + (int)(mp->len / PG); p++)
-		if (r->pg[p].st == PG_MAPPED && r->pg[p].prot != map_prot(mp))
-			return true;
-	return false;
-}
-
 /* The argument checks MAP and UNMAP share. */
 static int range_args(const struct m_dev *d, uint32_t shmid, uint64_t off, uint64_t len,
 		      struct m_reg **rp)
@@ -570,10 +552,10 @@ void mdl_unmap(struct model *m, int dev, const struct fz_map_args *a, struct fz_
 		if (pg->st != PG_MAPPED || m->map[pg->map].obj != mp->obj)
 			err = EXDEV;
 	}
-	/* "EXDEV: the owner mprotect()ed the mapping; it stays listed". */
-	if (!err && !(m->avoid & AVOID_UNMAP_PROT) && map_mprotected(m, r, mp))
-		err = EXDEV;
-	/* The hole is back, but this process still maps a copy. */
+	/*
+	 * A mapping the owner mprotect()ed is removed like any other
+	 * (39618e7). The hole is back, but this process still maps a copy.
+	 */
 	if (!err && m->in_child && mp->copied && map_private(m, mp))
 		err = EBUSY;
 out:
@@ -652,10 +634,7 @@ static int reset_plan(struct model *m, int dev, bool apply)
 					foreign = true;
 			}
 			if (!foreign && !r->detached) {
-				if (!(m->avoid & AVOID_UNMAP_PROT) && map_mprotected(m, r, mp))
-					gone = false;	/* UNMAP's EXDEV */
-				else
-					to = PG_HOLE;
+				to = PG_HOLE;	/* mprotect'ed or not */
 			} else if (!foreign) {
 				to = PG_GAP;
 			} else if (!map_private(m, mp) || own || copies) {

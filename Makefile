@@ -7,6 +7,8 @@
 #   make check           every test, host side and in a VM per kernel
 #   make check-debug     the same on the debug kernel only (KASAN, lockdep, ...)
 #   make debug-kernel    build (once per machine) and print the debug kernel's dir
+#   make check-sid       the same on Debian sid's current kernel only
+#   make sid-kernel      set up (once per machine) and print Debian sid's kernel
 #   make demo            the narrated end-to-end demo in a VM
 #   make lint            checkpatch --strict and sparse on kmod/ and uapi/
 #   make bench           benchmarks (not tests)
@@ -31,10 +33,10 @@ CHECK_DEPS   = @tools/install-deps.sh --check $(1)
 
 # The project's own builds (check, lint) turn warnings into errors; a plain
 # "make" or a packager's build does not (WERROR=0 in the sub-Makefiles).
-check check-debug lint: export WERROR := 1
+check check-debug check-sid lint: export WERROR := 1
 
 .PHONY: all deps module modules helper selftests kselftest-headers check check-debug \
-	debug-kernel demo lint bench clean
+	debug-kernel check-sid sid-kernel demo lint bench clean
 
 all: module helper selftests
 
@@ -76,6 +78,14 @@ check-debug:
 debug-kernel:
 	$(call CHECK_DEPS)
 	@tools/debug-kernel.sh
+
+check-sid:
+	$(call CHECK_DEPS)
+	@KVERS=sid tools/check.sh
+
+sid-kernel:
+	$(call CHECK_DEPS)
+	@tools/sid-kernel.sh
 
 demo: deps
 	@tools/demo.sh

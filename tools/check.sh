@@ -3,12 +3,13 @@
 # supported kernel (tools/kernels.sh, or $KVERS) the module, the selftests
 # and one VM boot running every suite (tools/vm-run.sh), then the same on
 # the debug kernel (tools/debug-kernel.sh: KASAN, lockdep, kmemleak, UBSAN;
-# "debug" in KVERS). Logs go to build/logs/; the last line is
+# "debug" in KVERS) and on Debian sid's current kernel (tools/sid-kernel.sh;
+# "sid" in KVERS). Logs go to build/logs/; the last line is
 # "N passed, N failed[, N skipped]".
 # Anything that could not be built or run counts as a failure, and so does
 # a skip tools/expected-skips does not list (see tools/tap-summary.sh).
 #
-# Environment: KVERS (kernels; default tools/kernels.sh and "debug"),
+# Environment: KVERS (kernels; default tools/kernels.sh, "debug" and "sid"),
 # VM_TIMEOUT (s per Debian VM, default 1500), DEBUG_VM_TIMEOUT (s for the
 # debug VM, default 2400), DEBUG_SUITE_TIMEOUT (s per suite there, default
 # 900: the debug kernel is ~10x slower), and
@@ -103,6 +104,29 @@ debug_tests() {
 		--timeout "${DEBUG_VM_TIMEOUT:-2400}" --log "$log" || true
 }
 
+# The sid lane: Debian sid's current kernel (tools/sid-kernel.sh, a cached
+# debootstrap chroot), the module built in that chroot with the kernel's
+# own compiler, every suite in one boot of that kernel with its modules.
+# Named after the kernel's version: build/logs/<version>-sid.log.
+sid_tests() {
+	local env log
+	echo "check: Debian sid's kernel (tools/sid-kernel.sh)"
+	if ! env=$("$TOP/tools/sid-kernel.sh"); then
+		note_fail "sid: Debian sid's kernel could not be set up (tools/sid-kernel.sh)"
+		return 0
+	fi
+	eval "$env"
+	log=$LOGS/$SID_NAME.log
+	sources+=(--vm "$log")
+	echo "check: kernel $SID_RELEASE ($SID_NAME)"
+	"$TOP/tools/build-module.sh" --root "$SID_ROOT" "$SID_KDIR" "$BUILD" ||
+		note_fail "$SID_NAME: module build failed (tools/build-module.sh)"
+	make_payload "$SID_RELEASE" "$BUILD/payload/$SID_RELEASE"
+	"$TOP/tools/vm-run.sh" --kernel "$SID_RELEASE" --image "$SID_IMAGE" \
+		--modules-dir "$SID_MODULES" --payload "$BUILD/payload/$SID_RELEASE" \
+		--mode check --timeout "${VM_TIMEOUT:-1500}" --log "$log" || true
+}
+
 main() {
 	local k kvers
 	mkdir -p "$LOGS"
@@ -110,7 +134,7 @@ main() {
 	if [ -z "${KVERS:-}" ]; then
 		kvers=$("$TOP/tools/kernels.sh")
 		[ -n "$kvers" ] || note_fail "no supported kernel installed (tools/kernels.sh)"
-		kvers="$kvers debug"
+		kvers="$kvers debug sid"
 	else
 		kvers=$KVERS
 	fi
@@ -119,14 +143,20 @@ main() {
 	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log" "$LOGS/install-test.log"
 	for k in $kvers; do
 		[ "$k" != debug ] || k=$(debug_release)
-		rm -f "$LOGS/$k.log"
+		[ "$k" != sid ] || k="*-sid"
+		# shellcheck disable=SC2086 # the sid lane's log name is a glob
+		rm -f "$LOGS"/$k.log
 	done
 	summary_selftest
 	build_userspace
 	host_tests
 	install_test
 	for k in $kvers; do
-		if [ "$k" = debug ]; then debug_tests; else vm_tests "$k"; fi
+		case "$k" in
+		debug) debug_tests ;;
+		sid) sid_tests ;;
+		*) vm_tests "$k" ;;
+		esac
 	done
 	echo
 	echo "check: summary (logs in ${LOGS#"$TOP"/}/)"

@@ -34,7 +34,7 @@ suite=sid
 recipe=1
 pkgs=(linux-image-amd64 linux-headers-amd64 make sparse)
 # The modules the VM loads (tools/vm-run.sh) must be in the image's tree.
-vm_modules=(kvm kvm_amd loop ext4 overlay)
+vm_modules=(kvm kvm_amd loop ext4 overlay vgem)
 chroot_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 die() {

@@ -1,13 +1,15 @@
 #!/bin/bash
 # vm-run.sh --kernel KVER --payload DIR [--mode check|demo|bench|shell]
-#           [--timeout SEC] [--log FILE] [--image FILE]
+#           [--timeout SEC] [--log FILE] [--image FILE [--modules-dir DIR]]
 #
 # Boots Debian's kernel KVER in a QEMU TCG VM with a busybox initramfs that
 # carries DIR as /payload (plus the shared libraries its binaries need), the
 # kvm/loop/ext4 modules and tools/vm/init, and streams the console to stdout
 # (and to FILE). With --image, boots FILE instead of /boot/vmlinuz-KVER
 # and loads no modules: a kernel we build has them built in (KVER only
-# names it). Exit status: 0 when the VM printed its end marker with
+# names it); with --modules-dir too, it loads them from DIR, the module
+# tree of release KVER (tools/sid-kernel.sh: SID_IMAGE, SID_MODULES).
+# Exit status: 0 when the VM printed its end marker with
 # rc=0, 1 when it finished with a failure, 2 when it never finished (timeout,
 # panic, QEMU error).
 #
@@ -24,13 +26,14 @@ vmsrc=$top/tools/vm
 
 kver=
 image=
+moddir=
 payload=
 mode=check
 timeout=1800
 log=
 
 usage() {
-	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -43,13 +46,21 @@ parse_args() {
 		--timeout) timeout=$2; shift 2 ;;
 		--log) log=$2; shift 2 ;;
 		--image) image=$2; shift 2 ;;
+		--modules-dir) moddir=$2; shift 2 ;;
 		-h | --help) usage ;;
 		*) echo "vm-run: unknown argument $1" >&2; usage ;;
 		esac
 	done
 	if [ -z "$kver" ] || [ -z "$payload" ]; then usage; fi
-	[ -n "$image" ] || image=/boot/vmlinuz-$kver
+	if [ -z "$image" ]; then
+		image=/boot/vmlinuz-$kver
+		moddir=/lib/modules/$kver
+	fi
 	[ -f "$image" ] || die "no kernel image $image"
+	if [ -n "$moddir" ]; then
+		[ -f "$moddir/modules.dep" ] || die "no module tree $moddir (no modules.dep)"
+		moddir=$(realpath "$moddir")
+	fi
 	[ -d "$payload" ] || die "payload $payload is not a directory"
 	payload=$(cd "$payload" && pwd)
 }
@@ -62,9 +73,15 @@ die() {
 # Prints the module files (host paths, dependency order) that modprobe
 # would insmod for the given module names; built-in modules print nothing.
 module_files() {
-	local m
+	local m root=/
+	# modprobe -d ROOT reads ROOT/lib/modules/KVER: a link makes one.
+	if [ "$moddir" != "/lib/modules/$kver" ]; then
+		root=$top/build/vm/$kver/modroot
+		mkdir -p "$root/lib/modules"
+		ln -sfn "$moddir" "$root/lib/modules/$kver"
+	fi
 	for m in "$@"; do
-		modprobe -S "$kver" --show-depends "$m" 2>/dev/null |
+		modprobe -d "$root" -S "$kver" --show-depends "$m" 2>/dev/null |
 			awk '$1 == "insmod" { print $2 }' ||
 			echo "vm-run: module $m not found for $kver" >&2
 	done | awk '!seen[$0]++'
@@ -99,7 +116,7 @@ fingerprint() {
 # host tools. Rebuilt only when one of its inputs changed.
 build_base() {
 	local out=$1 stage=$1.d mods=() f dst stamp
-	if [ "$image" = "/boot/vmlinuz-$kver" ]; then
+	if [ -n "$moddir" ]; then
 		# shellcheck disable=SC2046,SC2086 # both are lists of names
 		mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4 overlay vgem} $(payload_module_deps))
 	fi
@@ -130,12 +147,13 @@ build_base() {
 	for f in "${mods[@]}"; do
 		dst=/lib/modules/$kver/${f##*/}
 		dst=${dst%.xz}
+		dst=${dst%.zst}
 		mkdir -p "$stage/lib/modules/$kver"
-		if [[ $f == *.xz ]]; then
-			xz -dc "$f" >"$stage$dst"
-		else
-			cp "$f" "$stage$dst"
-		fi
+		case "$f" in
+		*.xz) xz -dc "$f" >"$stage$dst" ;;
+		*.zst) zstd -qdc "$f" >"$stage$dst" ;;
+		*) cp "$f" "$stage$dst" ;;
+		esac
 		echo "$dst" >>"$stage/etc/vm/modules"
 	done
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.tmp"

@@ -134,7 +134,8 @@ main() {
 	if [ -z "${KVERS:-}" ]; then
 		kvers=$("$TOP/tools/kernels.sh")
 		[ -n "$kvers" ] || note_fail "no supported kernel installed (tools/kernels.sh)"
-		kvers="$kvers debug sid"
+		# sid stays out until the suites know 7.2 (MADV_DOFORK on VM_DONTEXPAND, mremap across vmas): make check-sid
+		kvers="$kvers debug"
 	else
 		kvers=$KVERS
 	fi

@@ -12,6 +12,8 @@
 #   make demo            the narrated end-to-end demo in a VM
 #   make lint            checkpatch --strict and sparse on kmod/ and uapi/
 #   make bench           benchmarks (not tests)
+#   make fuzz            the state-machine fuzzer alone, long (DURATION=s SEED=n
+#                        AVOID=list, per kernel)
 #   make fuzz-helper     the helper's fuzzer for FUZZ_TIME s (helper/fuzz/)
 #
 # Build products live in build/ (build/<kernel release>/ per kernel).
@@ -33,10 +35,10 @@ CHECK_DEPS   = @tools/install-deps.sh --check $(1)
 
 # The project's own builds (check, lint) turn warnings into errors; a plain
 # "make" or a packager's build does not (WERROR=0 in the sub-Makefiles).
-check check-debug check-sid lint: export WERROR := 1
+check check-debug check-sid lint fuzz: export WERROR := 1
 
 .PHONY: all deps module modules helper selftests kselftest-headers check check-debug \
-	debug-kernel check-sid sid-kernel demo lint bench clean
+	debug-kernel check-sid sid-kernel demo lint bench fuzz clean
 
 all: module helper selftests
 
@@ -93,6 +95,10 @@ demo: deps
 bench:
 	$(call CHECK_DEPS)
 	@tools/bench.sh
+
+fuzz:
+	$(call CHECK_DEPS)
+	@DURATION="$(DURATION)" SEED="$(SEED)" AVOID="$(AVOID)" tools/fuzz.sh
 
 lint:
 	$(call CHECK_DEPS)

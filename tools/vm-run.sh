@@ -14,7 +14,10 @@
 # panic, QEMU error).
 #
 # Environment: VM_SUITE_TIMEOUT (s per suite), VM_FILTER (grep -E on suite
-# names), VM_BENCH_ARGS (vhost-shmem-bench options in bench mode), VM_SMP
+# names), VM_BENCH_ARGS (vhost-shmem-bench options in bench mode),
+# VM_FUZZ_DURATION (s the fuzzer runs, default 120), VM_FUZZ_SEED (its
+# seed; default: from the clock, printed), VM_FUZZ_AVOID (its
+# --avoid-known list; default none), VM_SMP
 # (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
 # (modules to load, default "kvm_amd loop ext4 overlay vgem"), VM_BIOS (default
 # qboot.rom when installed, else QEMU's SeaBIOS), VM_DEBUG (1 on a debug
@@ -33,7 +36,7 @@ timeout=1800
 log=
 
 usage() {
-	sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -177,6 +180,9 @@ build_payload() {
 		printf 'VM_FILTER=%q\n' "${VM_FILTER:-}"
 		printf 'VM_BENCH_ARGS=%q\n' "${VM_BENCH_ARGS:-}"
 		printf 'VM_DEBUG=%q\n' "${VM_DEBUG:-}"
+		printf 'VM_FUZZ_DURATION=%q\n' "${VM_FUZZ_DURATION:-120}"
+		printf 'VM_FUZZ_SEED=%q\n' "${VM_FUZZ_SEED:-}"
+		printf 'VM_FUZZ_AVOID=%q\n' "${VM_FUZZ_AVOID:-}"
 	} >"$stage/etc/vm/config"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
 	rm -rf "$stage"

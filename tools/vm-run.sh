@@ -183,6 +183,7 @@ build_payload() {
 		printf 'VM_FUZZ_DURATION=%q\n' "${VM_FUZZ_DURATION:-120}"
 		printf 'VM_FUZZ_SEED=%q\n' "${VM_FUZZ_SEED:-}"
 		printf 'VM_FUZZ_AVOID=%q\n' "${VM_FUZZ_AVOID:-}"
+		printf 'VM_FUZZ_RELOAD_EVERY=%q\n' "${VM_FUZZ_RELOAD_EVERY:-}"
 	} >"$stage/etc/vm/config"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
 	rm -rf "$stage"

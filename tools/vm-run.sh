@@ -17,7 +17,7 @@
 # names), VM_BENCH_ARGS (vhost-shmem-bench options in bench mode),
 # VM_FUZZ_DURATION (s the fuzzer runs, default 120), VM_FUZZ_SEED (its
 # seed; default: from the clock, printed), VM_FUZZ_AVOID (its
-# --avoid-known list; default none), VM_SMP
+# --avoid-known list; default: the module bugs still open), VM_SMP
 # (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
 # (modules to load, default "kvm_amd loop ext4 overlay vgem"), VM_BIOS (default
 # qboot.rom when installed, else QEMU's SeaBIOS), VM_DEBUG (1 on a debug

@@ -13,7 +13,9 @@
 # VM_TIMEOUT (s per Debian VM, default 1500), DEBUG_VM_TIMEOUT (s for the
 # debug VM, default 2400), DEBUG_SUITE_TIMEOUT (s per suite there, default
 # 900: the debug kernel is ~10x slower), and
-# what tools/vm-run.sh reads (VM_SUITE_TIMEOUT, VM_FILTER, ...).
+# what tools/vm-run.sh reads (VM_SUITE_TIMEOUT, VM_FILTER, VM_FUZZ_*, ...).
+# The fuzzer (selftests/fuzz/, suite fuzz_test) gets one new seed per run,
+# the same on every kernel, printed first; VM_FUZZ_SEED=N replays a run.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,6 +65,15 @@ summary_selftest() {
 	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
 		note_fail "summary self-test failed (status $st) without a failing test"
 	fi
+}
+
+# One seed for the fuzzer per run, printed so that a failure can be replayed.
+fuzz_seed() {
+	[ -n "${VM_FUZZ_SEED:-}" ] ||
+		VM_FUZZ_SEED=0x$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+	export VM_FUZZ_SEED
+	echo "check: fuzz seed $VM_FUZZ_SEED, ${VM_FUZZ_DURATION:-120} s per kernel" \
+		"(replay: VM_FUZZ_SEED=$VM_FUZZ_SEED make check)"
 }
 
 vm_tests() {
@@ -148,6 +159,7 @@ main() {
 		# shellcheck disable=SC2086 # the sid lane's log name is a glob
 		rm -f "$LOGS"/$k.log
 	done
+	fuzz_seed
 	summary_selftest
 	build_userspace
 	host_tests

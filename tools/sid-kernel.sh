@@ -29,33 +29,26 @@
 # this machine's apt sources name).
 set -euo pipefail
 
+# cache_root, apt_uri, umount_below, in_root
+# shellcheck source=tools/lib/chroot.sh
+. "$(dirname "$0")/lib/chroot.sh"
+
 suite=sid
 # Part of the key: bump it when the steps below change what they produce.
 recipe=1
 pkgs=(linux-image-amd64 linux-headers-amd64 make sparse)
 # The modules the VM loads (tools/vm-run.sh) must be in the image's tree.
 vm_modules=(kvm kvm_amd loop ext4 overlay vgem)
-chroot_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 die() {
 	echo "sid-kernel: $*" >&2
 	exit 1
 }
 
-cache_root() {
-	if [ -n "${VHOST_SHMEM_CACHE:-}" ]; then
-		echo "$VHOST_SHMEM_CACHE"
-	elif mkdir -p /var/cache/vhost-shmem 2>/dev/null && [ -w /var/cache/vhost-shmem ]; then
-		echo /var/cache/vhost-shmem
-	else
-		echo "${XDG_CACHE_HOME:-$HOME/.cache}/vhost-shmem"
-	fi
-}
-
 # The Debian archive this machine installs from: the first URI of a source
-# for the host's own codename (deb822 .sources or one-line .list files).
+# for the host's own codename.
 mirror() {
-	local codename f uri
+	local codename uri
 	if [ -n "${SID_MIRROR:-}" ]; then
 		echo "${SID_MIRROR%/}"
 		return 0
@@ -63,26 +56,8 @@ mirror() {
 	# shellcheck source=/dev/null
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	[ -n "$codename" ] || die "no VERSION_CODENAME in /etc/os-release; set SID_MIRROR"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		uri=$(awk -v c="$codename" '
-		function done() { if (uri != "" && suite && deb && !out) { print uri; out = 1; exit } uri = ""; suite = deb = 0 }
-		/^[ \t]*$/ { done(); next }
-		tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
-		tolower($1) == "uris:" { uri = $2 }
-		tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == c) suite = 1 }
-		END { done() }' "$f")
-		[ -z "$uri" ] || break
-	done
-	if [ -z "$uri" ]; then
-		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-			awk -v c="$codename" '$1 == "deb" {
-				for (i = 2; i <= NF; i++) if ($i !~ /^\[/) break
-				if ($(i + 1) == c) { print $i; exit }
-			}')
-	fi
-	[ -n "$uri" ] || die "no apt source for $codename found; set SID_MIRROR"
-	echo "${uri%/}"
+	uri=$(apt_uri "$codename") || die "no apt source for $codename found; set SID_MIRROR"
+	echo "$uri"
 }
 
 key() {
@@ -92,27 +67,6 @@ key() {
 		echo "mirror $1"
 		echo "packages ${pkgs[*]}"
 	} | sha256sum | cut -c1-16
-}
-
-# Unmounts whatever is mounted below $1, deepest first: nothing should be
-# (every chroot command and debootstrap run in a mount namespace of their
-# own), but rm -rf must never go through a mount. Fails if one stays.
-umount_below() {
-	local root m
-	root=$(realpath -m "$1")
-	awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r |
-		while read -r m; do umount -l "$m" 2>/dev/null || true; done
-	! awk -v r="$root/" 'index($2, r) == 1 { found = 1 } END { exit !found }' /proc/self/mounts
-}
-
-# in_root ROOT CMD...: CMD in the chroot, with a clean environment and
-# a /proc of its own: a private mount namespace, gone when CMD ends.
-in_root() {
-	local root=$1
-	shift
-	unshare --mount --propagation private --pid --fork --mount-proc="$root/proc" \
-		chroot "$root" /usr/bin/env -i PATH="$chroot_path" HOME=/root LC_ALL=C \
-		DEBIAN_FRONTEND=noninteractive "$@"
 }
 
 # The chroot's apt and dpkg settings, written before any package is added.

@@ -5,9 +5,11 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proxy.h"
+#include "sock.h"
 
 enum { OWNER_FRONTEND, OWNER_HELPER };
 
@@ -268,11 +270,61 @@ static void on_set_protocol_features(struct proxy *p, struct vu_msg *m)
 	}
 }
 
+/* The inode of socket @fd, 0 for none. */
+static unsigned long sock_ino(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+/*
+ * A backend channel from the front-end must be a unix socket whose other
+ * end is not one the helper holds: handed one of our own sockets' peers
+ * (the back-end's end of our backend channel, say, passed on to the
+ * front-end), the helper would relay each backend request to itself, at
+ * full CPU, forever. The kernel's unix_diag names the peer; a kernel
+ * without it cannot be asked, and the channel is then taken on trust.
+ * Returns 0 or the reason for refusing it.
+ */
+static const char *check_fe_channel(struct proxy *p, int fd)
+{
+	const struct vu_conn *own[] = { &p->fe, &p->be, &p->fe_chan, &p->be_chan };
+	unsigned long me = sock_ino(fd);
+	long peer = unix_peer_ino(fd);
+
+	if (peer == -ENOTSOCK)
+		return "it is not a unix socket";
+	if (peer < 0) {
+		log_info(p->log, "cannot check the front-end's backend channel "
+			  "(unix_diag: %s); taking it on trust", strerror((int)-peer));
+		return NULL;
+	}
+	if (peer == 0)
+		return "it is not connected";
+	for (unsigned int i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		unsigned long ino = sock_ino(own[i]->fd);
+
+		if (ino && (ino == (unsigned long)peer || ino == me))
+			return "its other end is the helper's own socket";
+	}
+	return NULL;
+}
+
 static void on_set_backend_req_fd(struct proxy *p, struct vu_msg *m)
 {
 	int fd = m->fds[0];
+	const char *why;
 
 	m->nfds = 0;	/* the fd is ours now */
+	why = check_fe_channel(p, fd);
+	if (why) {
+		log_err(p->log, "front-end's backend channel refused: %s", why);
+		close(fd);
+		if (m->hdr.flags & VU_FLAG_NEED_REPLY)
+			send_u64_reply(p, &p->fe, VU_SET_BACKEND_REQ_FD, 1);
+		return;
+	}
 	if (p->fe_chan.fd >= 0) {
 		log_warn(p->log, "front-end replaced its backend channel");
 		unwatch_close(p, &p->fe_chan);

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,4 +153,96 @@ int recv_one_fd(int sock)
 		return -EPROTO;
 	}
 	return fd;
+}
+
+/* The UNIX_DIAG_PEER attribute of one unix_diag reply, or 0 if it has none. */
+static long peer_attr(const struct nlmsghdr *nh)
+{
+	const struct unix_diag_msg *um = NLMSG_DATA(nh);
+	const char *a = (const char *)(um + 1);
+	const char *end = (const char *)nh + nh->nlmsg_len;
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*um)))
+		return -EPROTO;
+	while (a + sizeof(struct nlattr) <= end) {
+		const struct nlattr *na = (const struct nlattr *)a;
+		uint32_t v;
+
+		if (na->nla_len < sizeof(*na) || a + na->nla_len > end)
+			return -EPROTO;
+		if (na->nla_type == UNIX_DIAG_PEER && na->nla_len >= NLA_HDRLEN + sizeof(v)) {
+			memcpy(&v, a + NLA_HDRLEN, sizeof(v));
+			return v;
+		}
+		a += NLA_ALIGN(na->nla_len);
+	}
+	return 0;
+}
+
+long unix_peer_ino(int fd)
+{
+	const struct timeval tmo = { .tv_sec = 1 };
+	struct {
+		struct nlmsghdr nh;
+		struct unix_diag_req req;
+	} q = {
+		.nh = {
+			.nlmsg_len = sizeof(q),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST,
+		},
+		.req = {
+			.sdiag_family = AF_UNIX,
+			.udiag_states = ~0u,
+			.udiag_show = UDIAG_SHOW_PEER,
+			/* Look the socket up by inode alone. */
+			.udiag_cookie = { ~0u, ~0u },
+		},
+	};
+	union {
+		char buf[1024];
+		struct nlmsghdr align;
+	} r;
+	const struct nlmsghdr *nh = &r.align;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct stat st;
+	int domain = 0, nl;
+	socklen_t len = sizeof(domain);
+	ssize_t n;
+	long ret;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) || domain != AF_UNIX)
+		return -ENOTSOCK;
+	q.req.udiag_ino = (uint32_t)st.st_ino;
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -errno;
+	if (setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ||
+	    sendto(nl, &q, sizeof(q), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	n = recv(nl, r.buf, sizeof(r.buf), 0);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(nh, (size_t)n)) {
+		ret = -EPROTO;
+	} else if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		ret = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error ?
+		      e->error : -EPROTO;
+	} else if (nh->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+		ret = peer_attr(nh);
+	} else {
+		ret = -EPROTO;
+	}
+out:
+	close(nl);
+	return ret;
 }

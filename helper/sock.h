@@ -22,5 +22,14 @@ int recv_one_fd(int sock);
  */
 struct msghdr;
 void sock_put_fds(struct msghdr *mh, void *ctl, const int *fds, unsigned int nfds);
+/*
+ * The inode number of the socket at the other end of the connected unix
+ * socket @fd, asked of the kernel's unix_diag (NETLINK_SOCK_DIAG; the reply
+ * comes at once, the wait is bounded by a 1 s receive timeout anyway).
+ * 0 when @fd is not connected; -ENOTSOCK when @fd is not a unix socket;
+ * -EPROTONOSUPPORT (or another -errno) when the kernel cannot say, e.g.
+ * without CONFIG_UNIX_DIAG.
+ */
+long unix_peer_ino(int fd);
 
 #endif

@@ -708,6 +708,74 @@ TEST_F(h, backend_channel_replaced_old_one_unwatched)
 	EXPECT_NE(NULL, strstr(self->log, "front-end replaced its backend channel"));
 }
 
+/*
+ * A backend channel whose other end the helper holds is refused: the
+ * back-end's end of the helper's own channel handed back by the front-end
+ * (with both peers' help the helper would relay each request to itself
+ * forever), the front-end's end of its main channel, and a pipe. The first
+ * channel stays in use and the helper does not spin.
+ */
+FIXTURE(loop) {
+	FIXTURE_DATA(h) h;
+};
+FIXTURE_VARIANT(loop) {
+	int which;	/* 0: back-end's channel end, 1: front-end main end, 2: a pipe */
+	const char *why;
+};
+FIXTURE_VARIANT_ADD(loop, backend_channel_end) {
+	.which = 0, .why = "its other end is the helper's own socket" };
+FIXTURE_VARIANT_ADD(loop, frontend_main_end) {
+	.which = 1, .why = "its other end is the helper's own socket" };
+FIXTURE_VARIANT_ADD(loop, pipe) { .which = 2, .why = "it is not a unix socket" };
+
+FIXTURE_SETUP(loop)
+{
+	h_init(&self->h);
+}
+
+FIXTURE_TEARDOWN(loop)
+{
+	h_fini(_metadata, &self->h);
+}
+
+static void loop_case(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+		      int which, const char *why)
+{
+	int pp[2] = { -1, -1 }, fd;
+	long ticks;
+
+	full_setup(_metadata, self);
+	if (which == 2) {
+		ASSERT_EQ(0, pipe2(pp, O_CLOEXEC));
+		fd = pp[0];
+	} else {
+		fd = dup(which == 0 ? self->be_chan : self->fe);
+	}
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_BACKEND_REQ_FD, VU_FLAG_NEED_REPLY,
+			      NULL, 0, &fd, 1));
+	close(fd);
+	if (pp[1] >= 0)
+		close(pp[1]);
+	RECV(self->fe, VU_SET_BACKEND_REQ_FD, 1);
+	EXPECT_EQ(1ull, self->m.payload.u64) TH_LOG("a refusal is a failure reply");
+	ticks = cpu_ticks(self->pid);
+	check_forward(_metadata, self, self->be_chan, self->fe_chan,
+		      VU_BE_CONFIG_CHANGE_MSG, 0, NULL, 0, NULL, 0);
+	usleep(300 * 1000);
+	ticks = cpu_ticks(self->pid) - ticks;
+	EXPECT_LT(ticks, sysconf(_SC_CLK_TCK) / 20) TH_LOG("helper spins: %ld ticks", ticks);
+	EXPECT_EQ(42ull, get_u64_through(_metadata, self, VU_GET_QUEUE_NUM, 42));
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "front-end's backend channel refused"));
+	EXPECT_NE(NULL, strstr(self->log, why));
+}
+
+TEST_F(loop, backend_channel_refused)
+{
+	loop_case(_metadata, &self->h, variant->which, variant->why);
+}
+
 /* ---- GET_SHMEM_CONFIG ------------------------------------------------------ */
 
 TEST_F(h, shmem_config_relayed_2056_bytes)

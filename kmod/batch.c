@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VHOST_SHMEM_BATCH: several MAP/UNMAP in one ioctl. Each operation is
- * checked and prepared exactly as the single ioctl would, then the whole
- * batch runs in the owner's mm in one go: from another process that is one
- * hand-off to the worker for all of them instead of one each.
+ * checked and prepared exactly as the single ioctl would (request.c),
+ * then the whole batch runs in the owner's mm in one go: from another
+ * process that is one hand-off to the worker for all of them instead of
+ * one each.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>

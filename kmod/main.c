@@ -5,6 +5,8 @@
  * /dev/vhost-shmem: each open is one device context. The owner (the VMM)
  * binds its mm, configures and mmaps the regions; any holder of the fd
  * installs backend files into them (see region.c) through the owner's mm.
+ * This file holds the file operations and the ioctls; MAP and UNMAP are
+ * checked in request.c, shared with VHOST_SHMEM_BATCH (batch.c).
  *
  * Lifetime: the device lives as long as its file. The file is referenced by
  * every fd and by every region vma (placeholders map it), so it outlives
@@ -12,7 +14,6 @@
  * only; when it dies, the mmu notifier marks the device dead and the table
  * of mappings is dropped (the mm teardown already unmapped the files).
  */
-#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/memcontrol.h>
@@ -22,7 +23,6 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "compat.h"
 #include "vhost_shmem.h"
 
 /* Region offsets (shmid << 40) and the tables assume 64-bit longs. */
@@ -41,8 +41,6 @@ module_param(max_devices, uint, 0644);
 MODULE_PARM_DESC(max_devices, "Open devices system-wide (ENOSPC beyond)");
 
 static atomic_t nr_devices = ATOMIC_INIT(0);
-
-static const struct file_operations vhost_shmem_fops;
 
 static void vhost_shmem_drain(struct work_struct *work)
 {
@@ -283,146 +281,7 @@ static long vhost_shmem_region_info(struct vhost_shmem_dev *dev,
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-/* Every failed MAP and UNMAP counts, whatever step refused it. */
-static void count_failure(struct vhost_shmem_dev *dev, long ret)
-{
-	if (ret)
-		atomic64_inc(&dev->failures);
-}
-
-/* Checks that need no lock: the region layout is immutable once set. */
-static int check_range_args(struct vhost_shmem_dev *dev, u32 shmid,
-			    u64 shm_offset, u64 len)
-{
-	u64 end;
-
-	/* Pairs with SET_CONFIG's release: the regions are complete. */
-	if (!vhost_shmem_owner_mm(dev) || !smp_load_acquire(&dev->configured))
-		return -EBADFD;
-	if (!len || !PAGE_ALIGNED(shm_offset) || !PAGE_ALIGNED(len))
-		return -EINVAL;
-	if (shmid >= VHOST_SHMEM_MAX_REGIONS || !dev->regions[shmid].size)
-		return -EBADSLT;
-	if (check_add_overflow(shm_offset, len, &end) ||
-	    end > dev->regions[shmid].size)
-		return -ERANGE;
-	return 0;
-}
-
-/* Is @file something the owner could mmap as asked? */
-static int check_backend(struct file *file, const struct vhost_shmem_map *a)
-{
-	struct inode *inode = file_inode(file);
-	u64 end;
-
-	if (file->f_op == &vhost_shmem_fops)
-		return -ELOOP;
-	if (!vhost_shmem_can_mmap(file))
-		return -ENODEV;
-	if (!(file->f_mode & FMODE_READ) ||
-	    ((a->flags & VHOST_SHMEM_MAP_F_RW) && !(file->f_mode & FMODE_WRITE)))
-		return -EACCES;
-	/* Read-only needs a file not open for writing, see backend_file(). */
-	if (!(a->flags & VHOST_SHMEM_MAP_F_RW) && (file->f_mode & FMODE_WRITE) &&
-	    !S_ISREG(inode->i_mode))
-		return -EACCES;
-	if (check_add_overflow(a->fd_offset, a->len, &end) ||
-	    end > (u64)MAX_LFS_FILESIZE)
-		return -EOVERFLOW;
-	/* vm_mmap() accepts pages past EOF, which then SIGBUS: refuse. */
-	if (S_ISREG(inode->i_mode) && end > (u64)i_size_read(inode))
-		return -EOVERFLOW;
-	return 0;
-}
-
-/*
- * The file a MAP installs. A regular file (memfd, shm, tmpfs, hugetlbfs,
- * ext4...) is opened again, by path, for this mapping alone and with only
- * the access the MAP asks for, with the credentials of its first opener
- * (the LSM's file_open hook judges that subject). Read-only then comes
- * from the file itself: do_mmap() never gives a vma of a file not open
- * for writing VM_MAYWRITE (or, on memfds, a writable-mapping count that
- * would block F_SEAL_WRITE), so no vm_flags are edited once the vma is
- * linked; and the module can tell whether anyone else still maps it
- * (mapping_copied() in region.c). Other files (dma-buf) are used as given.
- */
-static struct file *backend_file(struct file *file,
-				 const struct vhost_shmem_map *a, bool *private)
-{
-	int flags = (a->flags & VHOST_SHMEM_MAP_F_RW ? O_RDWR : O_RDONLY) |
-		    (file->f_flags & O_LARGEFILE);
-
-	struct file *reopened;
-
-	*private = S_ISREG(file_inode(file)->i_mode);
-	if (!*private)
-		return get_file(file);
-	reopened = dentry_open(&file->f_path, flags, file->f_cred);
-	/* A file that cannot be opened again (memfd_secret) cannot be mapped. */
-	if (IS_ERR(reopened) && PTR_ERR(reopened) == -ENXIO)
-		return ERR_PTR(-ENODEV);
-	return reopened;
-}
-
-/**
- * vhost_shmem_map_prepare() - check a MAP and take what it needs
- * @dev: the device
- * @req: @req->args filled in; gets the file to install and a table entry
- *
- * Return: 0, or the errno of the first check that failed (nothing held).
- */
-int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
-			    struct vhost_shmem_map_req *req)
-{
-	struct vhost_shmem_map *a = &req->args;
-	struct file *file;
-	int ret;
-
-	ret = check_range_args(dev, a->shmid, a->shm_offset, a->len);
-	if (ret)
-		return ret;
-	if (a->flags & ~VHOST_SHMEM_MAP_F_ALL)
-		return -EOPNOTSUPP;
-	if (!PAGE_ALIGNED(a->fd_offset))
-		return -EINVAL;
-	file = fget(a->fd);
-	if (!file)
-		return -EBADF;
-	ret = check_backend(file, a);
-	if (!ret) {
-		req->file = backend_file(file, a, &req->private);
-		if (IS_ERR(req->file)) {
-			ret = PTR_ERR(req->file);
-			req->file = NULL;
-		}
-	}
-	fput(file);
-	if (ret)
-		return ret;
-	req->mapping = kzalloc(sizeof(*req->mapping), GFP_KERNEL_ACCOUNT);
-	if (req->mapping)
-		return 0;
-	fput(req->file);
-	req->file = NULL;
-	return -ENOMEM;
-}
-
-/**
- * vhost_shmem_map_finish() - drop what prepare took; count and report
- * @dev: the device
- * @req: the request
- * @ret: its result
- */
-void vhost_shmem_map_finish(struct vhost_shmem_dev *dev,
-			    struct vhost_shmem_map_req *req, int ret)
-{
-	kfree(req->mapping);	/* NULL once the table took it */
-	if (req->file)
-		fput(req->file);
-	count_failure(dev, ret);
-	vhost_shmem_nl_map(dev, &req->args, ret);
-}
-
+/* MAP and UNMAP: checked (request.c), then run in the owner's mm. */
 static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 {
 	struct vhost_shmem_map_req req = {};
@@ -435,25 +294,6 @@ static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_map, &req, true);
 	vhost_shmem_map_finish(dev, &req, ret);
 	return ret;
-}
-
-/* The lock-free checks of an UNMAP. Return: 0 or an errno. */
-int vhost_shmem_unmap_prepare(struct vhost_shmem_dev *dev,
-			      const struct vhost_shmem_unmap *a)
-{
-	int ret = check_range_args(dev, a->shmid, a->shm_offset, a->len);
-
-	if (!ret && a->padding)
-		ret = -EINVAL;
-	return ret;
-}
-
-/* Count and report the result of an UNMAP. */
-void vhost_shmem_unmap_finish(struct vhost_shmem_dev *dev,
-			      const struct vhost_shmem_unmap *a, int ret)
-{
-	count_failure(dev, ret);
-	vhost_shmem_nl_unmap(dev, a, ret);
 }
 
 static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
@@ -532,7 +372,8 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
-static const struct file_operations vhost_shmem_fops = {
+/* Also how request.c tells a device file passed as a backend (ELOOP). */
+const struct file_operations vhost_shmem_fops = {
 	.owner = THIS_MODULE,
 	.open = vhost_shmem_open,
 	.release = vhost_shmem_release,

@@ -180,8 +180,9 @@ struct vhost_shmem_dev {
 	struct vhost_shmem_obs obs;
 };
 
-/* Module parameters (main.c). */
+/* main.c: module parameters and the device's file operations. */
 extern unsigned int vhost_shmem_max_mappings;
+extern const struct file_operations vhost_shmem_fops;
 
 /* region.c: the region vmas and the install/remove mechanics. */
 int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma);
@@ -212,7 +213,11 @@ struct vhost_shmem_map_req {
 	struct vhost_shmem_mapping *mapping;
 };
 
-/* main.c: the checks of MAP and UNMAP, shared by the single and batch ioctls. */
+/*
+ * request.c: the checks of MAP and UNMAP and their counting and reporting,
+ * shared by the single ioctls (main.c) and the batch (batch.c). No lock
+ * held on entry; none is taken but netlink's bounded one (request.c).
+ */
 int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
 			    struct vhost_shmem_map_req *req);
 void vhost_shmem_map_finish(struct vhost_shmem_dev *dev,

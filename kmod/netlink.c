@@ -126,7 +126,7 @@ static int put_dev(struct sk_buff *skb, struct vhost_shmem_dev *dev)
 		nest = nla_nest_start(skb, VHOST_SHMEM_A_DEV_ERRORS);
 		if (!nest)
 			return -EMSGSIZE;
-		if (nla_put_u32(skb, VHOST_SHMEM_A_ERROR_ERRNO,
+		if (nla_put_u32(skb, VHOST_SHMEM_A_ERROR_CODE,
 				i < ARRAY_SIZE(vhost_shmem_errnos) ?
 				vhost_shmem_errnos[i] : 0) ||
 		    nla_put_u64_64bit(skb, VHOST_SHMEM_A_ERROR_COUNT, n,

@@ -90,7 +90,7 @@ static void parse_rec(struct nlmsghdr *nh, struct nl_rec *r)
 			r->tb[t] = a;
 		if (t == VHOST_SHMEM_A_DEV_ERRORS && r->nerrors < 32) {
 			NLA_FOREACH(e, a + 1, a->nla_len - sizeof(*a)) {
-				if (e->nla_type == VHOST_SHMEM_A_ERROR_ERRNO)
+				if (e->nla_type == VHOST_SHMEM_A_ERROR_CODE)
 					r->err_errno[r->nerrors] = a_u32(e);
 				if (e->nla_type == VHOST_SHMEM_A_ERROR_COUNT)
 					r->err_count[r->nerrors] = a_u64(e);

@@ -109,7 +109,7 @@ static void parse_dev(struct nlmsghdr *nlh, struct vs_dev_rec *d)
 			continue;
 		if (nla_parse_nested(e, VHOST_SHMEM_A_ERROR_MAX, a, NULL))
 			continue;
-		d->errors[d->nerrors].err = get_u32(e[VHOST_SHMEM_A_ERROR_ERRNO]);
+		d->errors[d->nerrors].err = get_u32(e[VHOST_SHMEM_A_ERROR_CODE]);
 		d->errors[d->nerrors].count = get_u64(e[VHOST_SHMEM_A_ERROR_COUNT]);
 		d->nerrors++;
 	}

@@ -313,19 +313,27 @@ enum vhost_shmem_dev_attrs {
 
 /**
  * enum vhost_shmem_error_attrs - failures of one errno (nested in ERRORS)
- * @VHOST_SHMEM_A_ERROR_ERRNO: u32, the positive errno; 0 counts errnos
- *	outside the table of MAP/UNMAP errors of this header
+ * @VHOST_SHMEM_A_ERROR_CODE: u32, the positive errno; 0 counts errnos
+ *	outside the table of MAP/UNMAP errors of this header (formerly
+ *	VHOST_SHMEM_A_ERROR_ERRNO, same value)
  * @VHOST_SHMEM_A_ERROR_PAD: padding for 64-bit attributes
  * @VHOST_SHMEM_A_ERROR_COUNT: u64, how many requests failed with it
  */
 enum vhost_shmem_error_attrs {
-	VHOST_SHMEM_A_ERROR_ERRNO = 1,
+	VHOST_SHMEM_A_ERROR_CODE = 1,
 	VHOST_SHMEM_A_ERROR_PAD,
 	VHOST_SHMEM_A_ERROR_COUNT,
 
 	__VHOST_SHMEM_A_ERROR_MAX,
 	VHOST_SHMEM_A_ERROR_MAX = (__VHOST_SHMEM_A_ERROR_MAX - 1)
 };
+
+/*
+ * Deprecated: the attribute's old name, kept so that existing users build.
+ * The spec's "errno" made the kernel's ynl C generators emit a struct
+ * member named errno, which the libc macro of that name breaks.
+ */
+#define VHOST_SHMEM_A_ERROR_ERRNO	VHOST_SHMEM_A_ERROR_CODE
 
 /**
  * enum vhost_shmem_region_attrs - attributes of a region (region-get)

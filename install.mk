@@ -3,10 +3,11 @@
 # make install / make uninstall, included by the top-level Makefile.
 # Honours DESTDIR (staging root) and PREFIX (default /usr/local); each
 # directory below can be overridden too. Installs the helper, the CLI, their
-# man pages and the device's (roff from the RST pages, by rst2man), the uapi
-# header in a directory of its own (not linux-libc-dev's /usr/include/linux)
-# with vhost-shmem.pc pointing there, the udev rule, the systemd template
-# unit vhost-shmem-helper@.service and a modules-load.d example.
+# man pages and the device's (roff from the RST pages, by tools/rst2man.py),
+# the uapi header in a directory of its own (not linux-libc-dev's
+# /usr/include/linux) with vhost-shmem.pc pointing there, the udev rule,
+# the systemd template unit vhost-shmem-helper@.service and a
+# modules-load.d example.
 # The module itself is DKMS's job: tools/install-module.sh.
 
 PREFIX         ?= /usr/local
@@ -17,7 +18,8 @@ PKGCONFIGDIR   ?= $(PREFIX)/share/pkgconfig
 UDEVRULESDIR   ?= $(PREFIX)/lib/udev/rules.d
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR         ?= $(PREFIX)/share/doc/vhost-shmem
-RST2MAN        ?= rst2man
+# docutils' rst2man plus the pages' kernel-doc directive (python3-docutils).
+RST2MAN        ?= $(TOP)/tools/rst2man.py
 INSTALL        ?= install
 
 VERSION  := $(shell cat $(TOP)/VERSION)
@@ -42,11 +44,12 @@ OWN_DIRS := $(INCLUDEDIR)/vhost-shmem/linux $(INCLUDEDIR)/vhost-shmem \
 
 man: $(MANPAGES)
 
-$(MAN)/vhost-shmem.4: Documentation/userspace-api/vhost-shmem.rst
-$(MAN)/vhost-shmem.8: Documentation/userspace-api/vhost-shmem-cli.rst
-$(MAN)/vhost-shmem-helper.8: Documentation/userspace-api/vhost-shmem-helper.rst
+$(MAN)/vhost-shmem.4: Documentation/userspace-api/vhost-shmem.rst uapi/linux/vhost_shmem.h \
+	tools/rst2man.py
+$(MAN)/vhost-shmem.8: Documentation/userspace-api/vhost-shmem-cli.rst tools/rst2man.py
+$(MAN)/vhost-shmem-helper.8: Documentation/userspace-api/vhost-shmem-helper.rst tools/rst2man.py
 $(MANPAGES):
-	@command -v $(RST2MAN) >/dev/null || tools/install-deps.sh --check python3-docutils
+	@$(RST2MAN) --version >/dev/null 2>&1 || tools/install-deps.sh --check python3-docutils
 	@mkdir -p $(@D)
 	$(RST2MAN) --halt=warning $< $@
 

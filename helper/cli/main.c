@@ -29,8 +29,9 @@ static void usage(FILE *f)
 	fputs("Usage: vhost-shmem [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	      "       vhost-shmem [ OPTIONS ] monitor\n"
 	      "where  OBJECT := { dev | region | map }\n"
-	      "       COMMAND := show [ dev ID ]\n"
-	      "       OPTIONS := { -j[son] | -p[retty] | -V[ersion] | -h[elp] }\n",
+	      "       COMMAND := { show | list } [ dev ID ]\n"
+	      "       OPTIONS := { -j[son] | -p[retty] | -V[ersion] | -h[elp] }\n"
+	      "Any prefix of a word will do; device and mapping are dev and map.\n",
 	      f);
 }
 

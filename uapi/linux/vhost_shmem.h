@@ -33,9 +33,10 @@
 
 /**
  * struct vhost_shmem_region_config - one region of a device
- * @size: size in bytes, a multiple of the page size; 0 = shmid unused
- * @flags: VHOST_SHMEM_REGION_F_* (must be 0 when @size is 0)
- * @padding: must be zero
+ * @size: in: size in bytes, a multiple of the page size, at most the
+ *	max_region_size module parameter; 0 = shmid unused
+ * @flags: in: VHOST_SHMEM_REGION_F_* (must be 0 when @size is 0)
+ * @padding: in: must be zero; 0 on GET
  */
 struct vhost_shmem_region_config {
 	__u64 size;
@@ -45,11 +46,13 @@ struct vhost_shmem_region_config {
 
 /**
  * struct vhost_shmem_config - region layout of a device (VHOST_SHMEM_SET_CONFIG)
- * @nregions: on GET, the number of regions with a non-zero size; ignored on SET
- * @padding: must be zero
+ * @nregions: out: on GET, the number of regions with a non-zero size;
+ *	ignored on SET
+ * @padding: in: must be zero; 0 on GET
  * @regions: one entry per shmid, indexed by shmid
  *
- * Mirrors VhostUserShMemConfig: regions[i].size is memory_sizes[i].
+ * Mirrors VhostUserShMemConfig: regions[i].size is memory_sizes[i]. The
+ * structure is 4104 bytes: VMMs often keep it static.
  */
 struct vhost_shmem_config {
 	__u32 nregions;
@@ -62,8 +65,10 @@ struct vhost_shmem_config {
  * @shmid: in: the region
  * @flags: out: VHOST_SHMEM_REGION_F_* of the region
  * @size: out: size in bytes (0 if the shmid is unused)
- * @offset: out: the offset to pass to mmap() on the device fd
- * @addr: out: the owner's address of the region once mmapped, else 0
+ * @offset: out: the offset to pass to mmap() on the device fd,
+ *	shmid << 40 (also for an unused shmid)
+ * @addr: out: the owner's address of the region once mmapped, else 0;
+ *	stays set after the owner unmaps it
  */
 struct vhost_shmem_region_info {
 	__u32 shmid;
@@ -75,12 +80,13 @@ struct vhost_shmem_region_info {
 
 /**
  * struct vhost_shmem_map - install a backend file into a region
- * @shmid: the region
- * @fd: backend file descriptor, in the caller's fd table
- * @fd_offset: offset into the file, page aligned
- * @shm_offset: offset into the region, page aligned
- * @len: length in bytes, page aligned, non-zero
- * @flags: VHOST_SHMEM_MAP_F_*
+ * @shmid: in: the region
+ * @fd: in: backend file descriptor, in the caller's fd table; the caller
+ *	may close it once the ioctl returned
+ * @fd_offset: in: offset into the file, page aligned
+ * @shm_offset: in: offset into the region, page aligned
+ * @len: in: length in bytes, page aligned, non-zero
+ * @flags: in: VHOST_SHMEM_MAP_F_* (VhostUserMMap.flags)
  */
 struct vhost_shmem_map {
 	__u32 shmid;
@@ -93,10 +99,10 @@ struct vhost_shmem_map {
 
 /**
  * struct vhost_shmem_unmap - remove one whole mapping from a region
- * @shmid: the region
- * @padding: must be zero
- * @shm_offset: offset of the mapping, exactly as it was mapped
- * @len: length of the mapping, exactly as it was mapped
+ * @shmid: in: the region
+ * @padding: in: must be zero
+ * @shm_offset: in: offset of the mapping, exactly as it was mapped
+ * @len: in: length of the mapping, exactly as it was mapped
  */
 struct vhost_shmem_unmap {
 	__u32 shmid;
@@ -108,11 +114,14 @@ struct vhost_shmem_unmap {
 /**
  * struct vhost_shmem_stats - counters of a device (VHOST_SHMEM_GET_STATS)
  * @mappings: live mappings
- * @max_mappings: the device's limit (module parameter max_mappings)
+ * @max_mappings: the device's limit (module parameter max_mappings, now)
  * @mapped_bytes: bytes covered by live mappings
  * @maps: successful MAPs since open
- * @unmaps: successful UNMAPs since open (RESET counts each mapping removed)
- * @failures: failed MAP and UNMAP requests since open
+ * @unmaps: mappings removed since open: by UNMAP (also one that returned
+ *	EBUSY because the owner still maps copies), RESET, the release of
+ *	the device (teardown) and the owner's mm going away
+ * @failures: failed MAP and UNMAP requests since open, each operation of
+ *	VHOST_SHMEM_BATCH counted as one, once the argument was read
  */
 struct vhost_shmem_stats {
 	__u64 mappings;
@@ -132,11 +141,12 @@ struct vhost_shmem_stats {
 
 /**
  * struct vhost_shmem_op - one operation of VHOST_SHMEM_BATCH
- * @op: VHOST_SHMEM_OP_MAP or VHOST_SHMEM_OP_UNMAP
+ * @op: in: VHOST_SHMEM_OP_MAP (1) or VHOST_SHMEM_OP_UNMAP (2)
  * @result: out: 0 or the negative errno the single ioctl would have
  *	returned (-EOPNOTSUPP for an unknown @op)
- * @map: the arguments of VHOST_SHMEM_MAP, when @op is VHOST_SHMEM_OP_MAP
- * @unmap: the arguments of VHOST_SHMEM_UNMAP, when @op is VHOST_SHMEM_OP_UNMAP
+ * @map: in: the arguments of VHOST_SHMEM_MAP, when @op is VHOST_SHMEM_OP_MAP
+ * @unmap: in: the arguments of VHOST_SHMEM_UNMAP, when @op is
+ *	VHOST_SHMEM_OP_UNMAP
  */
 struct vhost_shmem_op {
 	__u32 op;
@@ -149,9 +159,9 @@ struct vhost_shmem_op {
 
 /**
  * struct vhost_shmem_batch - several MAP/UNMAP in one call (VHOST_SHMEM_BATCH)
- * @ops: user pointer to an array of @nops struct vhost_shmem_op
- * @nops: number of operations, 1 to VHOST_SHMEM_BATCH_MAX
- * @padding: must be zero
+ * @ops: in: user pointer to an array of @nops struct vhost_shmem_op
+ * @nops: in: number of operations, 1 to VHOST_SHMEM_BATCH_MAX (64)
+ * @padding: in: must be zero
  */
 struct vhost_shmem_batch {
 	__u64 ops;
@@ -166,21 +176,29 @@ struct vhost_shmem_batch {
 #define VHOST_SHMEM_IOC_MAGIC	0xB9
 
 /*
+ * The errors of each ioctl, in the order they are checked, are listed in
+ * Documentation/userspace-api/vhost-shmem.rst; the short lists below name
+ * them in that order.
+ *
  * VHOST_SHMEM_SET_OWNER - bind the caller's mm (the VMM) to the device. Once.
- * EBUSY: already owned; EINTR: killed; EINVAL: a kernel thread (no mm).
- * Every other ioctl but GET_STATS fails with EBADFD until it succeeded.
+ * EINVAL: a kernel thread (no mm); EINTR: killed; EBUSY: already owned;
+ * ENOMEM. Every other ioctl but GET_STATS fails with EBADFD until it
+ * succeeded.
  */
 #define VHOST_SHMEM_SET_OWNER	_IO(VHOST_SHMEM_IOC_MAGIC, 0x00)
 
 /*
  * VHOST_SHMEM_SET_CONFIG - set the region sizes. Once, by the owner, before mmap.
- * EBADFD: no owner yet; EPERM: caller is not the owner; EBUSY: already set;
- * EINVAL: size not page aligned, flags/padding, or no region at all;
- * E2BIG: a size above the max_region_size module parameter.
+ * The configuration is checked first: EINVAL (padding; then, region by
+ * region in shmid order, EINVAL for a size not page aligned or bad
+ * flags/padding and E2BIG for a size above the max_region_size module
+ * parameter; then EINVAL if no region has a size); then the device:
+ * EINTR: killed; EBADFD: no owner yet; EPERM: caller is not the owner;
+ * EBUSY: already set.
  */
 #define VHOST_SHMEM_SET_CONFIG	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x01, struct vhost_shmem_config)
 
-/* VHOST_SHMEM_GET_CONFIG - read the configuration back. EBADFD: not set. */
+/* VHOST_SHMEM_GET_CONFIG - read the configuration back. EBADFD: not set; ENOMEM. */
 #define VHOST_SHMEM_GET_CONFIG	_IOR(VHOST_SHMEM_IOC_MAGIC, 0x02, struct vhost_shmem_config)
 
 /*
@@ -194,12 +212,14 @@ struct vhost_shmem_batch {
  * VHOST_SHMEM_MAP - map [fd_offset, fd_offset + len) of @fd at
  * [shm_offset, shm_offset + len) of region @shmid, as if the owner had
  * mmap(MAP_SHARED | MAP_FIXED)'ed it there. Any holder of the device fd.
- * Errors (the region is left exactly as it was):
- *   EINVAL     misaligned offset or length, zero length
- *   EOPNOTSUPP unknown flags
+ * Errors, in the order they are checked (the region is left exactly as
+ * it was):
+ *   EBADFD     no owner or no configuration yet
+ *   EINVAL     misaligned shm_offset or length, zero length
  *   EBADSLT    shmid out of range or not configured (size 0)
  *   ERANGE     shm_offset + len overflows or exceeds the region
- *   EOVERFLOW  fd_offset + len overflows, or exceeds the size of a regular file
+ *   EOPNOTSUPP unknown flags
+ *   EINVAL     misaligned fd_offset
  *   EBADF      @fd is not an open file
  *   ELOOP      @fd is a vhost-shmem device
  *   ENODEV     @fd cannot be mmapped
@@ -207,32 +227,40 @@ struct vhost_shmem_batch {
  *              file not open for reading, or a read-only MAP of a file
  *              open for writing that is not a regular file (dma-buf: pass
  *              a read-only fd). Regular files are reopened read-only.
- *   EEXIST     the range overlaps a live mapping
+ *   EOVERFLOW  fd_offset + len overflows, or exceeds the size of a regular file
+ *   ENODEV     a regular file that cannot be reopened (memfd_secret)
+ *   ENOMEM     out of memory
+ *   EINTR      killed while waiting for the device
+ *   ESRCH      the owner's mm is gone
  *   ENXIO      the region is not mmapped, or it is detached: the owner
  *              itself munmapped, mremapped or mmapped over part of it
- *   EXDEV      the owner mprotect'ed part of the range
  *   ENOSPC     the device has max_mappings live mappings
+ *   EEXIST     the range overlaps a live mapping
+ *   EXDEV      the owner mprotect'ed a hole of the range
+ *   EBUSY      the range is registered with userfaultfd
  *   ENOMEM     out of memory or vm.max_map_count reached in the owner's mm
- *   EBUSY      the backend's mmap left something the device cannot check
- *   ESRCH      the owner's mm is gone
- *   EINTR      killed while waiting for the device
- *   EBADFD     no owner or no configuration yet
+ *   EAGAIN     the owner's mlockall(MCL_FUTURE) and RLIMIT_MEMLOCK
  *   other      errors of the backend file's own mmap (e.g. EPERM for a
- *              write-sealed memfd mapped read-write)
+ *              write-sealed memfd mapped read-write) or of reopening it
+ *   ENXIO      the owner detached the region during the install (undone)
+ *   EBUSY      the backend's mmap left something the device cannot check
  */
 #define VHOST_SHMEM_MAP		_IOW(VHOST_SHMEM_IOC_MAGIC, 0x10, struct vhost_shmem_map)
 
 /*
  * VHOST_SHMEM_UNMAP - replace one whole mapping with a hole again.
- * EINVAL, EBADSLT, ERANGE, ESRCH, EINTR, EBADFD as for MAP; ENOENT: no
- * mapping starts at shm_offset with exactly len; ENXIO: the region is
- * detached (the owner munmapped, moved or replaced part of it: the
- * mapping stays listed, the device no longer touches that range); EPERM:
- * the owner mseal'ed it (an mprotect'ed mapping is removed like any
- * other); EBUSY: the owner
- * registered it with userfaultfd (nothing changed), or the range is a hole
- * again and the mapping gone but the owner still maps copies of its pages
- * elsewhere (fork() after MADV_DOFORK): treat the buffer as still shared.
+ * EBADFD, EINVAL, EBADSLT, ERANGE as for MAP; EINVAL: padding; ENOMEM,
+ * EINTR, ESRCH as for MAP; ENXIO: the region is not mmapped or detached
+ * (the owner munmapped, moved or replaced part of it: the mapping stays
+ * listed, the device no longer touches that range); ENOENT: no mapping
+ * starts at shm_offset with exactly len; EBUSY: the owner registered it
+ * with userfaultfd (nothing changed); EPERM: the owner mseal'ed it (an
+ * mprotect'ed mapping is removed like any other); ENOMEM, EAGAIN: the
+ * hole could not be put back (vm.max_map_count, out of memory,
+ * RLIMIT_MEMLOCK after mlockall(MCL_FUTURE)): the mapping stays listed;
+ * EBUSY: the range is a hole again and the mapping gone but the owner
+ * still maps copies of its pages elsewhere (fork() after MADV_DOFORK):
+ * treat the buffer as still shared.
  * On 0, no vma of the owner maps the pages any more.
  */
 #define VHOST_SHMEM_UNMAP	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x11, struct vhost_shmem_unmap)
@@ -240,13 +268,14 @@ struct vhost_shmem_batch {
 /*
  * VHOST_SHMEM_RESET - remove every mapping of every region (device reset).
  * 0 once every mapping is gone from the owner's mm (also when the owner's
- * mm is gone). EBUSY: some could not be taken out (mseal, userfaultfd,
- * see UNMAP) and stay listed, or copies remain; all others are
- * gone. EBADFD: no owner; EINTR: killed while waiting for the device.
+ * mm is gone). EBADFD: no owner; ENOMEM; EINTR: killed while waiting for
+ * the device (nothing ran); EBUSY: some could not be taken out (mseal,
+ * userfaultfd, RLIMIT_MEMLOCK, see UNMAP) and stay listed, or copies
+ * remain; all others are gone.
  */
 #define VHOST_SHMEM_RESET	_IO(VHOST_SHMEM_IOC_MAGIC, 0x12)
 
-/* VHOST_SHMEM_GET_STATS - counters and limits of the device. */
+/* VHOST_SHMEM_GET_STATS - counters and limits of the device. EINTR: killed. */
 #define VHOST_SHMEM_GET_STATS	_IOR(VHOST_SHMEM_IOC_MAGIC, 0x13, struct vhost_shmem_stats)
 
 /*
@@ -256,8 +285,9 @@ struct vhost_shmem_batch {
  * costs one hand-off to the device's worker instead of one per operation.
  * Fails as a whole, with no operation run, on: EFAULT (@ops unreadable),
  * EINVAL (@nops 0 or @padding set), E2BIG (@nops > VHOST_SHMEM_BATCH_MAX),
- * ENOMEM. An operation that could not run gets EBADFD (no owner), ESRCH
- * (owner gone) or EINTR (killed while queued) as its result.
+ * ENOMEM. Each operation is checked as the single ioctl would; one that
+ * passed its checks but could not run gets ENOMEM, EINTR (killed while
+ * queued) or ESRCH (owner gone) as its result.
  * EFAULT after the operations ran if their results cannot be written back.
  */
 #define VHOST_SHMEM_BATCH	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x14, struct vhost_shmem_batch)
@@ -276,7 +306,7 @@ struct vhost_shmem_batch {
 #define VHOST_SHMEM_MCGRP_EVENTS	"events"
 
 /**
- * enum vhost_shmem_dev_attrs - attributes of a device (dev-get, dev-*-ntf)
+ * enum vhost_shmem_dev_attrs - attributes of a device (dev-get, device events)
  * @VHOST_SHMEM_A_DEV_ID: u32, the device id (from 1, never reused while
  *	the device exists)
  * @VHOST_SHMEM_A_DEV_PAD: padding for 64-bit attributes
@@ -287,12 +317,16 @@ struct vhost_shmem_batch {
  * @VHOST_SHMEM_A_DEV_MAPPINGS: u64, live mappings
  * @VHOST_SHMEM_A_DEV_MAPPED_BYTES: u64, bytes covered by live mappings
  * @VHOST_SHMEM_A_DEV_MAPS: u64, successful MAPs
- * @VHOST_SHMEM_A_DEV_UNMAPS: u64, mappings removed by UNMAP or RESET
+ * @VHOST_SHMEM_A_DEV_UNMAPS: u64, mappings removed (by UNMAP, RESET, the
+ *	release of the device or the owner's mm going away), as counted by
+ *	VHOST_SHMEM_GET_STATS
  * @VHOST_SHMEM_A_DEV_FAILURES: u64, failed MAP/UNMAP requests as counted
  *	by VHOST_SHMEM_GET_STATS
  * @VHOST_SHMEM_A_DEV_ERRORS: nest, multi-attr: one enum
  *	vhost_shmem_error_attrs nest per errno that MAP or UNMAP returned at
  *	least once (argument validation included)
+ * @__VHOST_SHMEM_A_DEV_MAX: one past the last attribute
+ * @VHOST_SHMEM_A_DEV_MAX: the last attribute
  */
 enum vhost_shmem_dev_attrs {
 	VHOST_SHMEM_A_DEV_ID = 1,
@@ -313,11 +347,16 @@ enum vhost_shmem_dev_attrs {
 
 /**
  * enum vhost_shmem_error_attrs - failures of one errno (nested in ERRORS)
- * @VHOST_SHMEM_A_ERROR_CODE: u32, the positive errno; 0 counts errnos
- *	outside the table of MAP/UNMAP errors of this header (formerly
- *	VHOST_SHMEM_A_ERROR_ERRNO, same value)
+ * @VHOST_SHMEM_A_ERROR_CODE: u32, the positive errno (formerly
+ *	VHOST_SHMEM_A_ERROR_ERRNO, same value). These have a count of their
+ *	own: EINVAL, EOPNOTSUPP, EBADSLT, ERANGE, EOVERFLOW, EBADF, ELOOP,
+ *	ENODEV, EACCES, EEXIST, ENXIO, EXDEV, ENOSPC, ENOMEM, ESRCH, EBADFD,
+ *	ENOENT, EPERM, EBUSY, EFAULT; 0 counts every other errno (EAGAIN,
+ *	EINTR, the backend's own mmap() errors, ...)
  * @VHOST_SHMEM_A_ERROR_PAD: padding for 64-bit attributes
  * @VHOST_SHMEM_A_ERROR_COUNT: u64, how many requests failed with it
+ * @__VHOST_SHMEM_A_ERROR_MAX: one past the last attribute
+ * @VHOST_SHMEM_A_ERROR_MAX: the last attribute
  */
 enum vhost_shmem_error_attrs {
 	VHOST_SHMEM_A_ERROR_CODE = 1,
@@ -343,6 +382,8 @@ enum vhost_shmem_error_attrs {
  * @VHOST_SHMEM_A_REGION_SIZE: u64, size in bytes
  * @VHOST_SHMEM_A_REGION_FLAGS: u32, VHOST_SHMEM_REGION_F_*
  * @VHOST_SHMEM_A_REGION_ADDR: u64, the owner's address; 0 if not mmapped
+ * @__VHOST_SHMEM_A_REGION_MAX: one past the last attribute
+ * @VHOST_SHMEM_A_REGION_MAX: the last attribute
  */
 enum vhost_shmem_region_attrs {
 	VHOST_SHMEM_A_REGION_DEV_ID = 1,
@@ -374,6 +415,8 @@ enum vhost_shmem_region_attrs {
  * @VHOST_SHMEM_A_MAP_RESULT: s32, events only: 0 or the negative errno the
  *	MAP/UNMAP request returned
  * @VHOST_SHMEM_A_MAP_REMOVED: u64, reset events only: mappings removed
+ * @__VHOST_SHMEM_A_MAP_MAX: one past the last attribute
+ * @VHOST_SHMEM_A_MAP_MAX: the last attribute
  */
 enum vhost_shmem_map_attrs {
 	VHOST_SHMEM_A_MAP_DEV_ID = 1,
@@ -407,6 +450,8 @@ enum vhost_shmem_map_attrs {
  *	(RESET, release of the device, or the owner's mm going away)
  * @VHOST_SHMEM_CMD_DEV_CREATE_NTF: event: a device was opened
  * @VHOST_SHMEM_CMD_DEV_DESTROY_NTF: event: a device was released
+ * @__VHOST_SHMEM_CMD_MAX: one past the last command
+ * @VHOST_SHMEM_CMD_MAX: the last command
  */
 enum vhost_shmem_cmds {
 	VHOST_SHMEM_CMD_DEV_GET = 1,

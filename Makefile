@@ -11,6 +11,8 @@
 #   make sid-kernel      set up (once per machine) and print Debian sid's kernel
 #   make demo            the narrated end-to-end demo in a VM
 #   make lint            checkpatch --strict and sparse on kmod/ and uapi/
+#   make htmldocs        Documentation/ as HTML in build/htmldocs (Sphinx,
+#                        kernel-doc; fails on any warning)
 #   make bench           benchmarks (not tests)
 #   make fuzz            the state-machine fuzzer alone, long (DURATION=s SEED=n
 #                        AVOID=list, per kernel)
@@ -38,7 +40,7 @@ CHECK_DEPS   = @tools/install-deps.sh --check $(1)
 check check-debug check-sid lint fuzz: export WERROR := 1
 
 .PHONY: all deps module modules helper selftests kselftest-headers check check-debug \
-	debug-kernel check-sid sid-kernel demo lint bench fuzz clean
+	debug-kernel check-sid sid-kernel demo lint htmldocs bench fuzz clean
 
 all: module helper selftests
 
@@ -103,6 +105,9 @@ fuzz:
 lint:
 	$(call CHECK_DEPS)
 	@tools/lint.sh
+
+htmldocs:
+	@tools/htmldocs.sh
 
 fuzz-helper: deps ; @$(MAKE) -s -C helper fuzz BUILD=$(BUILD)/helper
 

@@ -56,6 +56,18 @@ install_test() {
 	fi
 }
 
+# make htmldocs warning-free, the kernel-doc really pulled in, and the
+# mutations it must catch (tools/tests/htmldocs-test.sh).
+htmldocs_test() {
+	local log=$LOGS/htmldocs-test.log st=0
+	echo "check: documentation self-test (tools/tests/htmldocs-test.sh)"
+	"$TOP/tools/tests/htmldocs-test.sh" >"$log" 2>&1 || st=$?
+	sources+=("$log")
+	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
+		note_fail "documentation self-test failed (status $st) without a failing test"
+	fi
+}
+
 # The summary's own test on crafted logs: its TAP is counted like the rest.
 summary_selftest() {
 	local log=$LOGS/summary-selftest.log st=0
@@ -152,7 +164,8 @@ main() {
 	fi
 	# A step that dies before writing its log must not leave the previous
 	# run's log to be summarized: a missing log counts as a failure.
-	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log" "$LOGS/install-test.log"
+	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log" "$LOGS/install-test.log" \
+		"$LOGS/htmldocs-test.log"
 	for k in $kvers; do
 		[ "$k" != debug ] || k=$(debug_release)
 		[ "$k" != sid ] || k="*-sid"
@@ -164,6 +177,7 @@ main() {
 	build_userspace
 	host_tests
 	install_test
+	htmldocs_test
 	for k in $kvers; do
 		case "$k" in
 		debug) debug_tests ;;

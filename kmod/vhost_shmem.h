@@ -236,6 +236,8 @@ long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp);
  *
  * Pairs with the release in SET_OWNER: once this returns the mm, the
  * worker, the notifier and the memcg are set up too.
+ *
+ * Return: the owner's mm (pinned with mmgrab() until release), or NULL.
  */
 static inline struct mm_struct *vhost_shmem_owner_mm(struct vhost_shmem_dev *dev)
 {

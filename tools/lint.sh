@@ -1,7 +1,8 @@
 #!/bin/bash
-# make lint: checkpatch.pl --strict on kmod/ and uapi/, and the module built
-# with sparse (C=2) and W=1 against every supported kernel, and against
-# Debian sid's when tools/sid-kernel.sh has set it up. Fails on findings.
+# make lint: checkpatch.pl --strict and kernel-doc -Wall on kmod/ and uapi/,
+# and the module built with sparse (C=2) and W=1 against every supported
+# kernel, and against Debian sid's when tools/sid-kernel.sh has set it up.
+# Fails on findings.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cp_dir="$top/build/checkpatch"
@@ -25,6 +26,19 @@ cp() {
 # compat.h is the one place allowed to test kernel versions.
 out=$(cp -f $(find "$top/kmod" -name "*.[ch]" ! -name compat.h) "$top"/uapi/linux/*.h
 	cp --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f "$top"/kmod/compat.h)
+if [ -n "$out" ]; then
+	echo "$out"
+	rc=1
+fi
+
+# The kernel-doc of Debian's linux-source-6.12 (cached by tools/htmldocs.sh).
+echo "lint: kernel-doc -none -Wall"
+if kd=$("$top/tools/htmldocs.sh" --kernel-doc); then
+	out=$("$kd/kernel-doc" -none -Wall "$top"/kmod/*.[ch] "$top"/uapi/linux/*.h 2>&1 |
+		sed "s|^$top/||" || true)
+else
+	out="lint: no kernel-doc (tools/htmldocs.sh --kernel-doc)"
+fi
 if [ -n "$out" ]; then
 	echo "$out"
 	rc=1

@@ -68,6 +68,17 @@ htmldocs_test() {
 	fi
 }
 
+# The netlink spec through the kernel's YNL generators (tools/tests/ynl-test.sh).
+ynl_test() {
+	local log=$LOGS/ynl-test.log st=0
+	echo "check: YNL self-test (tools/tests/ynl-test.sh)"
+	"$TOP/tools/tests/ynl-test.sh" >"$log" 2>&1 || st=$?
+	sources+=("$log")
+	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
+		note_fail "YNL self-test failed (status $st) without a failing test"
+	fi
+}
+
 # The summary's own test on crafted logs: its TAP is counted like the rest.
 summary_selftest() {
 	local log=$LOGS/summary-selftest.log st=0
@@ -165,7 +176,7 @@ main() {
 	# A step that dies before writing its log must not leave the previous
 	# run's log to be summarized: a missing log counts as a failure.
 	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log" "$LOGS/install-test.log" \
-		"$LOGS/htmldocs-test.log"
+		"$LOGS/htmldocs-test.log" "$LOGS/ynl-test.log"
 	for k in $kvers; do
 		[ "$k" != debug ] || k=$(debug_release)
 		[ "$k" != sid ] || k="*-sid"
@@ -178,6 +189,7 @@ main() {
 	host_tests
 	install_test
 	htmldocs_test
+	ynl_test
 	for k in $kvers; do
 		case "$k" in
 		debug) debug_tests ;;

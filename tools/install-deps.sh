@@ -20,7 +20,7 @@ pkgs=(
 	linux-source-6.1 linux-source-6.12
 	qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs
 	sparse libnl-3-dev libnl-genl-3-dev dkms gnuplot-nox
-	python3-docutils man-db python3-sphinx
+	python3-docutils man-db python3-sphinx python3-yaml python3-jsonschema
 	debootstrap zstd
 	clang libclang-rt-14-dev
 )

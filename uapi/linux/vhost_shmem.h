@@ -300,6 +300,8 @@ struct vhost_shmem_batch {
  * namespace; so does joining the "events" multicast group. Attribute sets
  * share their first attribute (the device id) so one request policy serves
  * every command: a dump request may carry it to select one device.
+ * The enums and defines below are what the kernel's ynl-gen-c.py --mode
+ * uapi makes of the spec, to the byte (tools/tests/ynl-test.sh checks it).
  */
 #define VHOST_SHMEM_FAMILY_NAME		"vhost-shmem"
 #define VHOST_SHMEM_FAMILY_VERSION	1

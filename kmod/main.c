@@ -96,9 +96,9 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 	}
 	mutex_init(&dev->mutex);
 	INIT_WORK(&dev->drain_work, vhost_shmem_drain);
-	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
-		mt_init(&dev->regions[i].mappings);
 	dev->file = file;
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
+		vhost_shmem_region_init(dev, i);
 	ret = vhost_shmem_nl_dev_add(dev);
 	if (ret) {
 		kvfree(dev);
@@ -277,7 +277,7 @@ static long vhost_shmem_region_info(struct vhost_shmem_dev *dev,
 	info.size = region->size;
 	info.offset = (u64)info.shmid << VHOST_SHMEM_REGION_SHIFT;
 	/* Pairs with the release in the region's ->mmap. */
-	info.addr = smp_load_acquire(&region->addr);
+	info.addr = smp_load_acquire(&region->owner.addr);
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 

@@ -143,7 +143,7 @@ static int put_region(struct sk_buff *skb, u32 dev_id, u32 shmid,
 		      struct vhost_shmem_region *region)
 {
 	/* Pairs with the release in the region's ->mmap. */
-	unsigned long addr = smp_load_acquire(&region->addr);
+	unsigned long addr = smp_load_acquire(&region->owner.addr);
 
 	if (nla_put_u32(skb, VHOST_SHMEM_A_REGION_DEV_ID, dev_id) ||
 	    nla_put_u32(skb, VHOST_SHMEM_A_REGION_SHMID, shmid) ||

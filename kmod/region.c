@@ -91,14 +91,29 @@ static int vhost_shmem_mmap_region(struct vhost_shmem_dev *dev,
 		return -EINVAL;
 
 	/* Only one mmap at a time gets here (mmap_lock held for write). */
-	if (READ_ONCE(region->addr))
+	if (READ_ONCE(region->owner.addr))
 		return -EBUSY;
-	region->prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
-		       (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
+	region->owner.prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
+			     (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
 	/* Pairs with live_region() and REGION_INFO: @prot first. */
-	smp_store_release(&region->addr, vma->vm_start);
+	smp_store_release(&region->owner.addr, vma->vm_start);
 	vhost_shmem_make_hole(vma);
 	return 0;
+}
+
+/**
+ * vhost_shmem_region_init() - set up region @shmid of a new device
+ * @dev: the device, being opened; dev->file is set
+ * @shmid: the region
+ */
+void vhost_shmem_region_init(struct vhost_shmem_dev *dev, u32 shmid)
+{
+	struct vhost_shmem_region *region = &dev->regions[shmid];
+
+	mt_init(&region->mappings);
+	region->owner.region = region;
+	region->owner.file = dev->file;
+	region->owner.pgoff = (unsigned long)shmid << VHOST_SHMEM_REGION_PGSHIFT;
 }
 
 /**
@@ -123,6 +138,19 @@ int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 	return vhost_shmem_mmap_region(dev, vma);
 }
 
+/*
+ * [start, end) of the space's mm is unmapped by the mm's own threads:
+ * detach the space if that touches it. Under that mm's mmap_lock.
+ */
+static void space_touched(struct vhost_shmem_space *space,
+			  unsigned long start, unsigned long end)
+{
+	unsigned long addr = READ_ONCE(space->addr);
+
+	if (addr && start < addr + space->region->size && end > addr)
+		WRITE_ONCE(space->detached, true);
+}
+
 /**
  * vhost_shmem_region_touched() - the owner's mm unmaps [start, end)
  * @dev: the device
@@ -142,63 +170,54 @@ void vhost_shmem_region_touched(struct vhost_shmem_dev *dev,
 
 	if (READ_ONCE(dev->installer) == current)
 		return;
-	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
-		struct vhost_shmem_region *region = &dev->regions[i];
-		unsigned long addr = READ_ONCE(region->addr);
-
-		if (addr && start < addr + region->size && end > addr)
-			WRITE_ONCE(region->detached, true);
-	}
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
+		space_touched(&dev->regions[i].owner, start, end);
 }
 
-static unsigned long region_pgoff(struct vhost_shmem_region *region,
-				  struct vhost_shmem_dev *dev, unsigned long addr)
+/* The page offset in the placeholder file of @addr in @space. */
+static unsigned long space_pgoff(struct vhost_shmem_space *space,
+				 unsigned long addr)
 {
-	unsigned long shmid = region - dev->regions;
-
-	return (shmid << VHOST_SHMEM_REGION_PGSHIFT) +
-	       ((addr - region->addr) >> PAGE_SHIFT);
+	return space->pgoff + ((addr - space->addr) >> PAGE_SHIFT);
 }
 
 /*
- * Is @vma a placeholder of @region at the right place, with the region's
- * protection? A hole the owner mprotect'ed counts as foreign: putting a
- * placeholder back over it would silently undo the owner's mprotect.
+ * Is @vma a placeholder of @space at the right place, with the space's
+ * protection? A hole the mm's threads mprotect'ed counts as foreign:
+ * putting a placeholder back over it would silently undo that mprotect.
  */
-static bool is_hole(struct vhost_shmem_dev *dev,
-		    struct vhost_shmem_region *region,
-		    struct vm_area_struct *vma)
+static bool is_hole(struct vhost_shmem_space *space, struct vm_area_struct *vma)
 {
 	unsigned long prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
 			     (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
 
-	return vma->vm_ops == &vhost_shmem_hole_ops && vma->vm_file == dev->file &&
-	       vma->vm_start >= region->addr &&
-	       vma->vm_end <= region->addr + region->size &&
-	       vma->vm_pgoff == region_pgoff(region, dev, vma->vm_start) &&
-	       prot == region->prot;
+	return vma->vm_ops == &vhost_shmem_hole_ops &&
+	       vma->vm_file == space->file &&
+	       vma->vm_start >= space->addr &&
+	       vma->vm_end <= space->addr + space->region->size &&
+	       vma->vm_pgoff == space_pgoff(space, vma->vm_start) &&
+	       prot == space->prot;
 }
 
 /*
- * May [start, end) of @region be replaced? mmap_lock held. It may when it
- * holds only holes of @region, vmas of @expect (when set) and gaps. Gaps
+ * May [start, end) of @space be replaced? mmap_lock held. It may when it
+ * holds only holes of @space, vmas of @expect (when set) and gaps. Gaps
  * can only be our own (an UNMAP or RESET that could not put the hole back
- * at vm.max_map_count): anything the owner does to a region's address
- * range detaches the region (see vhost_shmem_region_touched()).
+ * at vm.max_map_count): anything the mm's threads do to the space's
+ * address range detaches it (see space_touched()).
  *
- * Return: 0, -ENXIO (the region is detached), -EXDEV (a foreign vma: the
+ * Return: 0, -ENXIO (the space is detached), -EXDEV (a foreign vma: the
  * owner mprotect'ed part of it), -EBUSY (registered with userfaultfd:
  * replacing it would wait for the owner's uffd reader without bound).
  */
-static int check_range_locked(struct vhost_shmem_dev *dev,
-			      struct vhost_shmem_region *region,
+static int check_range_locked(struct vhost_shmem_space *space,
 			      struct file *expect, unsigned long start,
 			      unsigned long end)
 {
 	struct vm_area_struct *vma;
 	unsigned long addr;
 
-	if (READ_ONCE(region->detached))
+	if (READ_ONCE(space->detached))
 		return -ENXIO;
 	for (addr = start; addr < end; addr = vma->vm_end) {
 		vma = find_vma(current->mm, addr);
@@ -206,22 +225,20 @@ static int check_range_locked(struct vhost_shmem_dev *dev,
 			break;
 		if (userfaultfd_armed(vma))
 			return -EBUSY;
-		if (!is_hole(dev, region, vma) &&
-		    !(expect && vma->vm_file == expect))
+		if (!is_hole(space, vma) && !(expect && vma->vm_file == expect))
 			return -EXDEV;
 	}
 	return 0;
 }
 
 /* check_range_locked() under its own read lock, for the backend's mmap. */
-static int check_range(struct vhost_shmem_dev *dev,
-		       struct vhost_shmem_region *region, struct file *expect,
+static int check_range(struct vhost_shmem_space *space, struct file *expect,
 		       unsigned long start, unsigned long end)
 {
 	int ret;
 
 	mmap_read_lock(current->mm);
-	ret = check_range_locked(dev, region, expect, start, end);
+	ret = check_range_locked(space, expect, start, end);
 	mmap_read_unlock(current->mm);
 	return ret;
 }
@@ -253,27 +270,27 @@ unsigned long vhost_shmem_get_unmapped_area(struct file *file,
 	if (READ_ONCE(dev->installer) != current)
 		/* Regions are 1 TiB apart in the file: 2 MiB aligned on 6.12. */
 		return thp_get_unmapped_area(file, addr, len, pgoff, flags);
-	ret = check_range_locked(dev, dev->inst_region, dev->inst_expect,
-				 addr, addr + len);
+	ret = check_range_locked(dev->inst_space, dev->inst_expect, addr,
+				 addr + len);
 	return ret ? ret : addr;
 }
 
 /*
- * Map the placeholder over exactly [start, end) of @region, replacing only
+ * Map the placeholder over exactly [start, end) of @space, replacing only
  * what check_range_locked() allows (@expect: the mapping being removed).
  */
 static int install_hole(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region, struct file *expect,
+			struct vhost_shmem_space *space, struct file *expect,
 			unsigned long start, unsigned long end)
 {
 	unsigned long addr;
 
-	dev->inst_region = region;
+	dev->inst_space = space;
 	dev->inst_expect = expect;
 	WRITE_ONCE(dev->installer, current);
-	addr = vm_mmap(dev->file, start, end - start, region->prot,
+	addr = vm_mmap(space->file, start, end - start, space->prot,
 		       MAP_SHARED | MAP_FIXED,
-		       region_pgoff(region, dev, start) << PAGE_SHIFT);
+		       space_pgoff(space, start) << PAGE_SHIFT);
 	WRITE_ONCE(dev->installer, NULL);
 	if (IS_ERR_VALUE(addr))
 		return (int)addr;
@@ -281,27 +298,26 @@ static int install_hole(struct vhost_shmem_dev *dev,
 }
 
 /*
- * Extend [*start, *end) over the holes of @region next to it. mmap_lock
+ * Extend [*start, *end) over the holes of @space next to it. mmap_lock
  * held. Return: true if there was any hole to merge with.
  */
-static bool hole_run(struct vhost_shmem_dev *dev,
-		     struct vhost_shmem_region *region,
-		     unsigned long *start, unsigned long *end)
+static bool hole_run(struct vhost_shmem_space *space, unsigned long *start,
+		     unsigned long *end)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	bool more = false;
 
-	while (*start > region->addr) {
+	while (*start > space->addr) {
 		vma = vma_lookup(mm, *start - 1);
-		if (!vma || !is_hole(dev, region, vma))
+		if (!vma || !is_hole(space, vma))
 			break;
 		*start = vma->vm_start;
 		more = true;
 	}
-	while (*end < region->addr + region->size) {
+	while (*end < space->addr + space->region->size) {
 		vma = vma_lookup(mm, *end);
-		if (!vma || !is_hole(dev, region, vma))
+		if (!vma || !is_hole(space, vma))
 			break;
 		*end = vma->vm_end;
 		more = true;
@@ -317,18 +333,18 @@ static bool hole_run(struct vhost_shmem_dev *dev,
  * if it changed in between, the install fails and nothing is replaced.
  */
 static int restore_hole(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region, struct file *expect,
+			struct vhost_shmem_space *space, struct file *expect,
 			unsigned long start, unsigned long end)
 {
 	mmap_read_lock(current->mm);
-	hole_run(dev, region, &start, &end);
+	hole_run(space, &start, &end);
 	mmap_read_unlock(current->mm);
-	return install_hole(dev, region, expect, start, end);
+	return install_hole(dev, space, expect, start, end);
 }
 
-/* Merge every hole in [start, end) of @region with the holes around it. */
+/* Merge every hole in [start, end) of @space with the holes around it. */
 static void merge_holes(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region,
+			struct vhost_shmem_space *space,
 			unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = current->mm;
@@ -345,10 +361,10 @@ static void merge_holes(struct vhost_shmem_dev *dev,
 		}
 		s = vma->vm_start;
 		e = vma->vm_end;
-		merge = is_hole(dev, region, vma) && hole_run(dev, region, &s, &e);
+		merge = is_hole(space, vma) && hole_run(space, &s, &e);
 		mmap_read_unlock(mm);
 		/* Out of memory: the holes stay apart, which is still correct. */
-		if (merge && install_hole(dev, region, NULL, s, e))
+		if (merge && install_hole(dev, space, NULL, s, e))
 			return;
 		addr = e;
 	}
@@ -362,41 +378,41 @@ static void merge_frags(struct vhost_shmem_dev *dev)
 	for (i = 0; i < dev->nr_frags; i++) {
 		struct vhost_shmem_frag *f = &dev->frags[i];
 
-		merge_holes(dev, &dev->regions[f->shmid], f->start, f->end);
+		merge_holes(dev, f->space, f->start, f->end);
 	}
 	dev->nr_frags = 0;
 }
 
 /*
- * UNMAP put a hole back over exactly [start, end): note it; merge them all
- * when the list is full or the region has no mapping left. dev->mutex held.
+ * UNMAP put a hole back over exactly [start, end) of @space: note it;
+ * merge them all when the list is full or the region has no mapping
+ * left. dev->mutex held, in the space's mm.
  */
 static void add_frag(struct vhost_shmem_dev *dev,
-		     struct vhost_shmem_region *region,
+		     struct vhost_shmem_space *space,
 		     unsigned long start, unsigned long end)
 {
 	dev->frags[dev->nr_frags++] = (struct vhost_shmem_frag) {
 		.start = start,
 		.end = end,
-		.shmid = region - dev->regions,
+		.space = space,
 	};
 	if (dev->nr_frags == VHOST_SHMEM_MAX_FRAGS ||
-	    mtree_empty(&region->mappings))
+	    mtree_empty(&space->region->mappings))
 		merge_frags(dev);
 }
 
 /* A MAP over exactly a waiting fragment: it is no hole any more. */
 static void drop_frag(struct vhost_shmem_dev *dev,
-		      struct vhost_shmem_region *region,
+		      struct vhost_shmem_space *space,
 		      unsigned long start, unsigned long end)
 {
-	u32 shmid = region - dev->regions;
 	unsigned int i;
 
 	for (i = 0; i < dev->nr_frags; i++) {
 		struct vhost_shmem_frag *f = &dev->frags[i];
 
-		if (f->shmid == shmid && f->start == start && f->end == end) {
+		if (f->space == space && f->start == start && f->end == end) {
 			*f = dev->frags[--dev->nr_frags];
 			return;
 		}
@@ -418,8 +434,7 @@ static void drop_frag(struct vhost_shmem_dev *dev,
  *
  * Return: 0, -ENXIO (the region was detached meanwhile), -EBUSY.
  */
-static int seal_mapping(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region, struct file *file,
+static int seal_mapping(struct vhost_shmem_space *space, struct file *file,
 			unsigned long start, unsigned long end, bool rw,
 			struct file **vm_file)
 {
@@ -430,8 +445,8 @@ static int seal_mapping(struct vhost_shmem_dev *dev,
 
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, start);
-	*vm_file = vma && vma->vm_file != dev->file ? vma->vm_file : NULL;
-	if (READ_ONCE(region->detached)) {
+	*vm_file = vma && vma->vm_file != space->file ? vma->vm_file : NULL;
+	if (READ_ONCE(space->detached)) {
 		/*
 		 * The owner may have mapped a file of its own there since:
 		 * only ours is ours to take out again (a swapped-in one
@@ -520,8 +535,8 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 
 	if (READ_ONCE(dev->mm_dead))
 		*err = -ESRCH;
-	else if (!smp_load_acquire(&region->addr) ||	/* pairs with ->mmap */
-		 READ_ONCE(region->detached))
+	else if (!smp_load_acquire(&region->owner.addr) ||	/* pairs with ->mmap */
+		 READ_ONCE(region->owner.detached))
 		*err = -ENXIO;
 	else
 		return region;
@@ -535,18 +550,63 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
  * only take @expect's vmas out.
  */
 static void undo_install(struct vhost_shmem_dev *dev,
-			 struct vhost_shmem_region *region, struct file *expect,
+			 struct vhost_shmem_space *space, struct file *expect,
 			 unsigned long start, unsigned long end)
 {
 	int ret = -ENXIO;
 
-	if (!READ_ONCE(region->detached))
-		ret = restore_hole(dev, region, expect, start, end);
+	if (!READ_ONCE(space->detached))
+		ret = restore_hole(dev, space, expect, start, end);
 	if (ret && expect)
 		ret = evict_range(dev, expect, start, end);
 	if (ret)
 		pr_warn_ratelimited("vhost-shmem: could not undo a MAP at %#lx-%#lx: %d\n",
 				    start, end, ret);
+}
+
+/*
+ * Install the MAP @a of @file in @space, in the space's mm: the
+ * backend's own vm_mmap() (its LSM checks, seals and ->mmap) over the
+ * checked range. dev->mutex held. On success *@vm_file holds a
+ * reference to the file the new vmas map; on failure the space is as it
+ * was (holes where holes were) and *@vm_file is NULL.
+ *
+ * Return: 0 or a negative errno (see VHOST_SHMEM_MAP in the uapi header).
+ */
+static int space_install(struct vhost_shmem_dev *dev,
+			 struct vhost_shmem_space *space, struct file *file,
+			 const struct vhost_shmem_map *a, struct file **vm_file)
+{
+	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW;
+	unsigned long start = space->addr + a->shm_offset;
+	unsigned long end = start + a->len;
+	unsigned long addr;
+	int ret;
+
+	*vm_file = NULL;
+	ret = check_range(space, NULL, start, end);
+	if (ret)
+		return ret;
+
+	WRITE_ONCE(dev->installer, current);
+	addr = vm_mmap(file, start, a->len, PROT_READ | (rw ? PROT_WRITE : 0),
+		       MAP_SHARED | MAP_FIXED, a->fd_offset);
+	WRITE_ONCE(dev->installer, NULL);
+	if (IS_ERR_VALUE(addr)) {
+		/* The backend's ->mmap may fail after the hole was unmapped. */
+		undo_install(dev, space, NULL, start, end);
+		return (int)addr;
+	}
+	ret = seal_mapping(space, file, start, end, rw, vm_file);
+	if (ret) {
+		undo_install(dev, space, *vm_file, start, end);
+		if (*vm_file)
+			fput(*vm_file);
+		*vm_file = NULL;
+		return ret;
+	}
+	drop_frag(dev, space, start, end);
+	return 0;
 }
 
 /**
@@ -562,11 +622,9 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 {
 	struct vhost_shmem_map_req *req = arg;
 	struct vhost_shmem_map *a = &req->args;
-	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW;
 	struct vhost_shmem_region *region;
 	unsigned long first = a->shm_offset >> PAGE_SHIFT;
 	unsigned long last = first + (a->len >> PAGE_SHIFT) - 1;
-	unsigned long start, end, addr;
 	struct file *vm_file;
 	int ret;
 
@@ -584,31 +642,9 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	if (ret)
 		goto out;
 
-	start = region->addr + a->shm_offset;
-	end = start + a->len;
-	ret = check_range(dev, region, NULL, start, end);
+	ret = space_install(dev, &region->owner, req->file, a, &vm_file);
 	if (ret)
 		goto out_erase;
-
-	/* The backend's own vm_mmap(): its LSM checks, seals and ->mmap. */
-	WRITE_ONCE(dev->installer, current);
-	addr = vm_mmap(req->file, start, a->len,
-		       PROT_READ | (rw ? PROT_WRITE : 0),
-		       MAP_SHARED | MAP_FIXED, a->fd_offset);
-	WRITE_ONCE(dev->installer, NULL);
-	if (IS_ERR_VALUE(addr)) {
-		ret = (int)addr;
-		/* The backend's ->mmap may fail after the hole was unmapped. */
-		undo_install(dev, region, NULL, start, end);
-		goto out_erase;
-	}
-	ret = seal_mapping(dev, region, req->file, start, end, rw, &vm_file);
-	if (ret) {
-		undo_install(dev, region, vm_file, start, end);
-		if (vm_file)
-			fput(vm_file);
-		goto out_erase;
-	}
 
 	*req->mapping = (struct vhost_shmem_mapping) {
 		.file = req->file,	/* the request's reference */
@@ -621,7 +657,6 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	};
 	req->mapping = NULL;
 	req->file = NULL;
-	drop_frag(dev, region, start, end);
 	dev->nr_mappings++;
 	dev->mapped_bytes += a->len;
 	dev->maps++;
@@ -676,6 +711,7 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 {
 	struct vhost_shmem_unmap *a = arg;
 	struct vhost_shmem_region *region;
+	struct vhost_shmem_space *space;
 	struct vhost_shmem_mapping *m;
 	unsigned long start;
 	int ret;
@@ -689,13 +725,14 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	ret = -ENOENT;
 	if (!m || m->shm_offset != a->shm_offset || m->len != a->len)
 		goto out;
-	start = region->addr + a->shm_offset;
-	ret = install_hole(dev, region, m->vm_file, start, start + a->len);
+	space = &region->owner;
+	start = space->addr + a->shm_offset;
+	ret = install_hole(dev, space, m->vm_file, start, start + a->len);
 	if (!ret) {
 		/* Hold the file past forget_mapping(): its vmas are gone. */
 		ret = mapping_copied(m) ? -EBUSY : 0;
 		forget_mapping(dev, region, m);
-		add_frag(dev, region, start, start + a->len);
+		add_frag(dev, space, start, start + a->len);
 	}
 out:
 	mutex_unlock(&dev->mutex);
@@ -715,22 +752,22 @@ enum vhost_shmem_clear {
 };
 
 /*
- * Take @m out of the owner's mm as @how says.
+ * Take @m out of @space, in its mm, as @how says.
  * Return: 0, 1 when the owner still maps copies of it elsewhere (see
  * mapping_copied()), or a negative errno when it is still in the region.
  */
 static int clear_mapping(struct vhost_shmem_dev *dev,
-			 struct vhost_shmem_region *region,
+			 struct vhost_shmem_space *space,
 			 struct vhost_shmem_mapping *m, enum vhost_shmem_clear how)
 {
-	unsigned long start = region->addr + m->shm_offset;
+	unsigned long start = space->addr + m->shm_offset;
 	unsigned long end = start + m->len;
 	int ret = -ENXIO;
 
 	if (how == VHOST_SHMEM_CLEAR_DROP)
 		return 0;
-	if (how == VHOST_SHMEM_CLEAR_RESTORE && !READ_ONCE(region->detached))
-		ret = install_hole(dev, region, m->vm_file, start, end);
+	if (how == VHOST_SHMEM_CLEAR_RESTORE && !READ_ONCE(space->detached))
+		ret = install_hole(dev, space, m->vm_file, start, end);
 	/* Release, a detached region, or no vma left for a hole. */
 	if (ret == -ENXIO || ret == -ENOMEM)
 		ret = evict_range(dev, m->vm_file, start, end);
@@ -759,20 +796,21 @@ static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
 
 	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
 		struct vhost_shmem_region *region = &dev->regions[i];
+		struct vhost_shmem_space *space = &region->owner;
 		unsigned long index = 0;
 
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
-			ret = clear_mapping(dev, region, m, how);
+			ret = clear_mapping(dev, space, m, how);
 			kept += !!ret;
 			if (ret >= 0)
 				forget_mapping(dev, region, m);
 			cond_resched();
 		}
 		/* Merge all holes (and refill our own gaps): one vma again. */
-		if (how == VHOST_SHMEM_CLEAR_RESTORE && region->addr &&
-		    mtree_empty(&region->mappings) && !READ_ONCE(region->detached))
-			install_hole(dev, region, NULL, region->addr,
-				     region->addr + region->size);
+		if (how == VHOST_SHMEM_CLEAR_RESTORE && space->addr &&
+		    mtree_empty(&region->mappings) && !READ_ONCE(space->detached))
+			install_hole(dev, space, NULL, space->addr,
+				     space->addr + region->size);
 	}
 	dev->nr_frags = 0;
 	return kept;

@@ -8,9 +8,9 @@
  * ->mremap) and the mmu notifier run under mmap_lock or reclaim locks, so
  * they never take dev->mutex: they only read fields that are immutable
  * once published (region size and flags after @configured, @mm after
- * SET_OWNER), atomic ones (region->addr, region->detached, @installer,
+ * SET_OWNER), atomic ones (space->addr, space->detached, @installer,
  * @mm_dead), or, in the installer's own context, what it set under
- * dev->mutex (@inst_region, @inst_expect).
+ * dev->mutex (@inst_space, @inst_expect).
  *
  * Sleeps, and what each can wait for:
  *   dev->mutex          another MAP/UNMAP/RESET of this device; taken
@@ -58,16 +58,18 @@
  */
 #define VHOST_SHMEM_MAX_FRAGS		16
 
+struct vhost_shmem_space;
+
 /**
  * struct vhost_shmem_frag - a hole put back by UNMAP, not merged yet
  * @start: its first address
  * @end: its end
- * @shmid: its region
+ * @space: the space (region in one mm) it is in
  */
 struct vhost_shmem_frag {
 	unsigned long start;
 	unsigned long end;
-	u32 shmid;
+	struct vhost_shmem_space *space;
 };
 
 /**
@@ -93,26 +95,47 @@ struct vhost_shmem_mapping {
 	u64 flags;
 };
 
+struct vhost_shmem_region;
+
+/**
+ * struct vhost_shmem_space - a region as one mm maps it
+ * @region: the region; set when the space is created, immutable
+ * @file: the file its placeholders map (the device file for the owner).
+ *	Not a reference: the placeholders hold it. Immutable.
+ * @pgoff: page offset in @file of the region's first page. Immutable.
+ * @addr: the region's address in the mm; 0 until mmapped there. Set
+ *	once, in ->mmap (under mmap_lock, not dev->mutex).
+ * @prot: PROT_* of that mmap, used to re-install placeholders.
+ *	Written before @addr is published, read after.
+ * @detached: the mm's own threads unmapped, moved or replaced part of
+ *	the range (the mmu notifier saw it): the space is left alone from
+ *	then on. Set once, by the notifier; read under mmap_lock.
+ *
+ * Everything that changes the mm's vmas for the region goes through one
+ * space, in that mm (region.c). The owner's space is embedded in its
+ * region; its mm is the device's @mm.
+ */
+struct vhost_shmem_space {
+	struct vhost_shmem_region *region;
+	struct file *file;
+	unsigned long pgoff;
+	unsigned long addr;
+	unsigned long prot;
+	bool detached;
+};
+
 /**
  * struct vhost_shmem_region - one shmid of a device
  * @size: bytes; 0 = unused shmid. Immutable once the device is configured.
  * @flags: VHOST_SHMEM_REGION_F_*. Immutable once configured.
- * @addr: the owner's address of the region; 0 until the owner mmaps it.
- *	Set once, by cmpxchg in ->mmap (under mmap_lock, not dev->mutex).
- * @prot: PROT_* of the owner's mmap, used to re-install placeholders.
- *	Written before @addr is published, read after.
- * @detached: the owner itself unmapped, moved or replaced part of the
- *	region's range (the mmu notifier saw it): the region is left alone
- *	from then on. Set once, by the notifier; read under mmap_lock.
+ * @owner: the region in the owner's mm
  * @mappings: live mappings indexed by page offset in the region, one
  *	entry spanning each mapping's pages. Protected by dev->mutex.
  */
 struct vhost_shmem_region {
 	u64 size;
 	u32 flags;
-	unsigned long addr;
-	unsigned long prot;
-	bool detached;
+	struct vhost_shmem_space owner;
 	struct maple_tree mappings;
 };
 
@@ -142,7 +165,7 @@ struct vhost_shmem_worker {
  * @installer: the task currently changing the owner's mm for the device
  *	(vm_mmap/vm_munmap); ->mmap and ->get_unmapped_area trust only that
  *	task, the notifier ignores it. Written under @mutex.
- * @inst_region: the region @installer puts a placeholder in
+ * @inst_space: the space @installer puts a placeholder in
  * @inst_expect: the backend file whose vmas that placeholder may replace
  * @configured: regions are set; published with release semantics
  * @regions: the shmids; the array is allocated with the device
@@ -166,7 +189,7 @@ struct vhost_shmem_dev {
 	struct vhost_shmem_worker worker;
 	struct work_struct drain_work;
 	struct task_struct *installer;
-	struct vhost_shmem_region *inst_region;
+	struct vhost_shmem_space *inst_space;
 	struct file *inst_expect;
 	bool configured;
 	struct vhost_shmem_region regions[VHOST_SHMEM_MAX_REGIONS];
@@ -185,6 +208,7 @@ extern unsigned int vhost_shmem_max_mappings;
 extern const struct file_operations vhost_shmem_fops;
 
 /* region.c: the region vmas and the install/remove mechanics. */
+void vhost_shmem_region_init(struct vhost_shmem_dev *dev, u32 shmid);
 int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma);
 unsigned long vhost_shmem_get_unmapped_area(struct file *file,
 					    unsigned long addr,

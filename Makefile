@@ -17,6 +17,8 @@
 #   make fuzz            the state-machine fuzzer alone, long (DURATION=s SEED=n
 #                        AVOID=list, per kernel)
 #   make fuzz-helper     the helper's fuzzer for FUZZ_TIME s (helper/fuzz/)
+#   make install         helper, CLI, man pages, header, udev rule, unit (install.mk)
+#   make deb             Debian packages vhost-shmem-{dkms,tools,dev} in build/deb/
 #
 # Build products live in build/ (build/<kernel release>/ per kernel).
 
@@ -40,7 +42,7 @@ CHECK_DEPS   = @tools/install-deps.sh --check $(1)
 check check-debug check-sid lint fuzz: export WERROR := 1
 
 .PHONY: all deps module modules helper selftests kselftest-headers check check-debug \
-	debug-kernel check-sid sid-kernel demo lint htmldocs bench fuzz clean
+	debug-kernel check-sid sid-kernel demo lint htmldocs bench fuzz deb clean
 
 all: module helper selftests
 
@@ -110,6 +112,13 @@ htmldocs:
 	@tools/htmldocs.sh
 
 fuzz-helper: deps ; @$(MAKE) -s -C helper fuzz BUILD=$(BUILD)/helper
+
+# dpkg-buildpackage -b in a copy of the tree (build/deb/src/): the
+# packages, .changes and .buildinfo land in build/deb/, nothing in the tree.
+DEPS_DEB := dpkg-dev debhelper dh-dkms python3-docutils $(DEPS_USER)
+deb:
+	$(call CHECK_DEPS,$(DEPS_DEB))
+	@tools/make-deb.sh "$(BUILD)/deb"
 
 clean:
 	rm -rf $(BUILD)

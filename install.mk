@@ -8,7 +8,9 @@
 # /usr/include/linux) with vhost-shmem.pc pointing there, the udev rule,
 # the systemd template unit vhost-shmem-helper@.service and a
 # modules-load.d example.
-# The module itself is DKMS's job: tools/install-module.sh.
+# The module itself is DKMS's job: tools/install-module.sh, or the
+# Debian packages (make deb), whose vhost-shmem-dkms takes the module's
+# source from "make install-dkms-src" (DESTDIR, DKMSSRCDIR).
 
 PREFIX         ?= /usr/local
 SBINDIR        ?= $(PREFIX)/sbin
@@ -23,6 +25,11 @@ RST2MAN        ?= $(TOP)/tools/rst2man.py
 INSTALL        ?= install
 
 VERSION  := $(shell cat $(TOP)/VERSION)
+# Where DKMS looks for the module's source (not under PREFIX).
+DKMSSRCDIR     ?= /usr/src/vhost-shmem-$(VERSION)
+# The module's source as DKMS builds it: Kbuild finds VERSION beside it.
+DKMS_SRC := dkms.conf Kbuild VERSION $(sort $(wildcard kmod/*.[ch])) \
+	uapi/linux/vhost_shmem.h
 MAN      := $(BUILD)/man
 MANPAGES := $(MAN)/vhost-shmem.4 $(MAN)/vhost-shmem.8 $(MAN)/vhost-shmem-helper.8
 GEN      := $(BUILD)/dist
@@ -40,7 +47,7 @@ INSTALLED := $(SBINDIR)/vhost-shmem-helper $(SBINDIR)/vhost-shmem \
 OWN_DIRS := $(INCLUDEDIR)/vhost-shmem/linux $(INCLUDEDIR)/vhost-shmem \
 	$(DOCDIR)/examples/modules-load.d $(DOCDIR)/examples $(DOCDIR)
 
-.PHONY: man install uninstall
+.PHONY: man install uninstall install-dkms-src
 
 man: $(MANPAGES)
 
@@ -79,3 +86,8 @@ install: helper man $(GEN)/vhost-shmem.pc $(GEN)/vhost-shmem-helper@.service
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(addprefix $(DESTDIR),$(OWN_DIRS)) 2>/dev/null
+
+install-dkms-src:
+	@for f in $(DKMS_SRC); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DKMSSRCDIR)/$$f || exit 1; \
+	done

@@ -6,6 +6,9 @@
 # "debug" in KVERS) and on Debian sid's current kernel (tools/sid-kernel.sh;
 # "sid" in KVERS). Logs go to build/logs/; the last line is
 # "N passed, N failed[, N skipped]".
+# Before the kernels: make install into a staging dir
+# (tools/tests/install-test.sh) and the Debian packages, installed in a
+# clean bookworm chroot (tools/tests/deb-test.sh, needs root).
 # Anything that could not be built or run counts as a failure, and so does
 # a skip tools/expected-skips does not list (see tools/tap-summary.sh).
 #
@@ -76,6 +79,18 @@ ynl_test() {
 	sources+=("$log")
 	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
 		note_fail "YNL self-test failed (status $st) without a failing test"
+	fi
+}
+
+# The Debian packages: make deb, lintian, and install, DKMS builds and
+# purge in a clean bookworm chroot (tools/tests/deb-test.sh).
+deb_test() {
+	local log=$LOGS/deb-test.log st=0
+	echo "check: Debian packages (tools/tests/deb-test.sh)"
+	"$TOP/tools/tests/deb-test.sh" >"$log" 2>&1 || st=$?
+	sources+=("$log")
+	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
+		note_fail "Debian package test failed (status $st) without a failing test"
 	fi
 }
 
@@ -176,7 +191,8 @@ main() {
 	# A step that dies before writing its log must not leave the previous
 	# run's log to be summarized: a missing log counts as a failure.
 	rm -f "$LOGS/host.log" "$LOGS/summary-selftest.log" "$LOGS/install-test.log" \
-		"$LOGS/htmldocs-test.log" "$LOGS/ynl-test.log"
+		"$LOGS/htmldocs-test.log" "$LOGS/ynl-test.log" \
+		"$LOGS/deb-test.log"
 	for k in $kvers; do
 		[ "$k" != debug ] || k=$(debug_release)
 		[ "$k" != sid ] || k="*-sid"
@@ -190,6 +206,7 @@ main() {
 	install_test
 	htmldocs_test
 	ynl_test
+	deb_test
 	for k in $kvers; do
 		case "$k" in
 		debug) debug_tests ;;

@@ -22,6 +22,7 @@ pkgs=(
 	sparse libnl-3-dev libnl-genl-3-dev dkms gnuplot-nox
 	python3-docutils man-db python3-sphinx python3-yaml python3-jsonschema
 	debootstrap zstd
+	dpkg-dev debhelper dh-dkms lintian
 	clang libclang-rt-14-dev
 )
 [ $# -eq 0 ] || pkgs=("$@")

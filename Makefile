@@ -9,6 +9,9 @@
 #   make debug-kernel    build (once per machine) and print the debug kernel's dir
 #   make check-sid       the same on Debian sid's current kernel only
 #   make sid-kernel      set up (once per machine) and print Debian sid's kernel
+#   make check-next      the same on Debian experimental's kernel only (7.3-rc);
+#                        not part of make check
+#   make next-kernel     set up (once per machine) and print that kernel
 #   make demo            the narrated end-to-end demo in a VM
 #   make lint            checkpatch --strict and sparse on kmod/ and uapi/
 #   make htmldocs        Documentation/ as HTML in build/htmldocs (Sphinx,
@@ -39,10 +42,11 @@ CHECK_DEPS   = @tools/install-deps.sh --check $(1)
 
 # The project's own builds (check, lint) turn warnings into errors; a plain
 # "make" or a packager's build does not (WERROR=0 in the sub-Makefiles).
-check check-debug check-sid lint fuzz: export WERROR := 1
+check check-debug check-sid check-next lint fuzz: export WERROR := 1
 
 .PHONY: all deps module modules helper selftests kselftest-headers check check-debug \
-	debug-kernel check-sid sid-kernel demo lint htmldocs bench fuzz deb clean
+	debug-kernel check-sid sid-kernel check-next next-kernel demo lint htmldocs bench fuzz \
+	deb clean
 
 all: module helper selftests
 
@@ -85,13 +89,15 @@ debug-kernel:
 	$(call CHECK_DEPS)
 	@tools/debug-kernel.sh
 
-check-sid:
+# check-sid, check-next: KVERS=sid, KVERS=next (tools/check.sh).
+check-sid check-next:
 	$(call CHECK_DEPS)
-	@KVERS=sid tools/check.sh
+	@KVERS=$(@:check-%=%) tools/check.sh
 
-sid-kernel:
+# tools/sid-kernel.sh, tools/next-kernel.sh.
+sid-kernel next-kernel:
 	$(call CHECK_DEPS)
-	@tools/sid-kernel.sh
+	@tools/$@.sh
 
 demo: deps
 	@tools/demo.sh

@@ -4,7 +4,9 @@
 # and one VM boot running every suite (tools/vm-run.sh), then the same on
 # the debug kernel (tools/debug-kernel.sh: KASAN, lockdep, kmemleak, UBSAN;
 # "debug" in KVERS) and on Debian sid's current kernel (tools/sid-kernel.sh;
-# "sid" in KVERS). Logs go to build/logs/; the last line is
+# "sid" in KVERS), and, only when asked for, on Debian experimental's next
+# kernel (tools/next-kernel.sh; "next" in KVERS). Logs go to build/logs/;
+# the last line is
 # "N passed, N failed[, N skipped]".
 # Before the kernels: make install into a staging dir
 # (tools/tests/install-test.sh) and the Debian packages, installed in a
@@ -12,7 +14,8 @@
 # Anything that could not be built or run counts as a failure, and so does
 # a skip tools/expected-skips does not list (see tools/tap-summary.sh).
 #
-# Environment: KVERS (kernels; default tools/kernels.sh, "debug" and "sid"),
+# Environment: KVERS (kernels; default tools/kernels.sh and "debug"; "sid",
+# "next" name those lanes),
 # VM_TIMEOUT (s per Debian VM, default 1500), DEBUG_VM_TIMEOUT (s for the
 # debug VM, default 2400), DEBUG_SUITE_TIMEOUT (s per suite there, default
 # 900: the debug kernel is ~10x slower), and
@@ -153,26 +156,29 @@ debug_tests() {
 		--timeout "${DEBUG_VM_TIMEOUT:-2400}" --log "$log" || true
 }
 
-# The sid lane: Debian sid's current kernel (tools/sid-kernel.sh, a cached
-# debootstrap chroot), the module built in that chroot with the kernel's
+# The sid and next lanes: Debian sid's current kernel (tools/sid-kernel.sh)
+# or experimental's next one (tools/next-kernel.sh), each a cached
+# debootstrap chroot; the module built in that chroot with the kernel's
 # own compiler, every suite in one boot of that kernel with its modules.
-# Named after the kernel's version: build/logs/<version>-sid.log.
-sid_tests() {
-	local env log
-	echo "check: Debian sid's kernel (tools/sid-kernel.sh)"
-	if ! env=$("$TOP/tools/sid-kernel.sh"); then
-		note_fail "sid: Debian sid's kernel could not be set up (tools/sid-kernel.sh)"
+# Named after the kernel's version: build/logs/<version>-<lane>.log.
+# chroot_tests LANE DESCRIPTION
+chroot_tests() {
+	local lane=$1 what=$2 env log
+	echo "check: $what (tools/$lane-kernel.sh)"
+	if ! env=$("$TOP/tools/$lane-kernel.sh"); then
+		note_fail "$lane: $what could not be set up (tools/$lane-kernel.sh)"
 		return 0
 	fi
-	eval "$env"
-	log=$LOGS/$SID_NAME.log
+	# SID_ROOT, NEXT_ROOT, ...: LANE_ROOT
+	eval "$(printf '%s\n' "$env" | sed 's/^[A-Z]*_/LANE_/')"
+	log=$LOGS/$LANE_NAME.log
 	sources+=(--vm "$log")
-	echo "check: kernel $SID_RELEASE ($SID_NAME)"
-	"$TOP/tools/build-module.sh" --root "$SID_ROOT" "$SID_KDIR" "$BUILD" ||
-		note_fail "$SID_NAME: module build failed (tools/build-module.sh)"
-	make_payload "$SID_RELEASE" "$BUILD/payload/$SID_RELEASE"
-	"$TOP/tools/vm-run.sh" --kernel "$SID_RELEASE" --image "$SID_IMAGE" \
-		--modules-dir "$SID_MODULES" --payload "$BUILD/payload/$SID_RELEASE" \
+	echo "check: kernel $LANE_RELEASE ($LANE_NAME)"
+	"$TOP/tools/build-module.sh" --root "$LANE_ROOT" "$LANE_KDIR" "$BUILD" ||
+		note_fail "$LANE_NAME: module build failed (tools/build-module.sh)"
+	make_payload "$LANE_RELEASE" "$BUILD/payload/$LANE_RELEASE"
+	"$TOP/tools/vm-run.sh" --kernel "$LANE_RELEASE" --image "$LANE_IMAGE" \
+		--modules-dir "$LANE_MODULES" --payload "$BUILD/payload/$LANE_RELEASE" \
 		--mode check --timeout "${VM_TIMEOUT:-1500}" --log "$log" || true
 }
 
@@ -195,8 +201,8 @@ main() {
 		"$LOGS/deb-test.log"
 	for k in $kvers; do
 		[ "$k" != debug ] || k=$(debug_release)
-		[ "$k" != sid ] || k="*-sid"
-		# shellcheck disable=SC2086 # the sid lane's log name is a glob
+		case "$k" in sid | next) k="*-$k" ;; esac
+		# shellcheck disable=SC2086 # the sid and next lanes' log names are globs
 		rm -f "$LOGS"/$k.log
 	done
 	fuzz_seed
@@ -210,7 +216,8 @@ main() {
 	for k in $kvers; do
 		case "$k" in
 		debug) debug_tests ;;
-		sid) sid_tests ;;
+		sid) chroot_tests sid "Debian sid's kernel" ;;
+		next) chroot_tests next "Debian experimental's kernel" ;;
 		*) vm_tests "$k" ;;
 		esac
 	done

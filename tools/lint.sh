@@ -1,7 +1,8 @@
 #!/bin/bash
 # make lint: checkpatch.pl --strict and kernel-doc -Wall on kmod/ and uapi/,
 # and the module built with sparse (C=2) and W=1 against every supported
-# kernel, and against Debian sid's when tools/sid-kernel.sh has set it up.
+# kernel, and against Debian sid's and experimental's when
+# tools/sid-kernel.sh and tools/next-kernel.sh have set them up.
 # Fails on findings.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,19 +55,27 @@ for k in $("$top/tools/kernels.sh"); do
 	fi
 done
 
-# Debian sid's kernel, built in its chroot with its compiler, when
-# tools/sid-kernel.sh has set it up (make check-sid does).
-if env=$("$top/tools/sid-kernel.sh" --cached); then
-	eval "$env"
-	echo "lint: W=1 + sparse against $SID_RELEASE (Debian sid, $SID_CC)"
-	out=$(C=2 "$top/tools/build-module.sh" --root "$SID_ROOT" "$SID_KDIR" \
+# Debian sid's kernel and experimental's next one, each built in its chroot
+# with its compiler, when tools/sid-kernel.sh or tools/next-kernel.sh has
+# set it up (make check-sid, make check-next do).
+# chroot_lint LANE DESCRIPTION
+chroot_lint() {
+	local lane=$1 what=$2 env
+	if ! env=$("$top/tools/$lane-kernel.sh" --cached); then
+		echo "lint: no $what set up, not built against it (tools/$lane-kernel.sh)"
+		return 0
+	fi
+	# SID_ROOT, NEXT_ROOT, ...: LANE_ROOT
+	eval "$(printf '%s\n' "$env" | sed 's/^[A-Z]*_/LANE_/')"
+	echo "lint: W=1 + sparse against $LANE_RELEASE ($what, $LANE_CC)"
+	out=$(C=2 "$top/tools/build-module.sh" --root "$LANE_ROOT" "$LANE_KDIR" \
 		"$top/build/lint" 2>&1 | grep -v -e '^module:' -e 'Skipping BTF' || true)
 	if [ -n "$out" ]; then
 		echo "$out"
 		rc=1
 	fi
-else
-	echo "lint: no Debian sid kernel set up, not built against it (tools/sid-kernel.sh)"
-fi
+}
+chroot_lint sid "Debian sid's kernel"
+chroot_lint next "Debian experimental's kernel"
 [ $rc = 0 ] && echo "lint: clean"
 exit $rc

@@ -4,9 +4,10 @@
 # next lane (make check-next) and make lint. Like tools/sid-kernel.sh, of
 # which it shares the body (tools/lib/debian-kernel.sh): a minbase sid
 # chroot (debootstrap) plus experimental's source, pinned so that only the
-# kernel's own packages (linux-image-, linux-headers-, linux-kbuild-<series>)
-# come from it, with linux-image-<series>-amd64, linux-headers-<series>-amd64,
-# the compiler those headers name (from sid), make and sparse, cached in
+# kernel's own packages (linux-<part>-<series>*: image, binary, modules,
+# base, headers, kbuild) come from it, with linux-image-<series>-amd64,
+# linux-headers-<series>-amd64, the compiler those headers name (from sid),
+# make and sparse, cached in
 # $VHOST_SHMEM_CACHE/next/<key> (default /var/cache/vhost-shmem, or
 # ~/.cache/vhost-shmem when that is not writable). <key> hashes the inputs:
 # the mirror, the suites and pins, the package list and the recipe's version.
@@ -43,7 +44,10 @@ set -euo pipefail
 series=${NEXT_SERIES:-7.3}
 lane=next
 suite=sid
-extra="experimental linux-image-$series* linux-headers-$series* linux-kbuild-$series*"
+# Every linux-<part>-<series>[-flavour] package: the image, its parts
+# (linux-binary-, linux-modules-, linux-base-), headers and kbuild. All of
+# them, so that --update can move them together to the next candidate.
+extra="experimental /^linux-[a-z]+-${series//./\\.}(-.*)?\$/"
 # Part of the key: bump it when the steps change what they produce.
 recipe=1
 pkgs=("linux-image-$series-amd64" "linux-headers-$series-amd64" make sparse)

@@ -15,6 +15,7 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/kdev_t.h>
 #include <linux/maple_tree.h>
 #include <linux/delay.h>
@@ -183,24 +184,31 @@ static int dump_result(struct sk_buff *skb, int err)
 	return err ? err : skb->len;
 }
 
+/* How long a dump or an event waits for a busy device. */
+#define VHOST_SHMEM_NL_WAIT_MS	100
+
 /*
  * A dump never waits on a busy device without bound: a MAP holds
- * dev->mutex for microseconds, a stuck one (the owner's mmap_lock held for
- * long) must not stall the dumper. Return: 0 with dev->mutex held, or
- * -EBUSY after about 100 ms.
+ * dev->mutex for microseconds, but a RESET of many mappings or a stuck
+ * request (the owner's mmap_lock held for long) holds it much longer and
+ * must not stall the dumper. The bound is time, not a number of tries:
+ * a sleep can take several times what it asks for (4 ms for 1 ms under
+ * QEMU TCG). Return: 0 with dev->mutex held, -EBUSY once the device stayed
+ * busy for VHOST_SHMEM_NL_WAIT_MS, or -EINTR on a fatal signal.
  */
 static int lock_dev_bounded(struct vhost_shmem_dev *dev)
 {
-	unsigned int tries;
+	unsigned long deadline = jiffies + msecs_to_jiffies(VHOST_SHMEM_NL_WAIT_MS);
 
-	for (tries = 0; tries < 100; tries++) {
+	for (;;) {
 		if (mutex_trylock(&dev->mutex))
 			return 0;
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		if (time_after(jiffies, deadline))
+			return -EBUSY;
 		usleep_range(1000, 2000);
 	}
-	return -EBUSY;
 }
 
 /*

@@ -3,12 +3,15 @@
  * vhost-shmem observability: the "vhost-shmem" generic netlink family
  * (dumps of devices, regions and mappings, resumed across messages; the
  * "events" multicast group), its admin-only rule, the vhost-shmem CLI's
- * JSON, and the vhost_shmem:* tracepoints. Raw netlink sockets: no libnl
- * needed here. Every test fails when the feature is missing.
+ * JSON, the vhost_shmem:* tracepoints, and dumps while a device is busy
+ * (bounded, EBUSY, never holding up other families). Raw netlink sockets:
+ * no libnl needed here. Every test fails when the feature is missing.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -47,7 +51,25 @@ struct nl {
 	uint32_t seq;
 	char *buf;
 	int recvs;		/* recv() calls (one per kernel skb) */
+	int64_t call_max_us;	/* longest send() or recv() so far */
 };
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* Each dump send() and recv() runs one dump callback of the kernel. */
+static void call_took(struct nl *n, int64_t t0)
+{
+	int64_t us = now_us() - t0;
+
+	if (us > n->call_max_us)
+		n->call_max_us = us;
+}
 
 static uint32_t a_u32(const struct nlattr *a)
 {
@@ -121,6 +143,8 @@ static int nl_send(struct nl *n, uint16_t type, uint16_t flags, uint8_t cmd,
 	struct nlmsghdr *nh = (struct nlmsghdr *)msg;
 	struct genlmsghdr *gh = NLMSG_DATA(nh);
 	struct nlattr *a = (struct nlattr *)((char *)gh + GENL_HDRLEN);
+	int64_t t0;
+	ssize_t ret;
 
 	nh->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
 	nh->nlmsg_type = type;
@@ -134,7 +158,10 @@ static int nl_send(struct nl *n, uint16_t type, uint16_t flags, uint8_t cmd,
 		memcpy(a + 1, data, dlen);
 		nh->nlmsg_len += NLA_ALIGN(a->nla_len);
 	}
-	return send(n->fd, msg, nh->nlmsg_len, 0) < 0 ? -errno : 0;
+	t0 = now_us();
+	ret = send(n->fd, msg, nh->nlmsg_len, 0);
+	call_took(n, t0);
+	return ret < 0 ? -errno : 0;
 }
 
 /*
@@ -146,9 +173,11 @@ static int nl_recv(struct nl *n, bool dump,
 		   void (*fn)(struct nlmsghdr *nh, void *arg), void *arg)
 {
 	for (;;) {
+		int64_t t0 = now_us();
 		ssize_t len = recv(n->fd, n->buf, NL_BUF, 0);
 		struct nlmsghdr *nh;
 
+		call_took(n, t0);
 		if (len < 0)
 			return -errno;
 		n->recvs++;
@@ -866,6 +895,204 @@ TEST_F(nl, tracepoints)
 	snprintf(want, sizeof(want), "vhost_shmem_reset: dev=%u removed=1", self->id);
 	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no \"%s\" in:\n%s", want, trace);
 	free(trace);
+}
+
+/*
+ * Dumps while a device is busy (issue 9: netlink dumps never block on a
+ * busy device, nor hold up other generic netlink families). The owner
+ * keeps its device busy legitimately: a RESET of many mappings holds the
+ * device's mutex in one go (calibrated to about BUSY_HOLD_MS here), then it
+ * maps them again, over and over. Meanwhile one thread dumps our family
+ * (the device list, then the busy device's mappings) and another the
+ * generic netlink controller's family list (nlctrl).
+ */
+#define BUSY_BOUND_MS	400	/* a dump callback: 100 ms give-up + TCG/debug slack */
+#define BUSY_HOLD_MS	800	/* one RESET, well past the bound */
+#define BUSY_RESETS	3	/* RESETs that long */
+#define BUSY_START	200	/* mappings at first, grown until a RESET is that long */
+#define BUSY_MAX	32768	/* most mappings (pages of the region) */
+
+/* What one dumping thread saw, per kind of dump. */
+struct busy_kind {
+	int dumps, done, ebusy;
+	int64_t dump_max_us;	/* a whole dump, all its callbacks */
+	int64_t ebusy_min_us;	/* a dump that ended in EBUSY */
+};
+
+struct busy_dumper {
+	uint32_t dev;		/* the busy device; 0: dump nlctrl instead */
+	atomic_bool *stop;
+	atomic_bool started;	/* its first dump is done */
+	int err;		/* first result neither 0 nor EBUSY (nlctrl: not 0) */
+	int64_t call_max_us;	/* longest send() or recv(): one callback */
+	struct busy_kind k[2];	/* ours: [0] DEV_GET, [1] MAP_GET; nlctrl: [0] */
+};
+
+static void on_count(struct nlmsghdr *nh, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void *busy_dump_fn(void *arg)
+{
+	struct busy_dumper *b = arg;
+	struct nl n;
+	int i, ret;
+
+	ret = nl_open(&n);
+	for (i = 0; !ret && !atomic_load(b->stop); i++) {
+		struct busy_kind *k = &b->k[b->dev ? i % 2 : 0];
+		int64_t t0 = now_us(), us;
+		int msgs = 0;
+
+		if (!b->dev)
+			ret = nl_send(&n, GENL_ID_CTRL, NLM_F_DUMP, CTRL_CMD_GETFAMILY,
+				      0, NULL, 0);
+		else if (i % 2)
+			ret = nl_send(&n, n.family, NLM_F_DUMP, VHOST_SHMEM_CMD_MAP_GET,
+				      VHOST_SHMEM_A_DEV_ID, &b->dev, sizeof(b->dev));
+		else
+			ret = nl_send(&n, n.family, NLM_F_DUMP, VHOST_SHMEM_CMD_DEV_GET,
+				      0, NULL, 0);
+		if (!ret)
+			ret = nl_recv(&n, true, on_count, &msgs);
+		us = now_us() - t0;
+		k->dumps++;
+		if (us > k->dump_max_us)
+			k->dump_max_us = us;
+		if (ret == -EBUSY && b->dev) {
+			k->ebusy++;
+			if (!k->ebusy_min_us || us < k->ebusy_min_us)
+				k->ebusy_min_us = us;
+			ret = 0;
+		} else if (!ret) {
+			k->done++;
+		}
+		atomic_store(&b->started, true);
+		/* A probe, not a load: the owner and our dumps get the CPUs. */
+		if (!b->dev)
+			usleep(5000);
+	}
+	b->err = ret;
+	b->call_max_us = n.call_max_us;
+	atomic_store(&b->started, true);
+	nl_close(&n);
+	return NULL;
+}
+
+/* Maps pages [0, n) of region 0 of @fd, one mapping each. 0 or -errno. */
+static int busy_map(int fd, int memfd, int n)
+{
+	struct vhost_shmem_op ops[VHOST_SHMEM_BATCH_MAX];
+	int i, j, cnt, ret;
+
+	for (i = 0; i < n; i += cnt) {
+		cnt = n - i < VHOST_SHMEM_BATCH_MAX ? n - i : VHOST_SHMEM_BATCH_MAX;
+		for (j = 0; j < cnt; j++)
+			ops[j] = vs_op_map(0, memfd, ((i + j) % 16) * PG,
+					   (uint64_t)(i + j) * PG, PG, 0);
+		ret = vs_batch(fd, ops, cnt);
+		for (j = 0; !ret && j < cnt; j++)
+			ret = ops[j].result;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The next number of mappings: aim at BUSY_HOLD_MS, by 1.25x to 2x. */
+static int busy_grow(int n, int64_t hold_us)
+{
+	double f = BUSY_HOLD_MS * 1000.0 / (hold_us ? hold_us : 1);
+
+	f = f < 1.25 ? 1.25 : f > 2 ? 2 : f;
+	return n * f < BUSY_MAX ? (int)(n * f) : BUSY_MAX;
+}
+
+static void busy_log(struct __test_metadata *_metadata, const char *what,
+		     const struct busy_kind *k)
+{
+	TH_LOG("%s: %d dumps, %d complete, %d EBUSY (fastest %.0f ms), longest %.0f ms",
+	       what, k->dumps, k->done, k->ebusy, k->ebusy_min_us / 1e3,
+	       k->dump_max_us / 1e3);
+}
+
+TEST_F_TIMEOUT(nl, dump_while_busy, 300)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = BUSY_MAX * PG } };
+	struct busy_dumper ours = {}, ctrl = {};
+	int64_t t0, start, hold_us, hold_max_us = 0;
+	int n = BUSY_START, resets = 0, long_resets = 0;
+	atomic_bool stop = false;
+	struct vs_dev bd;
+	pthread_t t[2];
+
+	ASSERT_EQ(0, vs_dev_setup(&bd, l, 1, true)) TH_LOG("busy device: %s", bd.err);
+	/* The newest device this process owns. */
+	ours.dev = my_dev_id(&self->n);
+	ASSERT_NE(0, ours.dev);
+	ASSERT_NE(self->id, ours.dev);
+	ASSERT_EQ(0, busy_map(bd.fd, self->a, n));
+
+	ours.stop = ctrl.stop = &stop;
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, busy_dump_fn, &ours));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, busy_dump_fn, &ctrl));
+	while (!atomic_load(&ours.started) || !atomic_load(&ctrl.started))
+		usleep(1000);
+	/*
+	 * RESET, map again, grow the number of mappings until a RESET holds
+	 * the device BUSY_HOLD_MS on this kernel (its cost is not linear),
+	 * then BUSY_RESETS such RESETs.
+	 */
+	start = now_us();
+	while (long_resets < BUSY_RESETS) {
+		int ret;
+
+		t0 = now_us();
+		ret = vs_reset(bd.fd);
+		hold_us = now_us() - t0;
+		if (hold_us > hold_max_us)
+			hold_max_us = hold_us;
+		resets++;
+		if (hold_us >= BUSY_HOLD_MS * 1000LL || n == BUSY_MAX)
+			long_resets++;
+		else
+			n = busy_grow(n, hold_us);
+		if (!ret)
+			ret = busy_map(bd.fd, self->a, n);
+		if (ret) {
+			TH_LOG("RESET/MAP cycle %d: %s", resets, strerror(-ret));
+			break;
+		}
+	}
+	atomic_store(&stop, true);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+
+	TH_LOG("%d RESETs in %.1f s, up to %d mappings, longest RESET %.0f ms",
+	       resets, (now_us() - start) / 1e6, n, hold_max_us / 1e3);
+	busy_log(_metadata, "device list", &ours.k[0]);
+	busy_log(_metadata, "map list", &ours.k[1]);
+	busy_log(_metadata, "nlctrl", &ctrl.k[0]);
+	TH_LOG("longest dump callback: ours %.0f ms, nlctrl %.0f ms",
+	       ours.call_max_us / 1e3, ctrl.call_max_us / 1e3);
+
+	ASSERT_EQ(long_resets, BUSY_RESETS);
+	/* The device stayed busy longer than a dump may wait... */
+	EXPECT_LT(BUSY_BOUND_MS * 1000LL, hold_max_us);
+	/* ...and was busy during dumps: some gave up (EBUSY). */
+	EXPECT_LT(0, ours.k[0].ebusy + ours.k[1].ebusy);
+	/* Every dump ended complete or with EBUSY; nlctrl's always complete. */
+	EXPECT_EQ(0, ours.err) TH_LOG("our dump: %s", strerror(-ours.err));
+	EXPECT_EQ(0, ctrl.err) TH_LOG("nlctrl dump: %s", strerror(-ctrl.err));
+	/* No dump callback of ours waited out a RESET; nlctrl never waits on us. */
+	EXPECT_GT(BUSY_BOUND_MS * 1000LL, ours.call_max_us);
+	EXPECT_GT(BUSY_BOUND_MS * 1000LL, ctrl.call_max_us);
+	EXPECT_GT(BUSY_BOUND_MS * 1000LL, ctrl.k[0].dump_max_us);
+	/* And both kept dumping all along. */
+	EXPECT_LT(resets, ours.k[0].dumps);
+	EXPECT_LT(resets, ctrl.k[0].dumps);
+	vs_dev_close(&bd);
 }
 
 TEST_HARNESS_MAIN

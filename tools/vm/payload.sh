@@ -7,6 +7,8 @@
 #                    vhost-shmem-bench, when built (in PATH)
 #   data/            selftests/data/, if there is one
 #   demo.sh          selftests/demo.sh, run by "make demo"
+#   ynl/             the kernel's Python YNL CLI with Debian's python3
+#                    (tools/ynl.sh vm) and the netlink spec; bin/ynl runs it
 
 # Every step appends "not ok - ..." lines for failures to $CHECK_LOG.
 note_fail() {
@@ -34,7 +36,20 @@ make_payload() {
 	done
 	[ -d "$TOP/selftests/data" ] && cp -r "$TOP/selftests/data" "$dir/data"
 	[ -f "$TOP/selftests/demo.sh" ] && cp "$TOP/selftests/demo.sh" "$dir/demo.sh"
+	ynl_payload "$dir"
 	return 0
+}
+
+# The Python YNL CLI for ynl_test (12 MB, cached by tools/ynl.sh).
+ynl_payload() {
+	local dir=$1 tree
+	if ! tree=$("$TOP/tools/ynl.sh" vm); then
+		note_fail "the Python YNL CLI for the VM could not be built (tools/ynl.sh vm)"
+		return 0
+	fi
+	cp -a "$tree" "$dir/ynl"
+	cp "$TOP/Documentation/netlink/specs/vhost_shmem.yaml" "$dir/ynl/"
+	ln -s ../ynl/bin/ynl "$dir/bin/ynl"
 }
 
 # The module for kernel $1 (tools/build-module.sh, W=1 -Werror).

@@ -18,7 +18,7 @@
 #                        kernel-doc; fails on any warning)
 #   make bench           benchmarks (not tests)
 #   make fuzz            the state-machine fuzzer alone, long (DURATION=s SEED=n
-#                        AVOID=list, per kernel)
+#                        AVOID=list, per kernel; KVERS=debug, KVERS=sid too)
 #   make fuzz-helper     the helper's fuzzer for FUZZ_TIME s (helper/fuzz/)
 #   make install         helper, CLI, man pages, header, udev rule, unit (install.mk)
 #   make deb             Debian packages vhost-shmem-{dkms,tools,dev} in build/deb/

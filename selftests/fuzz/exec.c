@@ -23,12 +23,17 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/udmabuf.h>
+#include <linux/userfaultfd.h>
 
 #include "fuzz.h"
 #include "model.h"
 #include "vhost_shmem_lib.h"
 
 #define CLOSED_FD	999	/* never open in a runner */
+#ifndef __NR_mseal
+#define __NR_mseal	462
+#endif
 
 struct shared {
 	struct fz_result res;
@@ -52,6 +57,7 @@ struct ctx {
 	pid_t pids[FZ_MAX_PROCS];
 	uint64_t ops;
 	int proc;		/* chaos: this process */
+	int uffd;		/* solo: the runner's userfaultfd, or -1 */
 };
 
 static const char *const kind_names[K_NKINDS] = {
@@ -60,7 +66,7 @@ static const char *const kind_names[K_NKINDS] = {
 	"MREMAP", "CLOBBER", "READ", "WRITE", "MAP", "UNMAP", "RESET", "BATCH",
 	"BOP_MAP", "BOP_UNMAP", "BOP_BAD", "FILE_NEW", "FILE_CLOSE", "PWRITE",
 	"SEAL", "FORK", "FORK_END", "CHILD_READ", "NL_DUMP", "UNLOAD", "EXIT",
-	"KILL", "SLEEP",
+	"KILL", "SLEEP", "MSEAL", "UFFD", "MAXMAP",
 };
 
 const char *fz_kind_name(int kind)
@@ -192,6 +198,27 @@ static void file_close(struct ctx *c, int slot)
 	mdl_file_close(c->m, slot);
 }
 
+/* A udmabuf of a filled memfd (which it keeps alive), or -1. */
+static int udmabuf_file(uint32_t fid, int npages)
+{
+	struct udmabuf_create uc = { .flags = UDMABUF_FLAGS_CLOEXEC };
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC), memfd, fd = -1;
+
+	if (dev < 0)
+		return -1;
+	memfd = memfd_create("vs-fuzz-udmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd >= 0 && !fill_file(memfd, fid, npages) &&
+	    !fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		uc.memfd = memfd;
+		uc.size = (uint64_t)npages * PG;
+		fd = ioctl(dev, UDMABUF_CREATE, &uc);
+	}
+	if (memfd >= 0)
+		close(memfd);
+	close(dev);
+	return fd;
+}
+
 static void op_file_new(struct ctx *c, const struct fz_op *op)
 {
 	struct model *m = c->m;
@@ -204,6 +231,11 @@ static void op_file_new(struct ctx *c, const struct fz_op *op)
 	if (npages < 1 || npages > FZ_FILE_MAXPG)
 		npages = 16;
 	file_close(c, slot);
+	/* Kinds this kernel lacks are their nearest kind that it has. */
+	if (kind == FK_HUGE && !c->o->kb.hugetlb)
+		kind = FK_TMPFS;
+	if (kind == FK_UDMABUF && !c->o->kb.udmabuf)
+		kind = FK_MEMFD;
 	objn = mdl_file_new(m, slot, kind, npages);
 	fid = objn >= 0 ? m->obj[objn].fid : 0;
 	switch (kind) {
@@ -254,6 +286,21 @@ static void op_file_new(struct ctx *c, const struct fz_op *op)
 		return;
 	case FK_OPATH:
 		fd = open("/dev/shm", O_PATH | O_CLOEXEC);
+		break;
+	case FK_HUGE:
+		/* Sized, never filled: no huge page is taken (MAP refuses it). */
+		snprintf(name, sizeof(name), "/dev/hugepages/vs-fuzz-%d-%x", getpid(), fid);
+		fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			unlink(name);
+			if (ftruncate(fd, (off_t)FZ_HUGE_PG * PG)) {
+				close(fd);
+				fd = -1;
+			}
+		}
+		break;
+	case FK_UDMABUF:
+		fd = udmabuf_file(fid, npages);
 		break;
 	}
 	if (fd < 0) {
@@ -316,6 +363,9 @@ static void check_read(struct ctx *c, int dev, int reg, int p, const char *what)
 	char why[256];
 	int want, got;
 
+	/* A missing page of a userfaultfd range would wait for a reader: none. */
+	if (mdl_any_flag(c->m, dev, reg, p, 1, PGF_UFFD))
+		return;
 	want = mdl_read(c->m, dev, reg, p, &fid, &page, &gen, &unknown);
 	got = probe(buf, slot_addr(c, dev, reg) + (size_t)p * PG);
 	if (want < 0)
@@ -499,7 +549,8 @@ static void append_vmas(struct ctx *c, int dev, uint32_t shmid)
 
 static const char *const fk_names[FK_NKINDS] = {
 	"none", "memfd", "POSIX shm", "tmpfs", "ext4", "/dev/zero", "pipe", "device",
-	"closed fd", "O_PATH", "O_RDONLY tmpfs", "O_WRONLY tmpfs", "anon",
+	"closed fd", "O_PATH", "O_RDONLY tmpfs", "O_WRONLY tmpfs", "hugetlbfs", "udmabuf",
+	"anon",
 };
 
 /* "MAP" with the arguments and the backend, for messages. */
@@ -544,8 +595,9 @@ static void op_map(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	}
 	count_outcome(c, OUTC_MAP, got);
 	mdl_map_done(c->m, dev, &a, got);
-	if (!got)
-		check_first_page(c, dev, &a, "read after MAP");
+	/* At vm.max_map_count nothing is lost: the hole is still there. */
+	if (!got || got == ENOMEM)
+		check_first_page(c, dev, &a, got ? "read after MAP's ENOMEM" : "read after MAP");
 }
 
 static void op_unmap(struct ctx *c, int dev, int fd, const struct fz_op *op)
@@ -567,8 +619,8 @@ static void op_unmap(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	}
 	count_outcome(c, OUTC_UNMAP, got);
 	mdl_unmap_done(c->m, dev, &a, got);
-	if (!got)
-		check_first_page(c, dev, &a, "read after UNMAP");
+	if (!got || got == ENOMEM)
+		check_first_page(c, dev, &a, got ? "read after UNMAP's ENOMEM" : "read after UNMAP");
 }
 
 /*
@@ -632,7 +684,7 @@ static int op_batch(struct ctx *c, int dev, int fd, int i)
 	ops = c->bops;
 	mprotect(ops, bytes, PROT_READ | PROT_WRITE);
 	memset(ops, 0, bytes);
-	if (op->var == BV_RESULT_RO && !batch_unambiguous(c, dev, i, n))
+	if (op->var == BV_RESULT_RO && (c->m->maxmap_low || !batch_unambiguous(c, dev, i, n)))
 		var = BV_OK;	/* results must be read back to follow the model */
 	for (k = 0; k < n; k++) {
 		const struct fz_op *bo = &c->p->ops[i + 1 + k];
@@ -772,7 +824,64 @@ static const int madv_codes[MA_NVARS] = {
 
 static const int prots[3] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE };
 
-/* munmap, mprotect, madvise, mremap, clobber: pages of a region slot. */
+/* Bit i: no vma maps page i of the @n pages at @at (msync says ENOMEM). */
+static uint64_t gone_pages(uint8_t *at, int n)
+{
+	uint64_t gone = 0;
+	int i;
+
+	for (i = 0; i < n && i < 64; i++)
+		if (msync(at + (size_t)i * PG, PG, MS_ASYNC) && errno == ENOMEM)
+			gone |= 1ULL << i;
+	return gone;
+}
+
+/* Are all pages of the range in state @st (@is) or none of them (!@is)? */
+static bool range_is(const struct model *m, int dev, int reg, int first, int n, int st,
+		     bool is)
+{
+	int p;
+
+	for (p = first; p < first + n; p++)
+		if ((m->dev[dev].reg[reg].pg[p].st == st) != is)
+			return false;
+	return true;
+}
+
+/* Registers the range with the runner's userfaultfd (var 0) or closes it (1). */
+static void op_uffd(struct ctx *c, int dev, int reg, int first, int n, int var)
+{
+	struct uffdio_register ur = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct fz_exp e;
+	int got;
+
+	if (!c->o->kb.uffd)
+		return;
+	if (var % 2) {
+		if (c->uffd >= 0)
+			close(c->uffd);
+		c->uffd = -1;
+		mdl_uffd_closed(c->m);
+		return;
+	}
+	if (c->uffd < 0) {
+		/* No UFFD_FEATURE_EVENT_UNMAP: the runner's own munmap never waits. */
+		c->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+		if (c->uffd < 0 || ioctl(c->uffd, UFFDIO_API, &api)) {
+			fail(c, "setup", "userfaultfd: %s", strerror(errno));
+			return;
+		}
+	}
+	ur.range.start = (uintptr_t)(slot_addr(c, dev, reg) + (size_t)first * PG);
+	ur.range.len = (uint64_t)n * PG;
+	mdl_uffd(c->m, dev, reg, first, n, &e);
+	got = ioctl(c->uffd, UFFDIO_REGISTER, &ur) ? errno : 0;
+	if (check(c, "UFFDIO_REGISTER", &e, got) && !got)
+		mdl_flag_done(c->m, dev, reg, first, n, PGF_UFFD);
+}
+
+/* munmap, mprotect, madvise, mremap, clobber, mseal, userfaultfd: pages of a region slot. */
 static void op_vm(struct ctx *c, int dev, const struct fz_op *op)
 {
 	int first = FZ_GUARD + (int)op->a, n = (int)op->b, got, moved = 0;
@@ -796,17 +905,31 @@ static void op_vm(struct ctx *c, int dev, const struct fz_op *op)
 			return;
 		}
 		got = munmap(at, len) ? errno : 0;
-		exp_only(&e, 0);
-		if (check(c, "munmap", &e, got))
+		/* A sealed vma in the range: nothing is unmapped. */
+		exp_only(&e, mdl_any_flag(c->m, dev, reg, first, n, PGF_SEALED) ? EPERM : 0);
+		if (check(c, "munmap", &e, got) && !got)
 			mdl_munmap(c->m, dev, reg, first, n);
 		return;
 	case K_CLOBBER:
 		r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 			 -1, 0);
 		got = r == MAP_FAILED ? errno : 0;
-		exp_only(&e, 0);
-		if (check(c, "anonymous mmap over the region", &e, got))
+		exp_only(&e, mdl_any_flag(c->m, dev, reg, first, n, PGF_SEALED) ? EPERM : 0);
+		if (check(c, "anonymous mmap over the region", &e, got) && !got)
 			mdl_clobber(c->m, dev, reg, first, n);
+		return;
+	case K_MSEAL:
+		/* Only vmas of the device: sealed anonymous memory is not its business. */
+		if (!c->o->kb.mseal || mdl_any_flag(c->m, dev, reg, first, n, 0xff) ||
+		    !range_is(c->m, dev, reg, first, n, PG_FOREIGN, false))
+			return;
+		mdl_mseal(c->m, dev, reg, first, n, &e);
+		got = syscall(__NR_mseal, at, len, 0) ? errno : 0;
+		if (check(c, "mseal", &e, got) && !got)
+			mdl_flag_done(c->m, dev, reg, first, n, PGF_SEALED);
+		return;
+	case K_UFFD:
+		op_uffd(c, dev, reg, first, n, op->var);
 		return;
 	case K_MPROTECT:
 		mdl_mprotect(c->m, dev, reg, first, n, prots[op->var % 3], &e);
@@ -836,19 +959,21 @@ static void op_vm(struct ctx *c, int dev, const struct fz_op *op)
 		else
 			r = mremap(at, len, len - (size_t)extra * PG, 0);
 		got = r == MAP_FAILED ? errno : 0;
-		if (!check(c, "mremap", &e, got))
-			return;
-		if (!got && var == MR_MOVE) {
-			/* Give the scratch area back its reservation. */
+		/*
+		 * Give the scratch area back its reservation, whatever moved
+		 * there (6.17+ may move some vmas of a range, then refuse).
+		 */
+		if (var == MR_MOVE)
 			mmap(c->scratch, FZ_SLOT_PG * PG, PROT_NONE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-		} else if (!got && var == MR_GROW) {
+		else if (!got && var == MR_GROW)
 			munmap(r, len + (size_t)extra * PG);
-			moved = r == at ? extra : 0;
-		} else if (!got) {
-			moved = extra;
-		}
-		mdl_mremap_done(c->m, dev, reg, first, n, var, moved, got);
+		if (!check(c, "mremap", &e, got))
+			return;
+		if (!got && var == MR_GROW && r == at)
+			moved = extra;	/* grown in place: the executor unmapped it */
+		mdl_mremap_done(c->m, dev, reg, first, n + moved, var,
+				gone_pages(at, n + moved), got);
 		return;
 	}
 	}
@@ -863,7 +988,7 @@ static void op_write(struct ctx *c, int dev, const struct fz_op *op)
 	struct fz_exp e;
 
 	fz_clamp(&p, &n);
-	if (n != 1)
+	if (n != 1 || mdl_any_flag(c->m, dev, reg, p, 1, PGF_UFFD))
 		return;
 	want = mdl_write(c->m, dev, reg, p, &objn, &page);
 	if (want < 0)
@@ -1125,6 +1250,46 @@ static void op_open(struct ctx *c, const struct fz_op *op)
 		learn_nl_id(c, mdl_dev(c->m, slot));
 }
 
+/*
+ * vm.max_map_count near the runner's vma count, from 2 below it to 5 above
+ * (var 0), or back (var 1).
+ * Needs root; the supervisor puts it back after every program.
+ */
+static void op_maxmap(struct ctx *c, const struct fz_op *op)
+{
+	long v = c->o->kb.max_map_count;
+	int n;
+
+	if (v <= 0)
+		return;
+	if (op->var % 2 == 0) {
+		n = vs_maps_total();
+		if (n <= 0)
+			return;
+		v = n - 2 + op->a % 8;	/* from below the count (/proc lists [vsyscall]) */
+		c->sh->res.maxmap = 1;	/* before: the supervisor puts it back */
+	}
+	if (vs_write_long("/proc/sys/vm/max_map_count", v))
+		return;
+	c->m->maxmap_low = op->var % 2 == 0;
+}
+
+/*
+ * While vm.max_map_count is low, only the device's MAP and UNMAP may hit it
+ * (predicted: ENOMEM, nothing changed); what else would split a vma of the
+ * runner, or release a device, waits for the limit to come back.
+ */
+static bool maxmap_unsafe(int kind)
+{
+	switch (kind) {
+	case K_OPEN: case K_CLOSE: case K_DUP: case K_MMAP: case K_MUNMAP: case K_MPROTECT:
+	case K_MADVISE: case K_MREMAP: case K_CLOBBER: case K_RESET: case K_FORK:
+	case K_MSEAL: case K_UFFD: case K_FILE_NEW: case K_FILE_CLOSE:
+		return true;
+	}
+	return false;
+}
+
 static void run_op(struct ctx *c, int *ip)
 {
 	const struct fz_op *op = &c->p->ops[*ip];
@@ -1138,7 +1303,13 @@ static void run_op(struct ctx *c, int *ip)
 	if (op->proc && !c->m->in_child)
 		return;
 	c->ops++;
+	if (c->m->maxmap_low && maxmap_unsafe(op->kind))
+		return;
 	switch (op->kind) {
+	case K_MAXMAP:
+		if (!c->m->in_child)
+			op_maxmap(c, op);
+		return;
 	case K_OPEN:
 		op_open(c, op);
 		return;
@@ -1268,6 +1439,7 @@ static void run_op(struct ctx *c, int *ip)
 		op_mmap(c, dev, fd, op);
 		return;
 	case K_MUNMAP: case K_MPROTECT: case K_MADVISE: case K_MREMAP: case K_CLOBBER:
+	case K_MSEAL: case K_UFFD:
 		op_vm(c, dev, op);
 		return;
 	case K_READ: {
@@ -1305,8 +1477,11 @@ static void solo_cleanup(struct ctx *c)
 			close(c->fdnum[i]);
 		c->fdnum[i] = -1;
 	}
+	if (c->uffd >= 0)
+		close(c->uffd);
+	/* Sealed vmas stay until the runner exits, and what they map. */
 	munmap(c->arena, arena_size());
-	for (i = 0; i < FZ_MAX_FILES && !failed(c); i++) {
+	for (i = 0; i < FZ_MAX_FILES && !failed(c) && !c->m->sealed; i++) {
 		if (c->m->file_kind[i] != FK_MEMFD || c->filefd[i] < 0)
 			continue;
 		got = fcntl(c->filefd[i], F_ADD_SEALS, F_SEAL_WRITE) ? errno : 0;
@@ -1333,7 +1508,8 @@ static int ctx_init(struct ctx *c, const struct fz_prog *p, const struct fz_opts
 	mdl_init(c->m, (uint32_t)(p->seed & 0xffffff));
 	c->m->chaos = p->mode == FZ_CHAOS;
 	c->m->ext4_punch = true;
-	c->m->remove_maywrite = o->remove_maywrite;
+	c->m->kb = o->kb;
+	c->uffd = -1;
 	c->m->avoid = o->avoid;
 	if (!vs_read_long(VS_PARAM_DIR "/max_mappings", &v))
 		c->m->max_mappings = v;
@@ -1766,6 +1942,9 @@ int fz_run(const struct fz_prog *p, const struct fz_opts *o, int timeout_s,
 			break;
 	}
 	alarm(0);
+	/* K_MAXMAP lowers a global limit: whatever the runner did, undo it. */
+	if (sh->res.maxmap && o->kb.max_map_count > 0)
+		vs_write_long("/proc/sys/vm/max_map_count", o->kb.max_map_count);
 	*r = sh->res;
 	if (alarmed) {
 		if (!r->failed) {

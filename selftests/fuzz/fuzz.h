@@ -7,6 +7,7 @@
  *   exec.c    runs one program in a fresh process and checks every step
  *   nl.c      raw generic netlink dumps of the "vhost-shmem" family
  *   reduce.c  delta reduction and the C form of a program
+ *   probe.c   what the running kernel does where kernels differ (at start)
  *   fuzz_test.c  the time-bounded driver printing TAP
  *
  * A program is a flat array of struct fz_op. "solo" programs run in one
@@ -32,6 +33,7 @@
 #define FZ_GUARD	2	/* arena pages kept either side of a region */
 #define FZ_SLOT_PG	(FZ_REG_MAXPG + 2 * FZ_GUARD)
 #define FZ_FILE_MAXPG	48	/* largest backend file, pages */
+#define FZ_HUGE_PG	512	/* a hugetlbfs file: one 2 MiB page */
 #define FZ_MAX_MAPS	256	/* mapping records per program */
 #define FZ_MAX_OPS	4096
 #define FZ_MAX_PROCS	4	/* chaos: processes (0 = owner) */
@@ -76,6 +78,11 @@ enum fz_kind {
 	K_EXIT,		/* the process exits here, leaving cleanup to the kernel */
 	K_KILL,		/* chaos: a = target process, SIGKILL */
 	K_SLEEP,	/* chaos: a = microseconds */
+	K_MSEAL,	/* fd, reg, a, b: mseal(2) the pages (6.10+; skipped without) */
+	K_UFFD,		/* fd, reg, a, b; var 0: register with userfaultfd (MISSING),
+			 * 1: close the userfaultfd (unregisters everything) */
+	K_MAXMAP,	/* var 0: vm.max_map_count = the runner's vmas - 2 + a,
+			 * 1: back to its value at the start */
 	K_NKINDS
 };
 
@@ -102,6 +109,8 @@ enum fz_file_kind {
 	FK_DEVICE,	/* a device fd (fd slot a) as backend: ELOOP */
 	FK_CLOSED,	/* a closed fd number */
 	FK_OPATH, FK_RDONLY, FK_WRONLY,
+	FK_HUGE,	/* a hugetlbfs file of one huge page (tmpfs without hugetlbfs) */
+	FK_UDMABUF,	/* a udmabuf of a filled memfd (a memfd without /dev/udmabuf) */
 	FK_ANON,	/* model only: the shmem object of one /dev/zero MAP */
 	FK_NKINDS
 };
@@ -140,6 +149,28 @@ struct fz_prog {
  */
 #define FZ_AVOID_OPEN	0u
 
+/*
+ * What the running kernel does where kernels differ, found by probe.c at
+ * start (a scratch device in a child process), never by version number.
+ */
+struct fz_kbehav {
+	bool dofork_mapped;	/* MADV_DOFORK works on an installed mapping
+				 * (7.x: EINVAL on VM_DONTEXPAND vmas) */
+	bool mremap_multi;	/* mremap(MREMAP_FIXED) moves a range of several
+				 * vmas (6.17+), else EFAULT */
+	bool mseal;		/* mseal(2) exists (6.10+) */
+	bool mseal_pervma;	/* mprotect/mremap check seals vma by vma: the
+				 * vmas before a sealed one are changed */
+	bool uffd;		/* userfaultfd(2) works here */
+	bool uffd_mapping;	/* it registers an installed mapping (6.12+: no,
+				 * VM_DONTEXPAND) */
+	bool hugetlb;		/* /dev/hugepages is hugetlbfs */
+	bool udmabuf;		/* /dev/udmabuf makes dma-bufs (6.12+) */
+	bool dofork_udmabuf;	/* MADV_DOFORK works on its mapping (not VM_IO) */
+	bool remove_maywrite;	/* MADV_REMOVE checks VM_MAYWRITE, not VM_WRITE */
+	long max_map_count;	/* vm.max_map_count at the start */
+};
+
 struct fz_opts {
 	uint64_t seed;
 	int duration;		/* seconds */
@@ -152,7 +183,7 @@ struct fz_opts {
 	const char *ext4_dir;	/* mounted ext4 directory, or NULL */
 	uint64_t only_prog;	/* replay one program seed (0: no) */
 	int chaos_pct;		/* share of chaos programs */
-	bool remove_maywrite;	/* MADV_REMOVE checks VM_MAYWRITE, not VM_WRITE */
+	struct fz_kbehav kb;	/* the running kernel */
 };
 
 /* ---- gen.c ---- */
@@ -175,6 +206,7 @@ struct fz_result {
 	uint64_t ksig;		/* the runner died of this signal */
 	uint32_t outc[FZ_NOUTC][128];	/* solo: checked outcomes by errno (127: other) */
 	int pid;		/* the runner (a process group) */
+	int maxmap;		/* vm.max_map_count was lowered (K_MAXMAP) */
 	int cur;		/* solo: the op being run */
 };
 
@@ -202,6 +234,12 @@ int fz_nl_devs(struct fz_nl_dev *out, int max);
 /* Dumps the regions (cmd REGION_GET) or mappings of device @id (0: all). */
 int fz_nl_maps(uint32_t id, struct fz_nl_map *out, int max);
 int fz_nl_regions(uint32_t id);
+
+/* ---- probe.c ---- */
+/* Fills @kb from a scratch device (the module must be loaded). */
+void fz_probe(struct fz_kbehav *kb);
+/* A one-line summary of @kb for the log. */
+void fz_kbehav_str(const struct fz_kbehav *kb, char *buf, size_t len);
 
 /* ---- reduce.c ---- */
 /*

@@ -529,29 +529,6 @@ static void parse_args(int argc, char **argv)
 	}
 }
 
-/*
- * Does MADV_REMOVE want VM_WRITE (older kernels) or only VM_MAYWRITE (6.7,
- * and stable kernels that took the change)? Ask the kernel once.
- */
-static bool probe_remove_maywrite(void)
-{
-	int fd = memfd_create("vs-fuzz-probe", MFD_CLOEXEC);
-	bool maywrite = false;
-	void *p;
-
-	if (fd < 0 || ftruncate(fd, PG))
-		goto out;
-	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		goto out;
-	maywrite = !madvise(p, PG, MADV_REMOVE);
-	munmap(p, PG);
-out:
-	if (fd >= 0)
-		close(fd);
-	return maywrite;
-}
-
 static void setup(void)
 {
 	const char *ko = getenv("VHOST_SHMEM_KO");
@@ -562,7 +539,7 @@ static void setup(void)
 	if (!opts.ko)
 		ksft_print_msg("%s not found: the module is not reloaded between programs\n", ko);
 	opts.ext4_dir = setup_ext4();
-	opts.remove_maywrite = probe_remove_maywrite();
+	fz_probe(&opts.kb);
 	signal(SIGPIPE, SIG_IGN);
 	st.kmsg_seq = -1;
 	kmsg_check(0);
@@ -632,6 +609,8 @@ int main(int argc, char **argv)
 		       (unsigned long long)opts.seed, opts.duration, nbatch,
 		       opts.avoid ? avoid_str() : "none", opts.ext4_dir ? "yes" : "no",
 		       opts.reload_every);
+	fz_kbehav_str(&opts.kb, why, sizeof(why));
+	ksft_print_msg("fuzz: this kernel: %s\n", why);
 	ksft_set_plan(nreg + nbatch + 1);
 	run_regressions();
 	t0 = now();

@@ -86,7 +86,8 @@ static int file_kind(struct gen *g)
 	static const int w[FK_ANON] = {
 		[FK_MEMFD] = 36, [FK_SHM] = 10, [FK_TMPFS] = 10, [FK_EXT4] = 10,
 		[FK_ZERO] = 4, [FK_PIPE] = 3, [FK_DEVICE] = 3, [FK_CLOSED] = 3,
-		[FK_OPATH] = 3, [FK_RDONLY] = 8, [FK_WRONLY] = 3,
+		[FK_OPATH] = 3, [FK_RDONLY] = 8, [FK_WRONLY] = 3, [FK_HUGE] = 4,
+		[FK_UDMABUF] = 6,
 	};
 
 	return pick_weighted(g, w, FK_ANON);
@@ -103,7 +104,7 @@ static void gen_file_new(struct gen *g, int slot)
 	op->var = kind;
 	op->a = kind == FK_DEVICE ? (int64_t)rnd(g, 2) : (int64_t)(4 + rnd(g, FZ_FILE_MAXPG - 3));
 	g->g.fkind[slot] = kind;
-	g->g.fpages[slot] = kind == FK_DEVICE ? 0 : (int)op->a;
+	g->g.fpages[slot] = kind == FK_DEVICE ? 0 : kind == FK_HUGE ? FZ_HUGE_PG : (int)op->a;
 }
 
 /* A region size table for SET_CONFIG; remembered for @fd when valid. */
@@ -314,7 +315,45 @@ static void gen_vm(struct gen *g, int kind, int fd)
 		op->var = rnd(g, MR_NVARS);
 		op->c = rnd(g, 4);
 		break;
+	case K_UFFD:
+		op->var = chance(g, 80) ? 0 : 1;
+		break;
 	}
+}
+
+/* vm.max_map_count lowered around a few MAPs and UNMAPs, then back. */
+static void gen_maxmap(struct gen *g, int fd)
+{
+	struct fz_op *op = emit(g, K_MAXMAP);
+	int i, n = 3 + rnd(g, 8);
+
+	if (!op)
+		return;
+	op->a = rnd(g, 8);
+	for (i = 0; i < n; i++) {
+		switch (rnd(g, 5)) {
+		case 0: case 1:
+			op = emit(g, K_MAP);
+			if (op) {
+				gen_map_args(g, op, fd);
+				remember_map(g, op);
+			}
+			break;
+		case 2:
+			op = emit(g, K_UNMAP);
+			if (op)
+				gen_unmap_args(g, op, fd);
+			break;
+		case 3:
+			gen_batch(g, fd);
+			break;
+		case 4:
+			gen_vm(g, K_READ, fd);
+			break;
+		}
+	}
+	if (chance(g, 90) && (op = emit(g, K_MAXMAP)))
+		op->var = 1;
 }
 
 /* A fork child: a few ops of another process holding the device fds. */
@@ -456,8 +495,8 @@ static void gen_solo(struct gen *g, int nops)
 		14, 10, 14, 5, 5, 3, 2, 6, 2, 2,
 		/* MPROT MADV MREMAP CLOB PWRITE SEAL FORK OPEN CLOSE DUP */
 		3, 4, 2, 1, 3, 2, 2, 1, 1, 1,
-		/* OWNER CONFIG MMAP NL UNLOAD FNEW FCLOSE DEVICE */
-		1, 1, 1, 2, 1, 1, 1, 1,
+		/* OWNER CONFIG MMAP NL UNLOAD FNEW FCLOSE DEVICE MSEAL UFFD MAXMAP */
+		1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1,
 	};
 	int i, nfiles = 3 + rnd(g, FZ_MAX_FILES - 2);
 	struct fz_op *op;
@@ -473,9 +512,11 @@ static void gen_solo(struct gen *g, int nops)
 
 		/*
 		 * munmap, mremap and MAP_FIXED detach a region for good (MAP
-		 * and UNMAP then fail with ENXIO): mostly in the last third.
+		 * and UNMAP then fail with ENXIO), mseal pins it: mostly in the
+		 * last third.
 		 */
-		if ((k == 9 || k == 12 || k == 13) && g->p->nops < nops * 2 / 3 && chance(g, 80))
+		if ((k == 9 || k == 12 || k == 13 || k == 28) && g->p->nops < nops * 2 / 3 &&
+		    chance(g, 80))
 			continue;
 		switch (k) {
 		case 0:
@@ -588,6 +629,9 @@ static void gen_solo(struct gen *g, int nops)
 				op->file = rnd(g, FZ_MAX_FILES);
 			break;
 		case 27: gen_device(g, 1 + rnd(g, FZ_MAX_FDS - 1)); break;
+		case 28: gen_vm(g, K_MSEAL, fd); break;
+		case 29: gen_vm(g, K_UFFD, fd); break;
+		case 30: gen_maxmap(g, fd); break;
 		}
 	}
 	if (chance(g, 10))

@@ -174,8 +174,11 @@ static void dev_release(struct model *m, int dev)
 		mp->live = false;
 		if (d->owner != OWN_RUNNER)
 			continue;
+		/* Sealed or userfaultfd pages cannot be taken out: they stay. */
 		for (p = first; p < first + n; p++)
-			foreign |= r->pg[p].st == PG_FOREIGN;
+			foreign |= r->pg[p].st == PG_FOREIGN ||
+				   (r->pg[p].st == PG_MAPPED && r->pg[p].map == i &&
+				    (r->pg[p].flags & (PGF_SEALED | PGF_UFFD)));
 		if (foreign)
 			continue;
 		for (p = first; p < first + n; p++)
@@ -220,7 +223,7 @@ void mdl_open(struct model *m, int fdslot, bool rdonly, int outcome)
 	d->rdonly = rdonly;
 	for (k = 0; k < FZ_MAX_REG; k++)
 		for (p = 0; p < FZ_SLOT_PG; p++)
-			d->reg[k].pg[p] = (struct m_page){ PG_FOREIGN, PROT_NONE, 1, -1 };
+			d->reg[k].pg[p] = (struct m_page){ PG_FOREIGN, PROT_NONE, 1, -1, 0 };
 	mdl_fdtab(m)[fdslot] = m->ndevs++;
 }
 
@@ -316,7 +319,8 @@ void mdl_set_config_done(struct model *m, int fdslot, uint32_t base,
 static bool obj_regular(int kind)
 {
 	return kind == FK_MEMFD || kind == FK_SHM || kind == FK_TMPFS ||
-	       kind == FK_EXT4 || kind == FK_RDONLY || kind == FK_WRONLY;
+	       kind == FK_EXT4 || kind == FK_RDONLY || kind == FK_WRONLY ||
+	       kind == FK_HUGE;
 }
 
 /*
@@ -372,7 +376,7 @@ void mdl_map(struct model *m, int dev, const struct fz_map_args *a, struct fz_ex
 {
 	struct m_dev *d = &m->dev[dev];
 	int slot = a->file, kind, objn, i, p, first, n;
-	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW, foreign = false;
+	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW, sealed = false, at_mmap = false;
 	const struct m_obj *o = NULL;
 	struct m_reg *r = NULL;
 	uint64_t end;
@@ -412,6 +416,10 @@ void mdl_map(struct model *m, int dev, const struct fz_map_args *a, struct fz_ex
 	case FK_RDONLY:
 		err = rw ? EACCES : 0;
 		break;
+	case FK_UDMABUF:
+		/* A dma-buf is open read-write: read-only needs an fd that is not. */
+		err = rw ? 0 : EACCES;
+		break;
 	}
 	if (err)
 		goto out;
@@ -438,26 +446,45 @@ void mdl_map(struct model *m, int dev, const struct fz_map_args *a, struct fz_ex
 	}
 	/*
 	 * The region is live (not detached), so the owner only mprotect'ed
-	 * what it holds: a hole with another protection is the owner's.
+	 * what it holds: a hole with another protection is the owner's. The
+	 * first vma that is not a hole decides: registered with userfaultfd
+	 * (EBUSY) or foreign (EXDEV).
 	 */
-	for (p = FZ_GUARD + first; p < FZ_GUARD + first + n; p++) {
+	for (p = FZ_GUARD + first; p < FZ_GUARD + first + n && !err; p++) {
 		const struct m_page *pg = &r->pg[p];
 
-		foreign |= pg->st == PG_FOREIGN || pg->st == PG_MAPPED ||
-			   (pg->st == PG_HOLE && pg->prot != r->prot);
+		if (pg->st == PG_GAP || (pg->st == PG_HOLE && pg->prot == r->prot)) {
+			sealed |= pg->flags & PGF_SEALED;
+			continue;
+		}
+		err = pg->flags & PGF_UFFD ? EBUSY : EXDEV;
 	}
-	if (foreign)
-		err = EXDEV;
 	if (err)
 		goto out;
+	at_mmap = true;
+	/* A hugetlbfs file wants huge page alignment: a region is smaller. */
+	if (kind == FK_HUGE)
+		err = EINVAL;
+	/* mmap() over a sealed hole. */
+	else if (sealed)
+		err = EPERM;
 	/*
 	 * The backend's own mmap (seals). A read-only MAP maps a read-only
 	 * reopening: no VM_SHARED, so a write-sealed memfd maps.
 	 */
-	if (kind == FK_MEMFD && (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) && rw)
+	else if (kind == FK_MEMFD && (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) && rw)
 		err = EPERM;
+	/* A dma-buf refuses a range beyond the buffer. */
+	else if (kind == FK_UDMABUF && end > (uint64_t)o->npages * PG)
+		err = EINVAL;
 out:
 	exp_add(e, err);
+	/*
+	 * At vm.max_map_count (K_MAXMAP): ENOMEM, the region unchanged;
+	 * do_mmap() checks the count before anything of the backend's.
+	 */
+	if (at_mmap && m->maxmap_low)
+		exp_add(e, ENOMEM);
 }
 
 void mdl_map_done(struct model *m, int dev, const struct fz_map_args *a, int outcome)
@@ -504,7 +531,7 @@ void mdl_map_done(struct model *m, int dev, const struct fz_map_args *a, int out
 	n = a->len / PG;
 	for (p = first; p < first + n; p++)
 		r->pg[p] = (struct m_page){ PG_MAPPED,
-			PROT_READ | (mp->rw ? PROT_WRITE : 0), 0, (int16_t)m->nmaps };
+			PROT_READ | (mp->rw ? PROT_WRITE : 0), 0, (int16_t)m->nmaps, 0 };
 	m->nmaps++;
 	d->mappings++;
 	d->bytes += a->len;
@@ -545,19 +572,33 @@ void mdl_unmap(struct model *m, int dev, const struct fz_map_args *a, struct fz_
 		goto out;
 	}
 	first = FZ_GUARD + a->shm_off / PG;
-	for (p = first; p < first + (int)(a->len / PG); p++) {
+	for (p = first; p < first + (int)(a->len / PG) && !err; p++) {
 		const struct m_page *pg = &r->pg[p];
 
-		/* Anything but this mapping's file is foreign. */
-		if (pg->st != PG_MAPPED || m->map[pg->map].obj != mp->obj)
+		/* In order: userfaultfd (EBUSY), anything but this mapping's file. */
+		if (pg->flags & PGF_UFFD)
+			err = EBUSY;
+		else if (pg->st != PG_MAPPED || m->map[pg->map].obj != mp->obj)
 			err = EXDEV;
 	}
+	/* The hole's mmap() over a sealed vma. */
+	if (!err && mdl_any_flag(m, dev, reg_index(d, r), first, a->len / PG, PGF_SEALED))
+		err = EPERM;
 	/*
 	 * A mapping the owner mprotect()ed is removed like any other
 	 * (39618e7). The hole is back, but this process still maps a copy.
 	 */
 	if (!err && m->in_child && mp->copied && map_private(m, mp))
 		err = EBUSY;
+	/*
+	 * At vm.max_map_count: ENOMEM, the mapping stays listed. The hole's
+	 * do_mmap() checks the count before the range (EXDEV, EBUSY).
+	 */
+	if (m->maxmap_low) {
+		exp_only(e, err);
+		exp_add(e, ENOMEM);
+		return;
+	}
 out:
 	exp_only(e, err);
 }
@@ -567,7 +608,7 @@ static void hole_back(struct m_reg *r, const struct m_map *mp)
 	int p, first = FZ_GUARD + mp->off / PG;
 
 	for (p = first; p < first + (int)(mp->len / PG); p++)
-		r->pg[p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, -1 };
+		r->pg[p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, -1, 0 };
 }
 
 static void forget(struct m_dev *d, struct m_map *mp)
@@ -594,6 +635,9 @@ void mdl_unmap_done(struct model *m, int dev, const struct fz_map_args *a, int o
 	mp = r ? find_live(m, dev, ri, a->shm_off) : NULL;
 	if (!mp)
 		return;
+	/* EBUSY of userfaultfd: refused, nothing changed. */
+	if (outcome && mdl_any_flag(m, dev, ri, FZ_GUARD + mp->off / PG, mp->len / PG, PGF_UFFD))
+		return;
 	hole_back(r, mp);
 	forget(d, mp);
 }
@@ -617,7 +661,7 @@ static int reset_plan(struct model *m, int dev, bool apply)
 		struct m_map *mp = &m->map[i];
 		struct m_reg *r = &d->reg[mp->reg];
 		int first = FZ_GUARD + mp->off / PG, n = mp->len / PG;
-		bool foreign = false, own = false, gone = true, copies;
+		bool foreign = false, own = false, gone = true, copies, blocked = false;
 		int to = -1;	/* what the range becomes: PG_HOLE, PG_GAP or as it is */
 
 		if (!mp->live || mp->dev != dev)
@@ -628,12 +672,17 @@ static int reset_plan(struct model *m, int dev, bool apply)
 			for (p = first; p < first + n; p++) {
 				const struct m_page *pg = &r->pg[p];
 
-				if (pg->st == PG_MAPPED && pg->map == i)
+				if (pg->st == PG_MAPPED && pg->map == i) {
 					own = true;
-				else if (pg->st != PG_GAP)
+					blocked |= pg->flags & (PGF_SEALED | PGF_UFFD);
+				} else if (pg->st != PG_GAP) {
 					foreign = true;
+				}
 			}
-			if (!foreign && !r->detached) {
+			/* Sealed or registered with userfaultfd: it stays (EBUSY). */
+			if (blocked) {
+				gone = false;
+			} else if (!foreign && !r->detached) {
 				to = PG_HOLE;	/* mprotect'ed or not */
 			} else if (!foreign) {
 				to = PG_GAP;
@@ -706,7 +755,7 @@ void mdl_mmap_done(struct model *m, int dev, uint32_t shmid, int var, uint64_t a
 	r->addr = addr;
 	r->prot = PROT_READ | (var == MM_RO ? 0 : PROT_WRITE);
 	for (p = 0; p < r->size / PG; p++)
-		r->pg[FZ_GUARD + p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, -1 };
+		r->pg[FZ_GUARD + p] = (struct m_page){ PG_HOLE, (uint8_t)r->prot, 0, -1, 0 };
 }
 
 static void clamp(int *first, int *n)
@@ -745,8 +794,10 @@ void mdl_munmap(struct model *m, int dev, int reg, int first, int n)
 	int p;
 
 	owner_unmaps(r, first, n);
-	for (p = first; p < first + n; p++)
+	for (p = first; p < first + n; p++) {
 		r->pg[p].st = PG_GAP;
+		r->pg[p].flags = 0;
+	}
 	release_all_unref(m);
 }
 
@@ -757,7 +808,7 @@ void mdl_clobber(struct model *m, int dev, int reg, int first, int n)
 
 	owner_unmaps(r, first, n);
 	for (p = first; p < first + n; p++)
-		r->pg[p] = (struct m_page){ PG_FOREIGN, PROT_READ | PROT_WRITE, 1, -1 };
+		r->pg[p] = (struct m_page){ PG_FOREIGN, PROT_READ | PROT_WRITE, 1, -1, 0 };
 	release_all_unref(m);
 }
 
@@ -797,6 +848,11 @@ void mdl_mprotect(struct model *m, int dev, int reg, int first, int n, int prot,
 	struct m_reg *r = &d->reg[reg];
 	int p, err = 0;
 
+	/* Seals checked up front (6.10, 6.11) or vma by vma, after EACCES. */
+	if (!m->kb.mseal_pervma && mdl_any_flag(m, dev, reg, first, n, PGF_SEALED)) {
+		exp_only(e, EPERM);
+		return;
+	}
 	for (p = first; p < first + n && !err; p++) {
 		struct m_page *pg = &r->pg[p];
 
@@ -808,6 +864,8 @@ void mdl_mprotect(struct model *m, int dev, int reg, int first, int n, int prot,
 			else if (pg->st == PG_HOLE && d->rdonly)
 				err = EACCES;
 		}
+		if (!err && (pg->flags & PGF_SEALED))
+			err = EPERM;
 		if (!err)
 			pg->prot = prot;
 	}
@@ -835,17 +893,17 @@ void mdl_madvise(struct model *m, int dev, int reg, int first, int n, int adv,
 		}
 		switch (adv) {
 		case MA_DONTNEED:
-			if (pg->st == PG_HOLE)
+			if (pg->st == PG_HOLE || (o && o->kind == FK_UDMABUF))
 				err = EINVAL;	/* VM_PFNMAP */
 			break;
 		case MA_REMOVE:
 			if (pg->st == PG_FOREIGN)
 				err = EINVAL;	/* no file */
 			else if (!(pg->prot & PROT_WRITE) &&
-				 (!m->remove_maywrite || !page_maywrite(m, dev, pg)))
+				 (!m->kb.remove_maywrite || !page_maywrite(m, dev, pg)))
 				err = EACCES;	/* VM_WRITE before 6.7, VM_MAYWRITE since */
-			else if (pg->st == PG_HOLE)
-				err = ENODEV;	/* fallocate on a char device */
+			else if (pg->st == PG_HOLE || (o && o->kind == FK_UDMABUF))
+				err = ENODEV;	/* fallocate on a char device, a dma-buf */
 			else if (o && (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 				err = EPERM;
 			else if (o && o->kind == FK_EXT4 && !m->ext4_punch)
@@ -859,6 +917,10 @@ void mdl_madvise(struct model *m, int dev, int reg, int first, int n, int adv,
 		case MA_DOFORK:
 			if (pg->st == PG_HOLE)
 				err = EINVAL;	/* VM_IO */
+			else if (pg->st == PG_MAPPED && !m->kb.dofork_mapped)
+				err = EINVAL;	/* 7.x: VM_DONTEXPAND (probed) */
+			else if (o && o->kind == FK_UDMABUF && !m->kb.dofork_udmabuf)
+				err = EINVAL;	/* VM_IO of remap_pfn_range (probed) */
 			else
 				pg->dofork = 1;
 			break;
@@ -867,20 +929,42 @@ void mdl_madvise(struct model *m, int dev, int reg, int first, int n, int adv,
 	exp_only(e, err ? err : gap ? ENOMEM : 0);
 }
 
+/* Can a multi-vma mremap() move this page's vma (6.17+ vma_multi_allowed())? 0 no, 1 yes, 2 either. */
+static int multi_allowed(const struct model *m, const struct m_page *pg)
+{
+	const struct m_obj *o = page_obj(m, pg);
+
+	if (pg->flags & PGF_UFFD)
+		return 0;
+	if (pg->st == PG_FOREIGN)
+		return 1;		/* anonymous */
+	if (pg->st == PG_HOLE)
+		return 0;		/* the device's get_unmapped_area */
+	if (o && o->kind == FK_EXT4)
+		return 2;		/* thp_get_unmapped_area: allowed since 6.17-rc */
+	return 1;			/* shmem, a dma-buf */
+}
+
 /*
  * mremap(2) depends on where vmas begin and end, which the kernel's vma
- * merging decides: predict the set, apply what happened.
+ * merging decides: predict the set; the executor then tells which pages
+ * no vma maps any more.
  */
 void mdl_mremap(struct model *m, int dev, int reg, int first, int n, int var,
 		struct fz_exp *e)
 {
 	struct m_reg *r = &m->dev[dev].reg[reg];
-	int p, st0 = r->pg[first].st;
+	int p, st0 = r->pg[first].st, map0 = r->pg[first].map;
 	bool same = true;
 
 	exp_clear(e);
 	for (p = first; p < first + n; p++)
-		same &= r->pg[p].st == st0;
+		same &= r->pg[p].st == st0 && (st0 != PG_MAPPED || r->pg[p].map == map0);
+	if (mdl_any_flag(m, dev, reg, first, n, PGF_SEALED)) {
+		exp_add(e, EPERM);
+		if (!m->kb.mseal_pervma)
+			return;		/* checked up front */
+	}
 	if (var == MR_SHRINK) {
 		exp_add(e, 0);
 		if (st0 == PG_GAP)
@@ -890,6 +974,23 @@ void mdl_mremap(struct model *m, int dev, int reg, int first, int n, int var,
 	exp_add(e, EFAULT);
 	if (st0 == PG_GAP)
 		return;
+	if (var == MR_MOVE && m->kb.mremap_multi && !same) {
+		/* vma by vma; gaps after the first are kept; the first refusal stops it */
+		for (p = first; p < first + n; p++) {
+			const struct m_page *pg = &r->pg[p];
+			int ok;
+
+			if (pg->st == PG_GAP)
+				continue;
+			if (pg->flags & PGF_SEALED)
+				return;
+			ok = multi_allowed(m, pg);
+			if (!ok)
+				return;
+		}
+		exp_add(e, 0);
+		return;
+	}
 	if (st0 == PG_HOLE) {
 		if (var == MR_MOVE)
 			exp_add(e, EINVAL);	/* holes do not move */
@@ -902,27 +1003,113 @@ void mdl_mremap(struct model *m, int dev, int reg, int first, int n, int var,
 }
 
 void mdl_mremap_done(struct model *m, int dev, int reg, int first, int n, int var,
-		     int grown, int outcome)
+		     uint64_t gone, int outcome)
 {
 	struct m_reg *r = &m->dev[dev].reg[reg];
-	int p, from = var == MR_SHRINK ? first + n - grown : first;
-	int to = var == MR_SHRINK ? first + n : first + n + grown;
+	int p, lo = -1, hi = -1;
 
-	/*
-	 * What moved (also a hole refused after its page tables moved, EINVAL),
-	 * grew (the executor unmaps it) or was cut off was unmapped.
-	 */
-	if (!outcome || (outcome == EINVAL && var == MR_MOVE))
-		owner_unmaps(r, var == MR_SHRINK && !outcome ? from : first,
-			     var == MR_SHRINK && !outcome ? to - from : n);
-	if (outcome)
-		return;
-	/* The executor unmapped whatever moved or grew. */
-	if (to > FZ_SLOT_PG)
-		to = FZ_SLOT_PG;
-	for (p = from; p < to; p++)
+	/* A hole refused after its page tables moved (EINVAL) was touched too. */
+	if (outcome == EINVAL && var == MR_MOVE)
+		owner_unmaps(r, first, n);
+	for (p = first; p < first + n && p < FZ_SLOT_PG; p++) {
+		if (!(gone >> (p - first) & 1) || r->pg[p].st == PG_GAP)
+			continue;
+		if (lo < 0)
+			lo = p;
+		hi = p + 1;
+	}
+	/* What moved, grew (the executor unmaps it) or was cut off was unmapped. */
+	if (lo >= 0)
+		owner_unmaps(r, lo, hi - lo);
+	for (p = first; p < first + n && p < FZ_SLOT_PG; p++) {
+		if (!(gone >> (p - first) & 1))
+			continue;
 		r->pg[p].st = PG_GAP;
+		r->pg[p].flags = 0;
+	}
 	release_all_unref(m);
+}
+
+bool mdl_any_flag(const struct model *m, int dev, int reg, int first, int n, int f)
+{
+	const struct m_reg *r = &m->dev[dev].reg[reg];
+	int p;
+
+	for (p = first; p < first + n && p < FZ_SLOT_PG; p++)
+		if (p >= 0 && (r->pg[p].flags & f))
+			return true;
+	return false;
+}
+
+/* mseal(2): every page must be in a vma (ENOMEM, nothing sealed). */
+void mdl_mseal(const struct model *m, int dev, int reg, int first, int n, struct fz_exp *e)
+{
+	const struct m_reg *r = &m->dev[dev].reg[reg];
+	int p;
+
+	for (p = first; p < first + n; p++) {
+		if (r->pg[p].st == PG_GAP) {
+			exp_only(e, ENOMEM);
+			return;
+		}
+	}
+	exp_only(e, 0);
+}
+
+/*
+ * UFFDIO_REGISTER (MISSING): vma by vma, EINVAL where userfaultfd does
+ * not work (holes; files but shmem; mappings on 6.12+, VM_DONTEXPAND),
+ * EPERM without VM_MAYWRITE (a read-only MAP); gaps are skipped, but
+ * some vma must be there.
+ */
+void mdl_uffd(const struct model *m, int dev, int reg, int first, int n, struct fz_exp *e)
+{
+	const struct m_reg *r = &m->dev[dev].reg[reg];
+	int p, err = EINVAL;
+
+	for (p = first; p < first + n; p++) {
+		const struct m_page *pg = &r->pg[p];
+		const struct m_obj *o = page_obj(m, pg);
+
+		if (pg->st == PG_GAP)
+			continue;
+		err = 0;
+		if (pg->st == PG_FOREIGN)
+			continue;	/* anonymous memory */
+		if (pg->st == PG_HOLE || !m->kb.uffd_mapping || !o ||
+		    (o->kind != FK_MEMFD && o->kind != FK_SHM && o->kind != FK_TMPFS &&
+		     o->kind != FK_RDONLY && o->kind != FK_ANON)) {
+			err = EINVAL;
+			break;
+		}
+		if (!m->map[pg->map].rw) {
+			err = EPERM;
+			break;
+		}
+	}
+	exp_only(e, err);
+}
+
+void mdl_flag_done(struct model *m, int dev, int reg, int first, int n, int f)
+{
+	struct m_reg *r = &m->dev[dev].reg[reg];
+	int p;
+
+	for (p = first; p < first + n; p++)
+		if (r->pg[p].st != PG_GAP)
+			r->pg[p].flags |= f;
+	if (f & PGF_SEALED)
+		m->sealed = true;
+}
+
+void mdl_uffd_closed(struct model *m)
+{
+	int d, k, p;
+
+	for (d = 0; d < m->ndevs; d++)
+		for (k = 0; k < FZ_MAX_REG; k++)
+			for (p = 0; p < FZ_SLOT_PG; p++)
+				m->dev[d].reg[k].pg[p].flags &= ~PGF_UFFD;
 }
 
 int mdl_read(const struct model *m, int dev, int reg, int p, uint32_t *fid,
@@ -1027,6 +1214,12 @@ int mdl_file_new(struct model *m, int slot, int kind, int npages)
 	o->kind = kind;
 	o->fid = m->tag << 8 | m->nobjs;
 	o->npages = npages;
+	/* One huge page, never mapped (MAP refuses its alignment): no content. */
+	if (kind == FK_HUGE) {
+		o->npages = FZ_HUGE_PG;
+		o->unknown = true;
+		npages = 0;
+	}
 	for (i = 0; i < npages; i++)
 		o->gen[i] = 1;
 	m->file_obj[slot] = m->nobjs;
@@ -1046,8 +1239,8 @@ int mdl_pwrite(const struct model *m, int slot, int page)
 	if (m->file_obj[slot] < 0)
 		return -1;
 	o = &m->obj[m->file_obj[slot]];
-	if (page >= (int)o->npages)
-		return -1;
+	if (page >= (int)o->npages || o->kind == FK_HUGE || o->kind == FK_UDMABUF)
+		return -1;	/* no write(2) on hugetlbfs; the udmabuf's memfd is gone */
 	if (o->kind == FK_RDONLY)
 		return EBADF;
 	if (o->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))

@@ -48,11 +48,16 @@ static inline bool exp_has(const struct fz_exp *e, int v)
 enum { PG_FOREIGN, PG_GAP, PG_HOLE, PG_MAPPED };
 enum { OWN_NONE, OWN_RUNNER, OWN_CHILD, OWN_DEAD };
 
+/* Page flags: what the owner did to the vma there that the device must respect. */
+#define PGF_SEALED	1	/* mseal(2) */
+#define PGF_UFFD	2	/* registered with userfaultfd */
+
 struct m_page {
 	uint8_t st;
 	uint8_t prot;		/* PROT_* */
 	uint8_t dofork;		/* copied by fork() */
 	int16_t map;		/* PG_MAPPED: the mapping record */
+	uint8_t flags;		/* PGF_*; a new vma (a literal) has none */
 };
 
 struct m_reg {
@@ -119,7 +124,9 @@ struct model {
 	uint32_t tag;		/* program tag, in every fid */
 	uint32_t gen_ctr;
 	bool ext4_punch;	/* MADV_REMOVE works on the "ext4" files */
-	bool remove_maywrite;	/* MADV_REMOVE checks VM_MAYWRITE (6.7+), not VM_WRITE */
+	struct fz_kbehav kb;	/* what this kernel does (probe.c) */
+	bool sealed;		/* some page was mseal()ed: the arena stays */
+	bool maxmap_low;	/* vm.max_map_count lowered (K_MAXMAP) */
 	unsigned int avoid;	/* AVOID_*: known bugs taken as they are */
 	char why[512];		/* the last mismatch explained */
 };
@@ -177,9 +184,17 @@ void mdl_madvise(struct model *m, int dev, int reg, int first, int n, int adv,
 		 struct fz_exp *e);
 void mdl_mremap(struct model *m, int dev, int reg, int first, int n, int var,
 		struct fz_exp *e);
+/* @gone: the pages of [first, first + n) no vma maps any more (bit i: page first + i). */
 void mdl_mremap_done(struct model *m, int dev, int reg, int first, int n, int var,
-		     int grown, int outcome);
+		     uint64_t gone, int outcome);
 void mdl_clobber(struct model *m, int dev, int reg, int first, int n);
+/* Does a page of [first, first + n) have flag @f (PGF_*)? */
+bool mdl_any_flag(const struct model *m, int dev, int reg, int first, int n, int f);
+/* mseal(2) and userfaultfd registration of [first, first + n). */
+void mdl_mseal(const struct model *m, int dev, int reg, int first, int n, struct fz_exp *e);
+void mdl_uffd(const struct model *m, int dev, int reg, int first, int n, struct fz_exp *e);
+void mdl_flag_done(struct model *m, int dev, int reg, int first, int n, int f);
+void mdl_uffd_closed(struct model *m);
 
 /*
  * The expected outcome of reading page @p of a slot: 0 with the content

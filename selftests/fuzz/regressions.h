@@ -111,6 +111,72 @@ FZ_REGRESSION(seed_5a5b0ad5676becbb, FZ_SOLO, 0, 0,
 	{ .kind = K_RESET },
 )
 
+/* At vm.max_map_count a MAP of a write-sealed memfd failed with ENOMEM
+ * where the model said EPERM: do_mmap() counts vmas before the backend's
+ * seals (a model bug; seed 0x570b004b70731d84, 6.1). Both MAPs may fail
+ * with ENOMEM and must leave the hole; once the limit is back, a MAP
+ * works and shows the file.
+ */
+FZ_REGRESSION(seed_570b004b70731d84, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .var = 1, .a = 0x8 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .a = 0x8 },
+	{ .kind = K_MMAP, .a = 0x8000 },
+	{ .kind = K_SEAL },
+	{ .kind = K_MAXMAP },
+	{ .kind = K_MAP, .b = 0x2000, .c = 0x1000, .d = VHOST_SHMEM_MAP_F_RW },
+	{ .kind = K_MAP, .a = 0x1000, .b = 0x3000, .c = 0x1000 },
+	{ .kind = K_READ, .a = 0x2 },
+	{ .kind = K_READ, .a = 0x3 },
+	{ .kind = K_MAXMAP, .var = 1 },
+	{ .kind = K_MAP, .a = 0x2000, .b = 0x5000, .c = 0x1000 },
+	{ .kind = K_READ, .a = 0x5 },
+	{ .kind = K_GET_STATS },
+)
+
+/* A mapping registered with userfaultfd: RESET must keep it (EBUSY)
+ * without waiting, and take it once the userfaultfd is closed. Reduced
+ * on 6.1 from a run with check_range_locked()'s userfaultfd_armed()
+ * test deleted (RESET then returned 0); the last three ops are added.
+ * 6.12+ refuses the registration (EINVAL), and RESET is 0 at once.
+ */
+FZ_REGRESSION(seed_9558899f6ea69bd4, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 2, .var = 3, .a = 0xd },
+	{ .kind = K_OPEN, .fd = 2 },
+	{ .kind = K_SET_OWNER, .fd = 2 },
+	{ .kind = K_SET_CONFIG, .fd = 2, .shmid = 7, .a = 0xd },
+	{ .kind = K_MMAP, .fd = 2, .shmid = 7, .a = 0xd000 },
+	{ .kind = K_BATCH, .fd = 2 },
+	{ .kind = K_BOP_MAP, .fd = 2, .file = 2, .shmid = 7, .a = 0x5000, .b = 0x2000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_UFFD, .fd = 2, .a = 0x2, .b = 0x1 },
+	{ .kind = K_RESET, .fd = 2 },
+	{ .kind = K_UFFD, .fd = 2, .var = 1 },
+	{ .kind = K_RESET, .fd = 2 },
+	{ .kind = K_GET_STATS, .fd = 2 },
+)
+
+/* A mapping the owner mseal()ed (here a udmabuf a fork child MAPped
+ * through the worker): RESET keeps it (EBUSY), UNMAP fails with EPERM.
+ * Reduced on 6.12 from a run with clear_mapping() taking EPERM for gone
+ * (RESET then returned 0); the last two ops are added. Without mseal
+ * (6.1) K_MSEAL is skipped and RESET takes the mapping.
+ */
+FZ_REGRESSION(seed_a4d3dbff7ddcdcfd, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 5, .var = 13, .a = 0x1a },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 100, .a = 0x4130e, .b = 0x10100 },
+	{ .kind = K_MMAP, .shmid = 100, .a = 0xe000 },
+	{ .kind = K_FORK },
+	{ .kind = K_MAP, .proc = 1, .file = 5, .shmid = 100, .a = 0x8000, .b = 0x1000, .c = 0x8000, .d = 0x1 },
+	{ .kind = K_FORK_END },
+	{ .kind = K_MSEAL, .a = 0x4, .b = 0x1 },
+	{ .kind = K_RESET },
+	{ .kind = K_GET_STATS },
+	{ .kind = K_UNMAP, .shmid = 100, .b = 0x1000, .c = 0x8000 },
+)
+
 /*
  * Module bugs the fuzzer found that kmod/ (as of the last commit these
  * were checked against, named on each) still has: none at 39618e7. They

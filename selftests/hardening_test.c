@@ -5,10 +5,10 @@
  * module"). Ioctls on a device without owner; SET_OWNER killed mid-call;
  * read-only mappings that must neither block F_SEAL_WRITE afterwards nor
  * become writable by the owner, its forks or madvise; copies of a mapping
- * the owner keeps (MADV_DOFORK + fork where the kernel allows it,
- * mremap) must make UNMAP fail, never report success; a mapping
- * registered with userfaultfd must not stall UNMAP. A hang shows as the
- * harness timeout, an oops in the runner's dmesg check.
+ * the owner keeps (MADV_DOFORK + fork where the kernel allows it, mremap,
+ * also of several vmas at once) must make UNMAP fail, never report
+ * success; a mapping registered with userfaultfd must not stall UNMAP. A
+ * hang shows as the harness timeout, an oops in the runner's dmesg check.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -416,6 +416,81 @@ TEST_F(hard, mremap_out_makes_unmap_fail)
 	/* RESET cannot reach the moved copy either: EBUSY. */
 	EXPECT_EQ(-EBUSY, vs_reset(self->d.fd));
 	munmap(dst, 2 * PG);
+}
+
+/*
+ * mremap(MREMAP_FIXED) of @len bytes at the region's start, over two
+ * mappings back to back and then a hole. 6.1 and 6.12 refuse a range of
+ * several vmas (EFAULT) before anything moves; 7.2 moves the vmas one by
+ * one: installed mappings move, the hole (whose file has its own
+ * get_unmapped_area) stops the move with EFAULT and the ones before it
+ * stay moved. Whatever moved, the region is detached: MAP and UNMAP are
+ * ENXIO, and RESET, which cannot reach the moved mappings, drops them and
+ * reports EBUSY (the owner still maps them). If nothing moved, the region
+ * works as before.
+ */
+static void mremap_several_vmas(struct __test_metadata *_metadata,
+				FIXTURE_DATA(hard) *self, size_t len)
+{
+	struct vhost_shmem_stats st;
+	uint8_t *r = R(self), *dst;
+	bool moved;
+	void *p;
+	int err;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 2 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 4 * PG, 2 * PG, 2 * PG, 0));
+	dst = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	p = mremap(r, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	err = p == MAP_FAILED ? errno : 0;
+	/* The mappings, at dst if they moved. */
+	moved = vs_check_pat(dst, 2 * PG, 1, 0, NULL) == -1 &&
+		vs_check_pat(dst + 2 * PG, 2 * PG, 1, 4 * PG, NULL) == -1;
+	TH_LOG("mremap of 3 vmas (%zu pages): %s, %s", len / PG,
+	       err ? strerror(err) : "done", moved ? "the mappings moved" : "nothing moved");
+	if (err)
+		EXPECT_EQ(EFAULT, err);
+	if (!moved) {
+		/* Refused as a whole: nothing moved, nothing detached. */
+		ASSERT_NE(0, err);
+		EXPECT_EQ(SIGSEGV, vs_probe_read(dst, NULL));
+		EXPECT_EQ(-1, vs_check_pat(r, 2 * PG, 1, 0, NULL));
+		EXPECT_EQ(-1, vs_check_pat(r + 2 * PG, 2 * PG, 1, 4 * PG, NULL));
+		EXPECT_TRUE(vs_maps_covered(r, R0_PAGES * PG));
+		EXPECT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 16 * PG, PG, 0));
+		EXPECT_EQ(0, vs_remote_unmap(&self->rem, 0, 0, 2 * PG));
+		EXPECT_EQ(0, vs_reset(self->d.fd));
+		munmap(dst, len);
+		return;
+	}
+	/* Moved: out of the region, which is detached. */
+	EXPECT_EQ(SIGSEGV, vs_probe_read(r, NULL));
+	EXPECT_EQ(SIGSEGV, vs_probe_read(r + 2 * PG, NULL));
+	EXPECT_EQ(-ENXIO, vs_map(self->d.fd, 0, self->a, 0, 16 * PG, PG, 0));
+	EXPECT_EQ(-ENXIO, vs_remote_unmap(&self->rem, 0, 0, 2 * PG));
+	EXPECT_EQ(-ENXIO, vs_unmap(self->d.fd, 0, 2 * PG, 2 * PG));
+	/* RESET forgets them but says the owner still maps them: EBUSY. */
+	EXPECT_EQ(-EBUSY, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(-1, vs_check_pat(dst, 2 * PG, 1, 0, NULL));
+	/* Once the owner unmapped them, nothing is left to report. */
+	munmap(dst, len);
+	EXPECT_FALSE(memfd_mapped("hard-a"));
+	EXPECT_EQ(0, vs_reset(self->d.fd));
+}
+
+/* The two mappings alone: 7.2 moves both, mremap succeeds. */
+TEST_F(hard, mremap_several_mappings)
+{
+	mremap_several_vmas(_metadata, self, 4 * PG);
+}
+
+/* The two mappings and a hole: 7.2 moves the mappings, then EFAULT. */
+TEST_F(hard, mremap_mappings_and_hole)
+{
+	mremap_several_vmas(_metadata, self, 8 * PG);
 }
 
 /*

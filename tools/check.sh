@@ -14,8 +14,8 @@
 # Anything that could not be built or run counts as a failure, and so does
 # a skip tools/expected-skips does not list (see tools/tap-summary.sh).
 #
-# Environment: KVERS (kernels; default tools/kernels.sh and "debug"; "sid",
-# "next" name those lanes),
+# Environment: KVERS (kernels; default tools/kernels.sh, "debug" and "sid";
+# "next" names that lane),
 # VM_TIMEOUT (s per Debian VM, default 1500), DEBUG_VM_TIMEOUT (s for the
 # debug VM, default 2400), DEBUG_SUITE_TIMEOUT (s per suite there, default
 # 900: the debug kernel is ~10x slower), and
@@ -189,8 +189,7 @@ main() {
 	if [ -z "${KVERS:-}" ]; then
 		kvers=$("$TOP/tools/kernels.sh")
 		[ -n "$kvers" ] || note_fail "no supported kernel installed (tools/kernels.sh)"
-		# sid stays out until the suites know 7.2 (MADV_DOFORK on VM_DONTEXPAND, mremap across vmas): make check-sid
-		kvers="$kvers debug"
+		kvers="$kvers debug sid"
 	else
 		kvers=$KVERS
 	fi

@@ -555,6 +555,36 @@ int vs_write_long(const char *path, long val)
 	return vs_write_str(path, buf);
 }
 
+bool vs_capable(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long eff = ~0ULL;
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return eff != 0;
+}
+
+int vs_raise_max_map_count(long want, long *restore)
+{
+	const char *path = "/proc/sys/vm/max_map_count";
+	long v;
+	int ret;
+
+	*restore = -1;
+	ret = vs_read_long(path, &v);
+	if (ret || v >= want)
+		return ret;
+	ret = vs_write_long(path, want);
+	if (!ret)
+		*restore = v;
+	return ret;
+}
+
 /* ---- fd passing ---- */
 
 int vs_sendv_fd(int sock, int fd, struct iovec *iov, int iovcnt)
@@ -735,6 +765,18 @@ static void remote_loop(int sock)
 			}
 			break;
 		}
+		case VS_R_MAP_MANY: {
+			struct vhost_shmem_map m = req.map;
+
+			m.fd = fd;
+			for (rep.done = 0; rep.done < req.count; rep.done++) {
+				m.shm_offset = req.map.shm_offset + rep.done * req.stride;
+				rep.ret = neg_errno(ioctl(devfd, VHOST_SHMEM_MAP, &m));
+				if (rep.ret)
+					break;
+			}
+			break;
+		}
 		case VS_R_UNMAP:
 			rep.ret = neg_errno(ioctl(devfd, VHOST_SHMEM_UNMAP, &req.unmap));
 			break;
@@ -825,6 +867,13 @@ int vs_remote_start(struct vs_remote *r, int devfd)
 int vs_remote_start_as(struct vs_remote *r, int devfd, uid_t uid, gid_t gid)
 {
 	return remote_start(r, devfd, true, uid, gid);
+}
+
+int vs_remote_start_unpriv(struct vs_remote *r, int devfd)
+{
+	if (vs_capable())
+		return vs_remote_start_as(r, devfd, 65534, 65534);
+	return vs_remote_start(r, devfd);
 }
 
 int vs_remote_call(struct vs_remote *r, const struct vs_remote_req *req, int fd,

@@ -131,6 +131,15 @@ int vs_read_long(const char *path, long *val);
 int vs_write_long(const char *path, long val);
 int vs_write_str(const char *path, const char *s);
 
+/* true if this process has any effective capability (CapEff != 0). */
+bool vs_capable(void);
+/*
+ * vm.max_map_count at least @want: already so (the VM's runner raises it
+ * for the unprivileged suites), else written (root). *@restore gets the
+ * value to write back after, or -1. 0 or -errno.
+ */
+int vs_raise_max_map_count(long want, long *restore);
+
 /* fd passing over a unix socket: all of @iov (and @fd if >= 0). 0 or -errno. */
 int vs_sendv_fd(int sock, int fd, struct iovec *iov, int iovcnt);
 int vs_send_fd(int sock, int fd, const void *data, size_t len);
@@ -177,16 +186,19 @@ enum vs_remote_op {
 	VS_R_NFDS,	/* number of open fds in the remote */
 	VS_R_CLOSE_DEV,
 	VS_R_MAP_LOOP,	/* MAP + UNMAP @count times at the same range */
+	VS_R_MAP_MANY,	/* @count MAPs, the i-th at shm_offset + i * @stride */
 };
 struct vs_remote_req {
 	int op;
 	int count;
+	uint64_t stride;
 	struct vhost_shmem_map map;
 	struct vhost_shmem_unmap unmap;
 };
 struct vs_remote_rep {
 	int ret;		/* 0 or -errno */
 	int nfds;
+	int done;		/* VS_R_MAP_MANY: MAPs that succeeded */
 	struct vhost_shmem_stats st;
 };
 int vs_remote_start(struct vs_remote *r, int devfd);
@@ -196,6 +208,12 @@ int vs_remote_start(struct vs_remote *r, int devfd);
  * helper. The caller must be root. 0 or -errno (-EPERM: could not drop).
  */
 int vs_remote_start_as(struct vs_remote *r, int devfd, uid_t uid, gid_t gid);
+/*
+ * A remote without capabilities: from a caller that has some (root), one
+ * that dropped to uid and gid 65534; from one that has none (the suites in
+ * the VM run so), an ordinary one, of the caller's own uid.
+ */
+int vs_remote_start_unpriv(struct vs_remote *r, int devfd);
 /* Sends one request (with @fd if >= 0) and waits for the reply. */
 int vs_remote_call(struct vs_remote *r, const struct vs_remote_req *req, int fd,
 		   struct vs_remote_rep *rep);

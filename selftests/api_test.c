@@ -29,8 +29,6 @@
 FIXTURE(api) {
 	struct vs_dev d;
 	int a, b, c;		/* memfds: 32, 32 and 128 pages */
-	long orig_mmc;		/* vm.max_map_count to restore, or -1 */
-	long orig_maxmap;	/* max_mappings parameter to restore, or -1 */
 };
 
 FIXTURE_SETUP(api)
@@ -43,7 +41,6 @@ FIXTURE_SETUP(api)
 	int ret;
 
 	self->a = self->b = self->c = -1;
-	self->orig_mmc = self->orig_maxmap = -1;
 	self->d.fd = -1;
 	VS_REQUIRE_DEV_IN_SETUP();
 	ret = vs_dev_setup(&self->d, l, 3, true);
@@ -60,10 +57,6 @@ FIXTURE_SETUP(api)
 
 FIXTURE_TEARDOWN(api)
 {
-	if (self->orig_mmc > 0)
-		vs_write_long("/proc/sys/vm/max_map_count", self->orig_mmc);
-	if (self->orig_maxmap >= 0)
-		vs_write_long(VS_PARAM_DIR "/max_mappings", self->orig_maxmap);
 	vs_dev_close(&self->d);
 	if (self->a >= 0)
 		close(self->a);
@@ -1182,72 +1175,6 @@ TEST_F(api, munmapped_part)
 	EXPECT_EQ(0, vs_maps_count(r + 20 * PG, 2 * PG));
 	EXPECT_EQ(0, vs_maps_count(r + 40 * PG, 4 * PG));
 	EXPECT_TRUE(vs_maps_covered(r, 20 * PG));
-}
-
-/* ENOSPC at the max_mappings module parameter; clean and recoverable. */
-TEST_F(api, max_mappings_enospc)
-{
-	const struct vs_layout l[] = { { .shmid = 0, .size = 32 * PG } };
-	struct vhost_shmem_stats st;
-	struct vs_snap snap;
-	struct vs_dev d;
-	long v;
-	int i;
-
-	ASSERT_EQ(0, vs_read_long(VS_PARAM_DIR "/max_mappings", &v));
-	self->orig_maxmap = v;
-	ASSERT_EQ(0, vs_write_long(VS_PARAM_DIR "/max_mappings", 3));
-	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
-	ASSERT_EQ(0, vs_stats(d.fd, &st));
-	EXPECT_EQ(3, st.max_mappings);
-	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, vs_map(d.fd, 0, self->a, i * PG, 2 * i * PG, PG, 0));
-	ASSERT_EQ(0, vs_snap_take(&d, 0, 0, 32 * PG, &snap));
-	EXPECT_EQ(-ENOSPC, vs_map(d.fd, 0, self->a, 0, 20 * PG, PG, 0));
-	ASSERT_SNAP_SAME(&d, 0, &snap, 1);
-	vs_snap_free(&snap);
-	ASSERT_EQ(0, vs_unmap(d.fd, 0, 2 * PG, PG));
-	ASSERT_EQ(0, vs_map(d.fd, 0, self->a, 0, 20 * PG, PG, 0));
-	ASSERT_PAT(d.r[0].addr + 20 * PG, PG, 1, 0);
-	vs_dev_close(&d);
-}
-
-/* ENOMEM at vm.max_map_count; the failing range stays a hole. */
-TEST_F(api, max_map_count_enomem)
-{
-	uint8_t *r = R0(&self->d);
-	struct vhost_shmem_stats st0, st;
-	long v;
-	int i, ok = 0, ret = 0, n;
-
-	ASSERT_EQ(0, vs_read_long("/proc/sys/vm/max_map_count", &v));
-	self->orig_mmc = v;
-	ASSERT_EQ(0, vs_stats(self->d.fd, &st0));
-	n = vs_maps_total();
-	ASSERT_LT(0, n);
-	ASSERT_EQ(0, vs_write_long("/proc/sys/vm/max_map_count", n + 4));
-	for (i = 0; i < 20; i++) {
-		ret = vs_map(self->d.fd, 0, self->c, (2 * i + 1) * PG, (2 * i + 1) * PG, PG, 0);
-		if (ret)
-			break;
-		ok++;
-	}
-	ASSERT_EQ(0, vs_write_long("/proc/sys/vm/max_map_count", v));
-	self->orig_mmc = -1;
-	TH_LOG("%d isolated mappings fit in max_map_count = vmas + 4", ok);
-	EXPECT_EQ(-ENOMEM, ret);
-	EXPECT_LE(1, ok);
-	EXPECT_TRUE(vs_maps_covered(r, R0_PAGES * PG));
-	for (i = 0; i < ok; i++)
-		ASSERT_PAT(r + (2 * i + 1) * PG, PG, 3, (2 * i + 1) * PG);
-	ASSERT_ZERO(r + (2 * ok + 1) * PG, PG);
-	EXPECT_EQ(SIGBUS, vs_probe_write(r + (2 * ok + 1) * PG, 1));
-	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
-	EXPECT_EQ(ok, st.mappings);
-	EXPECT_EQ(st0.failures + 1, st.failures);
-	/* With the limit back, the same MAP works. */
-	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->c, (2 * ok + 1) * PG, (2 * ok + 1) * PG, PG, 0));
-	ASSERT_PAT(r + (2 * ok + 1) * PG, PG, 3, (2 * ok + 1) * PG);
 }
 
 /* MAP keeps its own file reference; UNMAP/RESET drop it (Shmem returns). */

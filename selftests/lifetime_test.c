@@ -2,9 +2,8 @@
 /*
  * Lifetime: the owner dying with live mappings drops every backend file
  * reference (Shmem in /proc/meminfo returns to its baseline) and later MAPs
- * fail with ESRCH; closing the device drops everything; the module cannot
- * be unloaded while a device is open and unloads cleanly afterwards (it is
- * loaded again from $VHOST_SHMEM_KO or /payload/vhost_shmem.ko).
+ * fail with ESRCH; closing the device drops everything. (Unloading the
+ * module is root_test's.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +15,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -376,80 +374,6 @@ TEST_F(life, remote_closes_last_fd)
 	EXPECT_EQ(0, vs_maps_count(d.r[0].addr, BIG));
 	EXPECT_GE(base + SLACK_KB, after);
 	EXPECT_EQ(0, vs_remote_stop(&rem));
-	vs_dev_close(&d);
-}
-
-static const char *ko_path(void)
-{
-	const char *p = getenv("VHOST_SHMEM_KO");
-
-	return p && *p ? p : "/payload/vhost_shmem.ko";
-}
-
-/* rmmod refused while a device is open, clean after; loaded again. */
-TEST_F(life, module_unload)
-{
-	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG } };
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct vs_dev d;
-	int kofd, m, i, ret = -1, err = 0;
-
-	if (access(ko_path(), R_OK))
-		SKIP(return, "%s not found: cannot load the module again after unloading it",
-		     ko_path());
-	kofd = open(ko_path(), O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, kofd);
-
-	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
-	m = vs_memfd("unload", 16 * PG, 46);
-	ASSERT_LE(0, m);
-	ASSERT_EQ(0, vs_map(d.fd, 0, m, 0, 0, 8 * PG, 0));
-	close(m);
-	ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
-	err = errno;
-	if (ret == 0) {
-		/* Must not happen; load it back for the other suites. */
-		syscall(SYS_finit_module, kofd, "", 0);
-	}
-	ASSERT_EQ(-1, ret);
-	TH_LOG("delete_module with a device open: %s", strerror(err));
-	EXPECT_TRUE(err == EBUSY || err == EWOULDBLOCK);
-	/* The device still works. */
-	ASSERT_EQ(-1, vs_check_pat(d.r[0].addr, 8 * PG, 46, 0, NULL));
-	/* The same with only the region mapped (fd closed). */
-	close(d.fd);
-	d.fd = -1;
-	ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
-	if (ret == 0)
-		syscall(SYS_finit_module, kofd, "", 0);
-	ASSERT_EQ(-1, ret);
-	vs_dev_close(&d);
-
-	for (i = 0; i < 250; i++) {
-		ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
-		if (ret == 0 || (errno != EBUSY && errno != EWOULDBLOCK))
-			break;
-		nanosleep(&ts, NULL);
-	}
-	if (ret)
-		TH_LOG("delete_module after close: %s", strerror(errno));
-	ASSERT_EQ(0, ret);
-	EXPECT_NE(0, access("/sys/module/vhost_shmem", F_OK));
-
-	ret = syscall(SYS_finit_module, kofd, "", 0);
-	if (ret)
-		TH_LOG("finit_module %s: %s", ko_path(), strerror(errno));
-	ASSERT_EQ(0, ret);
-	close(kofd);
-	for (i = 0; i < 150 && !vs_have_dev(); i++)
-		nanosleep(&ts, NULL);
-	ASSERT_TRUE(vs_have_dev());
-	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
-	m = vs_memfd("reloaded", 16 * PG, 47);
-	ASSERT_LE(0, m);
-	ASSERT_EQ(0, vs_map(d.fd, 0, m, 0, 0, 8 * PG, 0));
-	ASSERT_EQ(-1, vs_check_pat(d.r[0].addr, 8 * PG, 47, 0, NULL));
-	close(m);
 	vs_dev_close(&d);
 }
 

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What only root may do to the module, in the one suite the VM's runner
+ * runs as root besides the admin-only netlink_test and the fuzzer (every
+ * other suite runs as an unprivileged user in group kvm, as a VMM does;
+ * tools/vm/run-suites.sh): the max_mappings parameter, vm.max_map_count
+ * lowered to make a MAP fail, and the module unloaded (refused while a
+ * device is open) and loaded again from $VHOST_SHMEM_KO or
+ * /payload/vhost_shmem.ko.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vhost_shmem_lib.h"
+
+#define R0_PAGES	64
+
+FIXTURE(root) {
+	struct vs_dev d;
+	int a, c;		/* memfds: 32 and 128 pages */
+	long orig_mmc;		/* vm.max_map_count to restore, or -1 */
+	long orig_maxmap;	/* max_mappings parameter to restore, or -1 */
+};
+
+FIXTURE_SETUP(root)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = R0_PAGES * PG } };
+	int ret;
+
+	self->a = self->c = -1;
+	self->orig_mmc = self->orig_maxmap = -1;
+	self->d.fd = -1;
+	VS_REQUIRE_DEV_IN_SETUP();
+	ret = vs_dev_setup(&self->d, l, 1, true);
+	if (ret)
+		TH_LOG("device setup: %s", self->d.err);
+	ASSERT_EQ(0, ret);
+	self->a = vs_memfd("root-a", 32 * PG, 1);
+	self->c = vs_memfd("root-c", 128 * PG, 3);
+	ASSERT_LE(0, self->a);
+	ASSERT_LE(0, self->c);
+}
+
+FIXTURE_TEARDOWN(root)
+{
+	if (self->orig_mmc > 0)
+		vs_write_long("/proc/sys/vm/max_map_count", self->orig_mmc);
+	if (self->orig_maxmap >= 0)
+		vs_write_long(VS_PARAM_DIR "/max_mappings", self->orig_maxmap);
+	vs_dev_close(&self->d);
+	if (self->a >= 0)
+		close(self->a);
+	if (self->c >= 0)
+		close(self->c);
+}
+
+#define ASSERT_PAT(p, len, seed, fd_off) do { \
+	int __got; \
+	long __bad = vs_check_pat(p, len, seed, fd_off, &__got); \
+	if (__bad >= 0) \
+		TH_LOG("byte %ld: got %d, want pattern %u byte %#llx", __bad, __got, \
+		       seed, (unsigned long long)(fd_off) + __bad); \
+	ASSERT_EQ(-1, __bad); \
+} while (0)
+
+#define ASSERT_ZERO(p, len) do { \
+	int __got; \
+	long __bad = vs_check_zero(p, len, &__got); \
+	if (__bad >= 0) \
+		TH_LOG("byte %ld: got %d, want 0", __bad, __got); \
+	ASSERT_EQ(-1, __bad); \
+} while (0)
+
+/* ENOSPC at the max_mappings module parameter; clean and recoverable. */
+TEST_F(root, max_mappings_enospc)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 32 * PG } };
+	struct vhost_shmem_stats st;
+	struct vs_snap snap;
+	struct vs_dev d;
+	long v;
+	int i;
+
+	ASSERT_EQ(0, vs_read_long(VS_PARAM_DIR "/max_mappings", &v));
+	self->orig_maxmap = v;
+	ASSERT_EQ(0, vs_write_long(VS_PARAM_DIR "/max_mappings", 3));
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	ASSERT_EQ(0, vs_stats(d.fd, &st));
+	EXPECT_EQ(3, st.max_mappings);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, vs_map(d.fd, 0, self->a, i * PG, 2 * i * PG, PG, 0));
+	ASSERT_EQ(0, vs_snap_take(&d, 0, 0, 32 * PG, &snap));
+	EXPECT_EQ(-ENOSPC, vs_map(d.fd, 0, self->a, 0, 20 * PG, PG, 0));
+	ASSERT_SNAP_SAME(&d, 0, &snap, 1);
+	vs_snap_free(&snap);
+	ASSERT_EQ(0, vs_unmap(d.fd, 0, 2 * PG, PG));
+	ASSERT_EQ(0, vs_map(d.fd, 0, self->a, 0, 20 * PG, PG, 0));
+	ASSERT_PAT(d.r[0].addr + 20 * PG, PG, 1, 0);
+	vs_dev_close(&d);
+}
+
+/* ENOMEM at vm.max_map_count; the failing range stays a hole. */
+TEST_F(root, max_map_count_enomem)
+{
+	uint8_t *r = self->d.r[0].addr;
+	struct vhost_shmem_stats st0, st;
+	long v;
+	int i, ok = 0, ret = 0, n;
+
+	ASSERT_EQ(0, vs_read_long("/proc/sys/vm/max_map_count", &v));
+	self->orig_mmc = v;
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st0));
+	n = vs_maps_total();
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, vs_write_long("/proc/sys/vm/max_map_count", n + 4));
+	for (i = 0; i < 20; i++) {
+		ret = vs_map(self->d.fd, 0, self->c, (2 * i + 1) * PG, (2 * i + 1) * PG, PG, 0);
+		if (ret)
+			break;
+		ok++;
+	}
+	ASSERT_EQ(0, vs_write_long("/proc/sys/vm/max_map_count", v));
+	self->orig_mmc = -1;
+	TH_LOG("%d isolated mappings fit in max_map_count = vmas + 4", ok);
+	EXPECT_EQ(-ENOMEM, ret);
+	EXPECT_LE(1, ok);
+	EXPECT_TRUE(vs_maps_covered(r, R0_PAGES * PG));
+	for (i = 0; i < ok; i++)
+		ASSERT_PAT(r + (2 * i + 1) * PG, PG, 3, (2 * i + 1) * PG);
+	ASSERT_ZERO(r + (2 * ok + 1) * PG, PG);
+	EXPECT_EQ(SIGBUS, vs_probe_write(r + (2 * ok + 1) * PG, 1));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(ok, st.mappings);
+	EXPECT_EQ(st0.failures + 1, st.failures);
+	/* With the limit back, the same MAP works. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->c, (2 * ok + 1) * PG, (2 * ok + 1) * PG, PG, 0));
+	ASSERT_PAT(r + (2 * ok + 1) * PG, PG, 3, (2 * ok + 1) * PG);
+}
+
+static const char *ko_path(void)
+{
+	const char *p = getenv("VHOST_SHMEM_KO");
+
+	return p && *p ? p : "/payload/vhost_shmem.ko";
+}
+
+/* rmmod refused while a device is open, clean after; loaded again. */
+TEST_F(root, module_unload)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG } };
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct vs_dev d;
+	int kofd, m, i, ret = -1, err = 0;
+
+	if (access(ko_path(), R_OK))
+		SKIP(return, "%s not found: cannot load the module again after unloading it",
+		     ko_path());
+	kofd = open(ko_path(), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, kofd);
+	vs_dev_close(&self->d);	/* only this test's devices are open */
+
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	m = vs_memfd("unload", 16 * PG, 46);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, vs_map(d.fd, 0, m, 0, 0, 8 * PG, 0));
+	close(m);
+	ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
+	err = errno;
+	if (ret == 0) {
+		/* Must not happen; load it back for the other suites. */
+		syscall(SYS_finit_module, kofd, "", 0);
+	}
+	ASSERT_EQ(-1, ret);
+	TH_LOG("delete_module with a device open: %s", strerror(err));
+	EXPECT_TRUE(err == EBUSY || err == EWOULDBLOCK);
+	/* The device still works. */
+	ASSERT_EQ(-1, vs_check_pat(d.r[0].addr, 8 * PG, 46, 0, NULL));
+	/* The same with only the region mapped (fd closed). */
+	close(d.fd);
+	d.fd = -1;
+	ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
+	if (ret == 0)
+		syscall(SYS_finit_module, kofd, "", 0);
+	ASSERT_EQ(-1, ret);
+	vs_dev_close(&d);
+
+	for (i = 0; i < 250; i++) {
+		ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
+		if (ret == 0 || (errno != EBUSY && errno != EWOULDBLOCK))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (ret)
+		TH_LOG("delete_module after close: %s", strerror(errno));
+	ASSERT_EQ(0, ret);
+	EXPECT_NE(0, access("/sys/module/vhost_shmem", F_OK));
+
+	ret = syscall(SYS_finit_module, kofd, "", 0);
+	if (ret)
+		TH_LOG("finit_module %s: %s", ko_path(), strerror(errno));
+	ASSERT_EQ(0, ret);
+	close(kofd);
+	for (i = 0; i < 150 && !vs_have_dev(); i++)
+		nanosleep(&ts, NULL);
+	ASSERT_TRUE(vs_have_dev());
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	m = vs_memfd("reloaded", 16 * PG, 47);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, vs_map(d.fd, 0, m, 0, 0, 8 * PG, 0));
+	ASSERT_EQ(-1, vs_check_pat(d.r[0].addr, 8 * PG, 47, 0, NULL));
+	close(m);
+	vs_dev_close(&d);
+}
+
+TEST_HARNESS_MAIN

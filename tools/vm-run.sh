@@ -125,7 +125,7 @@ build_base() {
 	fi
 	stamp=$( {
 		printf '%s\n' "$kver" "${mods[@]}"
-		fingerprint /bin/busybox "$vmsrc" "$0" /sbin/mke2fs "${mods[@]}"
+		fingerprint /bin/busybox "$vmsrc" "$0" /sbin/mke2fs /usr/bin/setpriv "${mods[@]}"
 	} | sha256sum | cut -d' ' -f1)
 	if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
 		return 0
@@ -145,6 +145,13 @@ build_base() {
 		cp /sbin/mke2fs "$stage/sbin/mkfs.ext4"
 		[ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$stage/etc/"
 		copy_libs "$stage" /sbin/mke2fs
+	fi
+	# util-linux setpriv: the suites run as an unprivileged user
+	# (run-suites.sh); busybox's setpriv cannot change uid or groups.
+	if [ -x /usr/bin/setpriv ]; then
+		rm -f "$stage/usr/bin/setpriv"
+		cp /usr/bin/setpriv "$stage/usr/bin/setpriv"
+		copy_libs "$stage" /usr/bin/setpriv
 	fi
 	: >"$stage/etc/vm/modules"
 	for f in "${mods[@]}"; do

@@ -11,11 +11,47 @@
 # (default 600), VM_FILTER a grep -E pattern selecting suites by name,
 # VM_DEBUG=1 on the debug kernel: the boot log is judged like a suite's,
 # and after each suite kmemleak scans and lockdep must still be on.
+#
+# Who runs them: the suites run as a VMM does, as user "vmm" (uid and gid
+# 1000) in groups kvm and video, with no capabilities (setpriv, no
+# new privileges), /dev/kvm, /dev/vhost-shmem and /dev/udmabuf root:kvm 0660
+# as udev (udev/60-vhost-shmem.rules, systemd's rules) sets them and the DRM
+# card nodes root:video 0660. What only root can do, root prepares first
+# (prepare_unprivileged): the ext4 file system on a loop device, the
+# hugetlbfs mount and its pages, the overlayfs mount, vm.max_map_count
+# raised, kernel.dmesg_restrict off, a memory cgroup subtree delegated to
+# the user. Only ROOT_SUITES run as root; Documentation/dev-tools/testing.rst
+# says which and why.
 
 KO=/payload/vhost_shmem.ko
 export VHOST_SHMEM_KO=$KO
 TIMEOUT=${VM_SUITE_TIMEOUT:-600}
+# The suites' cgroup subtree, delegated to the user: cgroup.kill ends all
+# of a suite, which starts in $CG/suite; memcg_test makes its cgroups next
+# to that one.
 CG=/sys/fs/cgroup/vmsuite
+VMM_UID=1000
+KVM_GID=108
+VIDEO_GID=44
+SETPRIV=/usr/bin/setpriv
+# How an unprivileged suite is started: no capabilities left anywhere.
+AS_VMM="$SETPRIV --reuid=$VMM_UID --regid=$VMM_UID --groups=$KVM_GID,$VIDEO_GID"
+AS_VMM="$AS_VMM --inh-caps=-all --bounding-set=-all --no-new-privs env HOME=/tmp USER=vmm"
+# The suites that run as root, kept to what needs it:
+#   netlink_test  the netlink family is the administrator's: every command
+#                 and the events group need CAP_NET_ADMIN, the tracepoint
+#                 test writes tracefs; its "unprivileged" test drops to
+#                 uid 65534 and checks that all of it is refused.
+#   root_test     what only root may do to the module: unload and reload
+#                 it, set its max_mappings parameter, lower vm.max_map_count.
+#   fuzz_test     the fuzzer (selftests/fuzz/) unloads the module, sets up
+#                 loop devices and mounts ext4 and hugetlbfs itself.
+ROOT_SUITES="fuzz_test netlink_test root_test"
+# Prepared by root for the suites (paths the suites know too).
+CONTENT_FS=/tmp/vs-content-fs
+CONTENT_IMG=/tmp/vs-content-fs.img
+CONTENT_HUGE=/tmp/vs-content-huge
+OVL=/tmp/vs-ovl
 # What in the kernel log means the kernel went wrong during a suite.
 BAD='WARNING:|BUG:|Oops|general protection|UBSAN|KASAN|kernel BUG|Kernel panic'
 BAD="$BAD|detected stall|self-detected stall|RCU stall|hung task|blocked for more than"
@@ -39,17 +75,97 @@ ensure_module() {
 		echo "# run-suites: re-insmod vhost_shmem.ko failed: $(cat /tmp/insmod.err)"
 }
 
+# The device nodes as udev makes them on a Debian host; a reloaded module
+# recreates /dev/vhost-shmem root:root, so this runs before every suite.
+device_modes() {
+	local n
+	for n in /dev/kvm /dev/vhost-shmem /dev/udmabuf; do
+		[ -c "$n" ] || continue
+		chgrp "$KVM_GID" "$n" && chmod 0660 "$n"
+	done
+	for n in /dev/dri/card*; do
+		[ -c "$n" ] || continue
+		chgrp "$VIDEO_GID" "$n" && chmod 0660 "$n"
+	done
+}
+
+# Says what could not be prepared; the suite that needs it then fails.
+prep() {
+	"$@" >/tmp/prep.err 2>&1 ||
+		echo "# run-suites: prepare: $* failed: $(cat /tmp/prep.err)"
+}
+
+# What the unprivileged suites need and only root can do, done once.
+prepare_unprivileged() {
+	local nr loop
+	printf 'root:x:0:0::/root:/bin/sh\nvmm:x:%d:%d::/tmp:/bin/sh\n' \
+		"$VMM_UID" "$VMM_UID" >/etc/passwd
+	printf 'root:x:0:\nvideo:x:%d:vmm\nkvm:x:%d:vmm\nvmm:x:%d:\n' \
+		"$VIDEO_GID" "$KVM_GID" "$VMM_UID" >/etc/group
+	# stress_test's 20,000 live mappings; /dev/kmsg for the suites' log checks.
+	prep sysctl -qw vm.max_map_count=200000
+	prep sysctl -qw kernel.dmesg_restrict=0
+	# content_test: ext4 on a loop device (the image readable, to check
+	# what reached the disk) and a hugetlbfs mount with 4 free huge pages.
+	mkdir -p "$CONTENT_FS" "$CONTENT_HUGE" "$OVL"
+	prep truncate -s 64M "$CONTENT_IMG"
+	prep mkfs.ext4 -q -F "$CONTENT_IMG"
+	if loop=$(losetup -f 2>/dev/null) && prep losetup "$loop" "$CONTENT_IMG"; then
+		prep mount -t ext4 "$loop" "$CONTENT_FS"
+	fi
+	chown "$VMM_UID:$VMM_UID" "$CONTENT_FS" "$CONTENT_IMG"
+	nr=$(cat /proc/sys/vm/nr_hugepages)
+	prep sysctl -qw vm.nr_hugepages=$((nr + 4))
+	prep mount -t hugetlbfs -o "pagesize=2M,uid=$VMM_UID,gid=$VMM_UID,mode=0755" \
+		none "$CONTENT_HUGE"
+	# hardening_test: an overlayfs with a file of the lower layer.
+	prep mount -t tmpfs -o size=16m tmpfs "$OVL"
+	mkdir -p "$OVL/lower" "$OVL/upper" "$OVL/work" "$OVL/merged"
+	: >"$OVL/lower/f"
+	chown "$VMM_UID:$VMM_UID" "$OVL/lower/f" "$OVL/upper"
+	prep mount -t overlay -o "lowerdir=$OVL/lower,upperdir=$OVL/upper,workdir=$OVL/work" \
+		overlay "$OVL/merged"
+	# The suites' cgroup subtree with the memory controller, the user's.
+	if [ -f /sys/fs/cgroup/cgroup.subtree_control ]; then
+		prep sh -c "echo +memory >/sys/fs/cgroup/cgroup.subtree_control"
+		mkdir -p "$CG"
+		prep sh -c "echo +memory >$CG/cgroup.subtree_control"
+		mkdir -p "$CG/suite"
+		chown "$VMM_UID:$VMM_UID" "$CG" "$CG/cgroup.procs" "$CG/cgroup.threads" \
+			"$CG/cgroup.subtree_control" "$CG/suite" "$CG/suite/cgroup.procs"
+	fi
+	if [ -x "$SETPRIV" ]; then
+		# shellcheck disable=SC2086 # $AS_VMM is a command line
+		echo "# run-suites: suites run as $($AS_VMM id)," \
+			"$($AS_VMM grep CapEff /proc/self/status | tr -s '\t' ' ');" \
+			"as root: $ROOT_SUITES"
+	else
+		echo "not ok - run-suites: no $SETPRIV in the VM: the suites cannot run unprivileged"
+	fi
+}
+
+# How suite $1 is started: as root or through setpriv as the user.
+run_as() {
+	case " $ROOT_SUITES " in
+	*" $1 "*) echo "" ;;
+	*) echo "$AS_VMM" ;;
+	esac
+}
+
 # Runs "$1" in its own cgroup (when cgroup2 is there) so a timeout, or a
 # suite that leaves children behind, can kill all of it; prints the exit
 # status, or "timeout".
 run_limited() {
-	local suite=$1 pid wd st
+	local suite=$1 pid wd st as
+	as=$(run_as "${suite##*/}")
 	rm -f /tmp/suite.timedout
-	if mkdir -p "$CG" 2>/dev/null && [ -f "$CG/cgroup.procs" ]; then
-		sh -c 'echo $$ >"$1/cgroup.procs"; cd /payload/tests && exec "$2"' \
-			sh "$CG" "$suite" </dev/null &
+	if mkdir -p "$CG/suite" 2>/dev/null && [ -f "$CG/suite/cgroup.procs" ]; then
+		# shellcheck disable=SC2086 # $as is a command line
+		sh -c 'echo $$ >"$1/cgroup.procs"; cd /payload/tests && shift 2 && exec "$@"' \
+			sh "$CG/suite" "$suite" $as "$suite" </dev/null &
 	else
-		(cd /payload/tests && exec "$suite") </dev/null &
+		# shellcheck disable=SC2086 # $as is a command line
+		(cd /payload/tests && exec $as "$suite") </dev/null &
 	fi
 	pid=$!
 	(
@@ -69,16 +185,19 @@ run_limited() {
 	fi
 }
 
-# Kills the suite's cgroup (or just its pid) and waits until it is empty.
+# Kills the suite's cgroup subtree (or just its pid), waits until it is
+# empty and removes the cgroups the suite made.
 kill_all() {
 	local i
 	if [ -f "$CG/cgroup.kill" ]; then
 		echo 1 >"$CG/cgroup.kill" 2>/dev/null
 		i=0
-		while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do
+		while ! grep -q '^populated 0' "$CG/cgroup.events" && [ $i -lt 50 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
+		find "$CG" -mindepth 1 -depth -type d ! -path "$CG/suite" \
+			-exec rmdir {} \; 2>/dev/null
 	else
 		kill -9 "$1" 2>/dev/null
 	fi
@@ -153,6 +272,7 @@ check_dmesg() {
 run_suite() {
 	local path=$1 name=${1##*/} taint0 st t0 secs
 	ensure_module
+	device_modes
 	dmesg -c >>/tmp/dmesg.all
 	taint0=$(taint)
 	echo "# VM-SUITE-BEGIN $name"
@@ -175,6 +295,7 @@ run_suite() {
 main() {
 	local t rc=0 n=0
 	[ -c /dev/kvm ] || echo "# run-suites: /dev/kvm is missing; KVM tests will skip"
+	prepare_unprivileged
 	# Debug kernel: a report at boot (module init included) is a failure,
 	# and a lockdep report there would switch lockdep off for every suite.
 	if [ "$VM_DEBUG" = 1 ]; then

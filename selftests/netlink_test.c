@@ -799,7 +799,7 @@ TEST_F(nl, events)
 	nl_close(&ev);
 }
 
-/* Not root: dumps and the events group are refused with EPERM. */
+/* Not root: every dump and the events group are refused with EPERM. */
 TEST_F(nl, unprivileged)
 {
 	pid_t pid = fork();
@@ -822,6 +822,8 @@ TEST_F(nl, unprivileged)
 			_exit(12);
 		if (nl_dump(&n, VHOST_SHMEM_CMD_MAP_GET, 0, &rs) != -EPERM)
 			_exit(13);
+		if (nl_dump(&n, VHOST_SHMEM_CMD_REGION_GET, self->id, &rs) != -EPERM)
+			_exit(15);
 		grp = n.events_grp;
 		if (!setsockopt(n.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
 				sizeof(grp)) || errno != EPERM)
@@ -832,7 +834,8 @@ TEST_F(nl, unprivileged)
 	EXPECT_TRUE(WIFEXITED(st));
 	if (WEXITSTATUS(st))
 		TH_LOG("child failed at step %d (10 setresuid, 11 family, 12 dev-get "
-		       "not EPERM, 13 map-get not EPERM, 14 join not EPERM)",
+		       "not EPERM, 13 map-get not EPERM, 14 join not EPERM, "
+		       "15 region-get not EPERM)",
 		       WEXITSTATUS(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }

@@ -44,9 +44,11 @@ AS_VMM="$AS_VMM --inh-caps=-all --bounding-set=-all --no-new-privs env HOME=/tmp
 #                 uid 65534 and checks that all of it is refused.
 #   root_test     what only root may do to the module: unload and reload
 #                 it, set its max_mappings parameter, lower vm.max_map_count.
+#   ynl_test      the kernel's YNL CLI dumps the family: CAP_NET_ADMIN, as
+#                 netlink_test.
 #   fuzz_test     the fuzzer (selftests/fuzz/) unloads the module, sets up
 #                 loop devices and mounts ext4 and hugetlbfs itself.
-ROOT_SUITES="fuzz_test netlink_test root_test"
+ROOT_SUITES="fuzz_test netlink_test root_test ynl_test"
 # Prepared by root for the suites (paths the suites know too).
 CONTENT_FS=/tmp/vs-content-fs
 CONTENT_IMG=/tmp/vs-content-fs.img

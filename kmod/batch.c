@@ -40,15 +40,21 @@ static int vhost_shmem_do_batch(struct vhost_shmem_dev *dev, void *arg)
 	struct vhost_shmem_batch_req *req = arg;
 	u32 i;
 
+	int ret;
+
 	for (i = 0; i < req->nops; i++) {
 		struct vhost_shmem_batch_op *k = &req->ops[i];
 
-		if (k->ret)
+		if (k->ret || k->ran)
 			continue;
 		if (k->op == VHOST_SHMEM_OP_MAP)
-			k->ret = vhost_shmem_do_map(dev, &k->map);
+			ret = vhost_shmem_do_map(dev, &k->map);
 		else
-			k->ret = vhost_shmem_do_unmap(dev, &k->unmap);
+			ret = vhost_shmem_do_unmap(dev, &k->unmap);
+		/* The rest runs in the worker (viewers); this one did not run. */
+		if (ret == VHOST_SHMEM_REQUEUE)
+			return ret;
+		k->ret = ret;
 		k->ran = true;
 	}
 	return 0;

@@ -96,6 +96,7 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 	}
 	mutex_init(&dev->mutex);
 	INIT_WORK(&dev->drain_work, vhost_shmem_drain);
+	INIT_WORK(&dev->reap_work, vhost_shmem_reap_work);
 	dev->file = file;
 	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
 		vhost_shmem_region_init(dev, i);
@@ -114,6 +115,7 @@ static int vhost_shmem_release(struct inode *inode, struct file *file)
 	struct vhost_shmem_dev *dev = file->private_data;
 	unsigned int i;
 
+	vhost_shmem_viewers_release(dev);
 	if (dev->mm) {
 		/* Unmap the files from a live owner; ESRCH if it is gone. */
 		if (!READ_ONCE(dev->mm_dead))
@@ -367,6 +369,8 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 		return vhost_shmem_get_stats(dev, argp);
 	case VHOST_SHMEM_BATCH:
 		return vhost_shmem_batch(dev, argp);
+	case VHOST_SHMEM_GET_VIEW:
+		return vhost_shmem_get_view(dev, file, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -414,6 +418,7 @@ static void __exit vhost_shmem_exit(void)
 {
 	misc_deregister(&vhost_shmem_misc);
 	vhost_shmem_nl_exit();
+	vhost_shmem_views_exit();
 }
 module_exit(vhost_shmem_exit);
 

@@ -13,6 +13,8 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
@@ -22,18 +24,12 @@
 #include "compat.h"
 #include "vhost_shmem.h"
 
-static inline struct vhost_shmem_dev *vma_dev(struct vm_area_struct *vma)
-{
-	return vma->vm_file->private_data;
-}
-
+/* Placeholders of the owner and of viewers: vm_private_data is the region. */
 static vm_fault_t vhost_shmem_hole_fault(struct vm_fault *vmf)
 {
-	struct vhost_shmem_dev *dev = vma_dev(vmf->vma);
-	unsigned long shmid = vmf->pgoff >> VHOST_SHMEM_REGION_PGSHIFT;
+	struct vhost_shmem_region *region = vmf->vma->vm_private_data;
 
-	if (shmid >= VHOST_SHMEM_MAX_REGIONS ||
-	    (dev->regions[shmid].flags & VHOST_SHMEM_REGION_F_FAULT_HOLES) ||
+	if ((region->flags & VHOST_SHMEM_REGION_F_FAULT_HOLES) ||
 	    (vmf->flags & FAULT_FLAG_WRITE))
 		return VM_FAULT_SIGBUS;
 	/* Read-only: ->pfn_mkwrite below turns any later write into SIGBUS. */
@@ -61,11 +57,18 @@ static const struct vm_operations_struct vhost_shmem_hole_ops = {
 	.mremap = vhost_shmem_hole_mremap,
 };
 
-static void vhost_shmem_make_hole(struct vm_area_struct *vma)
+/**
+ * vhost_shmem_make_hole() - make a new vma a placeholder of @region
+ * @vma: the vma, in ->mmap of the device file or of a view file
+ * @region: the region; the vma's file keeps it alive
+ */
+void vhost_shmem_make_hole(struct vm_area_struct *vma,
+			   struct vhost_shmem_region *region)
 {
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTCOPY | VM_DONTEXPAND |
 		     VM_DONTDUMP);
 	vma->vm_ops = &vhost_shmem_hole_ops;
+	vma->vm_private_data = region;
 }
 
 /* The owner's one mmap of a region: exact size, shared, once. */
@@ -97,7 +100,7 @@ static int vhost_shmem_mmap_region(struct vhost_shmem_dev *dev,
 			     (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
 	/* Pairs with live_region() and REGION_INFO: @prot first. */
 	smp_store_release(&region->owner.addr, vma->vm_start);
-	vhost_shmem_make_hole(vma);
+	vhost_shmem_make_hole(vma, region);
 	return 0;
 }
 
@@ -111,6 +114,7 @@ void vhost_shmem_region_init(struct vhost_shmem_dev *dev, u32 shmid)
 	struct vhost_shmem_region *region = &dev->regions[shmid];
 
 	mt_init(&region->mappings);
+	INIT_LIST_HEAD(&region->viewers);
 	region->owner.region = region;
 	region->owner.file = dev->file;
 	region->owner.pgoff = (unsigned long)shmid << VHOST_SHMEM_REGION_PGSHIFT;
@@ -132,7 +136,7 @@ int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 	struct vhost_shmem_dev *dev = file->private_data;
 
 	if (READ_ONCE(dev->installer) == current) {
-		vhost_shmem_make_hole(vma);
+		vhost_shmem_make_hole(vma, dev->inst_space->region);
 		return 0;
 	}
 	return vhost_shmem_mmap_region(dev, vma);
@@ -264,7 +268,27 @@ unsigned long vhost_shmem_get_unmapped_area(struct file *file,
 					    unsigned long pgoff,
 					    unsigned long flags)
 {
-	struct vhost_shmem_dev *dev = file->private_data;
+	return vhost_shmem_area(file->private_data, file, addr, len, pgoff,
+				flags);
+}
+
+/**
+ * vhost_shmem_area() - ->get_unmapped_area of the device and view files
+ * @dev: the device
+ * @file: the device file or a view file
+ * @addr: the address asked for
+ * @len: the length
+ * @pgoff: the offset in @file
+ * @flags: mmap flags
+ *
+ * See vhost_shmem_get_unmapped_area().
+ *
+ * Return: the address, or a negative errno of check_range_locked().
+ */
+unsigned long vhost_shmem_area(struct vhost_shmem_dev *dev, struct file *file,
+			       unsigned long addr, unsigned long len,
+			       unsigned long pgoff, unsigned long flags)
+{
 	int ret;
 
 	if (READ_ONCE(dev->installer) != current)
@@ -549,9 +573,9 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
  * failed after the range was unmapped); in a region detached meanwhile,
  * only take @expect's vmas out.
  */
-static void undo_install(struct vhost_shmem_dev *dev,
-			 struct vhost_shmem_space *space, struct file *expect,
-			 unsigned long start, unsigned long end)
+static int undo_install(struct vhost_shmem_dev *dev,
+			struct vhost_shmem_space *space, struct file *expect,
+			unsigned long start, unsigned long end)
 {
 	int ret = -ENXIO;
 
@@ -562,6 +586,7 @@ static void undo_install(struct vhost_shmem_dev *dev,
 	if (ret)
 		pr_warn_ratelimited("vhost-shmem: could not undo a MAP at %#lx-%#lx: %d\n",
 				    start, end, ret);
+	return ret;
 }
 
 /*
@@ -609,52 +634,426 @@ static int space_install(struct vhost_shmem_dev *dev,
 	return 0;
 }
 
+/* ---- viewers: the same mappings in other mms (see view.c) ---- */
+
+/* What a kthread used before it adopted a viewer's mm. */
+struct vhost_shmem_in_viewer {
+	struct mm_struct *old_mm;
+	struct mem_cgroup *old_memcg;
+};
+
+/*
+ * Make @v's mm current->mm, with its memcg active: in the worker (which
+ * leaves the owner's mm for it), in a kworker (no mm), or nothing to do in
+ * the viewer's own thread. One mm at a time, never with an mmap_lock held.
+ *
+ * Return: 0, or -ESRCH when the viewer's mm is gone (it is then detached).
+ */
+static int enter_viewer(struct vhost_shmem_viewer *v,
+			struct vhost_shmem_in_viewer *s)
+{
+	s->old_mm = current->mm;
+	if (s->old_mm != v->mm && WARN_ON_ONCE(!(current->flags & PF_KTHREAD)))
+		return -ESRCH;
+	if (!mmget_not_zero(v->mm)) {
+		WRITE_ONCE(v->space.detached, true);
+		return -ESRCH;
+	}
+	if (s->old_mm != v->mm) {
+		if (s->old_mm)
+			kthread_unuse_mm(s->old_mm);
+		kthread_use_mm(v->mm);
+	}
+	s->old_memcg = set_active_memcg(v->memcg);
+	return 0;
+}
+
+static void leave_viewer(struct vhost_shmem_viewer *v,
+			 struct vhost_shmem_in_viewer *s)
+{
+	set_active_memcg(s->old_memcg);
+	if (s->old_mm != v->mm) {
+		kthread_unuse_mm(v->mm);
+		if (s->old_mm)
+			kthread_use_mm(s->old_mm);
+	}
+	/* The last reference may be ours: never tear an mm down here. */
+	mmput_async(v->mm);
+}
+
+/*
+ * A read-only view maps a read-write mapping read-only, from a file not
+ * open for writing, so the viewer can never mprotect() it writable.
+ */
+static bool viewer_ro_copy(struct vhost_shmem_viewer *v,
+			   struct vhost_shmem_mapping *m)
+{
+	return !v->rw && (m->flags & VHOST_SHMEM_MAP_F_RW);
+}
+
+/* The file @v's vmas of @m map. */
+static struct file *viewer_vm_file(struct vhost_shmem_viewer *v,
+				   struct vhost_shmem_mapping *m)
+{
+	return viewer_ro_copy(v, m) ? m->ro_vm_file : m->vm_file;
+}
+
+/*
+ * Install @m (fields set, listed or about to be) in viewer @v, in the
+ * viewer's mm, with protection min(view, mapping). A read-only view of a
+ * read-write mapping gets m->ro_file, a read-only reopening of the
+ * module's own file, opened on first need; a file that cannot be reopened
+ * (not m->private: a dma-buf) cannot be shown read-only (-EACCES). Every
+ * space must map the same file as the first that took it (-EBUSY).
+ * dev->mutex held.
+ *
+ * Return: 0 or a negative errno; on failure the viewer is as it was.
+ */
+static int viewer_install(struct vhost_shmem_dev *dev,
+			  struct vhost_shmem_viewer *v,
+			  struct vhost_shmem_mapping *m)
+{
+	struct vhost_shmem_map a = {
+		.shm_offset = m->shm_offset,
+		.len = m->len,
+		.fd_offset = m->fd_offset,
+		.flags = m->flags,
+	};
+	unsigned long start = v->space.addr + m->shm_offset;
+	struct file *file = m->file, **want = &m->vm_file;
+	struct file *vm_file;
+	int ret;
+
+	if (viewer_ro_copy(v, m)) {
+		if (!m->private)
+			return -EACCES;
+		if (!m->ro_file) {
+			file = dentry_open(&m->file->f_path,
+					   O_RDONLY | (m->file->f_flags & O_LARGEFILE),
+					   m->file->f_cred);
+			if (IS_ERR(file))
+				return PTR_ERR(file);
+			m->ro_file = file;
+		}
+		file = m->ro_file;
+		want = &m->ro_vm_file;
+		a.flags &= ~VHOST_SHMEM_MAP_F_RW;
+	}
+	ret = space_install(dev, &v->space, file, &a, &vm_file);
+	if (ret)
+		return ret;
+	if (!*want) {
+		*want = vm_file;	/* space_install()'s reference */
+		return 0;
+	}
+	if (vm_file != *want) {
+		undo_install(dev, &v->space, vm_file, start, start + m->len);
+		ret = -EBUSY;
+	}
+	fput(vm_file);
+	return ret;
+}
+
+/*
+ * Take @m out of viewer @v, in the viewer's mm: put the hole back (merged
+ * with the holes around it: viewers keep no fragment list), or at least
+ * unmap it. A viewer that keeps it (it mseal'ed it or registered it with
+ * userfaultfd) is detached. dev->mutex held.
+ *
+ * Return: 0, or -EBUSY when the viewer still maps it.
+ */
+static int viewer_remove(struct vhost_shmem_dev *dev,
+			 struct vhost_shmem_viewer *v,
+			 struct vhost_shmem_mapping *m, bool restore)
+{
+	struct file *expect = viewer_vm_file(v, m);
+	unsigned long start = v->space.addr + m->shm_offset;
+	unsigned long end = start + m->len;
+	int ret = -ENXIO;
+
+	if (!expect)
+		return 0;	/* never installed there */
+	if (restore && !READ_ONCE(v->space.detached))
+		ret = restore_hole(dev, &v->space, expect, start, end);
+	if (ret)
+		ret = evict_range(dev, expect, start, end);
+	if (ret) {
+		WRITE_ONCE(v->space.detached, true);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Any viewer in the lists (attached, maybe detached since)? dev->mutex held. */
+static bool has_viewers(struct vhost_shmem_dev *dev)
+{
+	return dev->nr_attached;
+}
+
+/*
+ * Requests that touch viewers must run in a kthread (the worker, or the
+ * drain kworker once the owner is gone): only a kthread can adopt a
+ * viewer's mm. Return: true if the caller must hand the request over.
+ */
+static bool must_requeue(struct vhost_shmem_dev *dev)
+{
+	return has_viewers(dev) && !(current->flags & PF_KTHREAD);
+}
+
+/*
+ * Drop the detached viewers of @region: evict what the device installed
+ * there (only vmas still of the expected file), forget them. Their
+ * placeholders stay and read zeros until the viewer unmaps them.
+ * dev->mutex held, in a kthread.
+ */
+static void reap_region(struct vhost_shmem_dev *dev,
+			struct vhost_shmem_region *region, bool all)
+{
+	struct vhost_shmem_viewer *v, *next;
+	struct vhost_shmem_in_viewer s;
+	struct vhost_shmem_mapping *m;
+
+	list_for_each_entry_safe(v, next, &region->viewers, node) {
+		unsigned long index = 0;
+
+		if (!all && !READ_ONCE(v->space.detached))
+			continue;
+		if (!enter_viewer(v, &s)) {
+			mt_for_each(&region->mappings, m, index, ULONG_MAX)
+				viewer_remove(dev, v, m, false);
+			leave_viewer(v, &s);
+		}
+		list_del(&v->node);
+		dev->nr_attached--;
+		vhost_shmem_viewer_put(v);
+	}
+}
+
+/**
+ * vhost_shmem_do_reap() - drop every detached viewer
+ * @dev: the device, in the owner's mm (the worker)
+ * @arg: unused
+ *
+ * Return: 0.
+ */
+int vhost_shmem_do_reap(struct vhost_shmem_dev *dev, void *arg)
+{
+	unsigned int i;
+
+	mutex_lock(&dev->mutex);
+	for (i = 0; has_viewers(dev) && i < VHOST_SHMEM_MAX_REGIONS; i++)
+		reap_region(dev, &dev->regions[i], false);
+	mutex_unlock(&dev->mutex);
+	return 0;
+}
+
+/*
+ * Can every attached viewer take [shm_offset, shm_offset + len)? Each is
+ * checked in its own mm, like the owner's range. A viewer that went away
+ * meanwhile is not a failure (it is reaped). dev->mutex held, in a kthread.
+ *
+ * Return: 0 or the first viewer's errno of check_range().
+ */
+static int viewers_check(struct vhost_shmem_dev *dev,
+			 struct vhost_shmem_region *region, u64 shm_offset,
+			 u64 len)
+{
+	struct vhost_shmem_in_viewer s;
+	struct vhost_shmem_viewer *v;
+	unsigned long start;
+	int ret;
+
+	list_for_each_entry(v, &region->viewers, node) {
+		if (enter_viewer(v, &s))
+			continue;
+		start = v->space.addr + shm_offset;
+		ret = check_range(&v->space, NULL, start, start + len);
+		leave_viewer(v, &s);
+		if (ret && ret != -ENXIO)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Install @m in every attached viewer of @region; on a failure, take it
+ * out of those that took it. dev->mutex held, in a kthread.
+ *
+ * Return: 0 or the errno of the viewer that could not take it.
+ */
+static int viewers_install(struct vhost_shmem_dev *dev,
+			   struct vhost_shmem_region *region,
+			   struct vhost_shmem_mapping *m)
+{
+	struct vhost_shmem_in_viewer s;
+	struct vhost_shmem_viewer *v;
+	int ret = 0;
+
+	list_for_each_entry(v, &region->viewers, node) {
+		if (enter_viewer(v, &s))
+			continue;
+		ret = viewer_install(dev, v, m);
+		leave_viewer(v, &s);
+		/* Detached meanwhile: its own doing, reaped next time. */
+		if (ret == -ENXIO)
+			ret = 0;
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+	list_for_each_entry_continue_reverse(v, &region->viewers, node) {
+		if (enter_viewer(v, &s))
+			continue;
+		viewer_remove(dev, v, m, true);
+		leave_viewer(v, &s);
+	}
+	return ret;
+}
+
+/* Take @m out of every attached viewer. Return: -EBUSY if one keeps it. */
+static int viewers_remove(struct vhost_shmem_dev *dev,
+			  struct vhost_shmem_region *region,
+			  struct vhost_shmem_mapping *m, bool restore)
+{
+	struct vhost_shmem_in_viewer s;
+	struct vhost_shmem_viewer *v;
+	int ret = 0;
+
+	list_for_each_entry(v, &region->viewers, node) {
+		if (enter_viewer(v, &s))
+			continue;
+		if (viewer_remove(dev, v, m, restore))
+			ret = -EBUSY;
+		leave_viewer(v, &s);
+	}
+	return ret;
+}
+
+/**
+ * vhost_shmem_viewer_attach() - populate a new viewer and list it
+ * @dev: the device
+ * @v: the viewer, in its own mm (the mmapping task, see view.c), its
+ *	notifier registered
+ *
+ * Installs every live mapping of the region into the viewer's placeholder,
+ * which must still be exactly as its ->mmap made it. Serialised with MAP,
+ * UNMAP and RESET by dev->mutex: a MAP before it is installed here, one
+ * after it by the MAP.
+ *
+ * Return: 0 (listed), or a negative errno with the viewer as it was made.
+ */
+int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
+			      struct vhost_shmem_viewer *v)
+{
+	struct vhost_shmem_space *space = &v->space;
+	struct vhost_shmem_region *region = space->region;
+	struct vhost_shmem_mapping *m, *failed = NULL;
+	struct vm_area_struct *vma;
+	unsigned long index = 0;
+	int ret;
+
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
+	ret = -ESRCH;
+	if (READ_ONCE(dev->mm_dead))
+		goto out;
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, space->addr);
+	ret = vma && vma->vm_start == space->addr &&
+	      vma->vm_end == space->addr + region->size &&
+	      is_hole(space, vma) && !READ_ONCE(space->detached) ? 0 : -ENXIO;
+	mmap_read_unlock(current->mm);
+	if (ret)
+		goto out;
+	mt_for_each(&region->mappings, m, index, ULONG_MAX) {
+		ret = viewer_install(dev, v, m);
+		if (ret) {
+			failed = m;
+			break;
+		}
+		cond_resched();
+	}
+	if (failed) {
+		index = 0;
+		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
+			if (m == failed)
+				break;
+			viewer_remove(dev, v, m, true);
+		}
+		goto out;
+	}
+	list_add_tail(&v->node, &region->viewers);
+	dev->nr_attached++;
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
 /**
  * vhost_shmem_do_map() - install a validated MAP request
  * @dev: the device, in the owner's mm
  * @arg: struct vhost_shmem_map_req; its mapping is consumed on success
  *
- * Any failure leaves the region as it was (holes where holes were).
+ * Installs in the owner, then in every viewer of the region. Any failure
+ * leaves the owner and every viewer as they were (holes where holes were).
  *
- * Return: 0 or a negative errno (see VHOST_SHMEM_MAP in the uapi header).
+ * Return: 0 or a negative errno (see VHOST_SHMEM_MAP in the uapi header);
+ * VHOST_SHMEM_REQUEUE in the owner's thread when the region has viewers.
  */
 int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 {
 	struct vhost_shmem_map_req *req = arg;
 	struct vhost_shmem_map *a = &req->args;
 	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *m = req->mapping;
 	unsigned long first = a->shm_offset >> PAGE_SHIFT;
 	unsigned long last = first + (a->len >> PAGE_SHIFT) - 1;
-	struct file *vm_file;
+	unsigned long start;
 	int ret;
 
 	if (mutex_lock_killable(&dev->mutex))
 		return -EINTR;
+	ret = VHOST_SHMEM_REQUEUE;
+	if (must_requeue(dev))
+		goto out;
 	region = live_region(dev, a->shmid, &ret);
 	if (!region)
 		goto out;
+	reap_region(dev, region, false);
 	ret = -ENOSPC;
 	if (dev->nr_mappings >= READ_ONCE(vhost_shmem_max_mappings))
 		goto out;
 	/* The maple tree refuses a range that overlaps any entry: O(log n). */
-	ret = mtree_insert_range(&region->mappings, first, last, req->mapping,
+	ret = mtree_insert_range(&region->mappings, first, last, m,
 				 GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto out;
-
-	ret = space_install(dev, &region->owner, req->file, a, &vm_file);
-	if (ret)
-		goto out_erase;
-
-	*req->mapping = (struct vhost_shmem_mapping) {
+	*m = (struct vhost_shmem_mapping) {
 		.file = req->file,	/* the request's reference */
-		.vm_file = vm_file,	/* seal_mapping()'s reference */
 		.private = req->private,
 		.shm_offset = a->shm_offset,
 		.len = a->len,
 		.fd_offset = a->fd_offset,
 		.flags = a->flags,
 	};
+
+	/* What every space can be asked before anything is replaced. */
+	ret = viewers_check(dev, region, a->shm_offset, a->len);
+	if (ret)
+		goto out_erase;
+	/* m->vm_file gets seal_mapping()'s reference. */
+	ret = space_install(dev, &region->owner, req->file, a, &m->vm_file);
+	if (ret)
+		goto out_erase;
+	ret = viewers_install(dev, region, m);
+	if (ret) {
+		start = region->owner.addr + a->shm_offset;
+		undo_install(dev, &region->owner, m->vm_file, start,
+			     start + a->len);
+		goto out_erase;
+	}
+
 	req->mapping = NULL;
 	req->file = NULL;
 	dev->nr_mappings++;
@@ -665,6 +1064,14 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 
 out_erase:
 	mtree_erase(&region->mappings, first);
+	if (m->vm_file)
+		fput(m->vm_file);
+	if (m->ro_vm_file)
+		fput(m->ro_vm_file);
+	if (m->ro_file)
+		fput(m->ro_file);
+	/* The request still owns req->file and req->mapping. */
+	*m = (struct vhost_shmem_mapping) {};
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
@@ -679,22 +1086,29 @@ static void forget_mapping(struct vhost_shmem_dev *dev,
 	dev->nr_mappings--;
 	dev->mapped_bytes -= m->len;
 	dev->unmaps++;
+	if (m->ro_vm_file)
+		fput(m->ro_vm_file);
+	if (m->ro_file)
+		fput(m->ro_file);
 	fput(m->vm_file);
 	fput(m->file);
 	kfree(m);
 }
 
 /*
- * Does the owner still map @m's file although its range is a hole again?
- * Only a file the module opened itself for the mapping (m->private) can
- * tell: then the table holds its only reference besides vmas, and any
- * other reference is a copy the owner made (fork() after MADV_DOFORK, or
- * one that won the race with VM_DONTCOPY).
+ * Does anyone still map @m's file although its range is a hole again in
+ * the owner and every viewer? Only a file the module opened itself for the
+ * mapping (m->private) can tell: then the table holds its only reference
+ * besides vmas, and any other reference is a copy the owner or a viewer
+ * made (fork() after MADV_DOFORK, or one that won the race with
+ * VM_DONTCOPY). The same holds for the read-only reopening of viewers.
  */
 static bool mapping_copied(struct vhost_shmem_mapping *m)
 {
 	/* Two references of the table: m->file and m->vm_file. */
-	return m->private && m->vm_file == m->file && file_count(m->file) > 2;
+	return (m->private && m->vm_file == m->file && file_count(m->file) > 2) ||
+	       (m->ro_file && m->ro_vm_file == m->ro_file &&
+		file_count(m->ro_file) > 2);
 }
 
 /**
@@ -704,8 +1118,11 @@ static bool mapping_copied(struct vhost_shmem_mapping *m)
  *
  * Return: 0, -ENOENT (no mapping with exactly this range), -ENXIO (the
  * region is detached), -EXDEV (the owner changed the range), -EBUSY (the
- * owner registered it with userfaultfd, or still maps copies: then the
- * range is a hole again and the mapping gone), or an error of vm_mmap().
+ * owner registered it with userfaultfd, or it or a viewer still maps
+ * copies: then the range is a hole again and the mapping gone), or an
+ * error of vm_mmap(); VHOST_SHMEM_REQUEUE in the owner's thread when the
+ * region has viewers. The owner goes first: if it cannot take the mapping
+ * out, no viewer was touched.
  */
 int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 {
@@ -718,9 +1135,13 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 
 	if (mutex_lock_killable(&dev->mutex))
 		return -EINTR;
+	ret = VHOST_SHMEM_REQUEUE;
+	if (must_requeue(dev))
+		goto out;
 	region = live_region(dev, a->shmid, &ret);
 	if (!region)
 		goto out;
+	reap_region(dev, region, false);
 	m = mtree_load(&region->mappings, a->shm_offset >> PAGE_SHIFT);
 	ret = -ENOENT;
 	if (!m || m->shm_offset != a->shm_offset || m->len != a->len)
@@ -729,8 +1150,10 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	start = space->addr + a->shm_offset;
 	ret = install_hole(dev, space, m->vm_file, start, start + a->len);
 	if (!ret) {
+		ret = viewers_remove(dev, region, m, true);
 		/* Hold the file past forget_mapping(): its vmas are gone. */
-		ret = mapping_copied(m) ? -EBUSY : 0;
+		if (!ret && mapping_copied(m))
+			ret = -EBUSY;
 		forget_mapping(dev, region, m);
 		add_frag(dev, space, start, start + a->len);
 	}
@@ -781,11 +1204,53 @@ static int clear_mapping(struct vhost_shmem_dev *dev,
 }
 
 /*
+ * Take every mapping of @region out of every viewer first (the owner's
+ * clear_mapping() counts references as if only the owner mapped them),
+ * putting holes back (merged: one vma again): a live viewer reads zeros
+ * afterwards, also once the owner is gone. A viewer that keeps one is
+ * detached and the mapping counts as kept. Viewers are dropped when the
+ * device is done with the owner (release, its mm gone). dev->mutex held,
+ * in a kthread.
+ *
+ * Return: how many mappings a viewer still maps.
+ */
+static unsigned int clear_viewers(struct vhost_shmem_dev *dev,
+				  struct vhost_shmem_region *region,
+				  enum vhost_shmem_clear how)
+{
+	struct vhost_shmem_in_viewer s;
+	struct vhost_shmem_mapping *m;
+	struct vhost_shmem_viewer *v;
+	unsigned int kept = 0;
+
+	list_for_each_entry(v, &region->viewers, node) {
+		unsigned long index = 0;
+
+		if (enter_viewer(v, &s))
+			continue;
+		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
+			kept += !!viewer_remove(dev, v, m, true);
+			cond_resched();
+		}
+		if (!READ_ONCE(v->space.detached))
+			install_hole(dev, &v->space, NULL, v->space.addr,
+				     v->space.addr + region->size);
+		leave_viewer(v, &s);
+	}
+	if (how != VHOST_SHMEM_CLEAR_RESTORE)
+		reap_region(dev, region, true);
+	return kept;
+}
+
+/*
  * Remove every mapping of every region. dev->mutex held. A mapping that
  * cannot be taken out of the owner's mm (it mseal'ed or changed it, or
- * registered it with userfaultfd) stays in the table, still true.
+ * registered it with userfaultfd) stays in the table, still true. Viewers
+ * are cleared only in a kthread (the worker, the drain); elsewhere the
+ * caller made sure there are none (must_requeue()).
  *
- * Return: how many mappings the owner still maps, in the region or copied.
+ * Return: how many mappings the owner or a viewer still maps, in the
+ * region or copied.
  */
 static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
 				   enum vhost_shmem_clear how)
@@ -799,6 +1264,9 @@ static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
 		struct vhost_shmem_space *space = &region->owner;
 		unsigned long index = 0;
 
+		if (!list_empty(&region->viewers) &&
+		    (current->flags & PF_KTHREAD))
+			kept += clear_viewers(dev, region, how);
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
 			ret = clear_mapping(dev, space, m, how);
 			kept += !!ret;
@@ -831,6 +1299,10 @@ int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
 
 	if (mutex_lock_killable(&dev->mutex))
 		return -EINTR;
+	if (must_requeue(dev)) {
+		mutex_unlock(&dev->mutex);
+		return VHOST_SHMEM_REQUEUE;
+	}
 	n = dev->nr_mappings;
 	kept = clear_mappings(dev, READ_ONCE(dev->mm_dead) ? VHOST_SHMEM_CLEAR_DROP :
 							    VHOST_SHMEM_CLEAR_RESTORE);
@@ -850,6 +1322,9 @@ void vhost_shmem_drop_all(struct vhost_shmem_dev *dev)
 {
 	u64 n;
 
+	/* Viewers are emptied by the drain, a kthread: let it go first. */
+	if (!(current->flags & PF_KTHREAD))
+		flush_work(&dev->drain_work);
 	mutex_lock(&dev->mutex);
 	n = dev->nr_mappings;
 	clear_mappings(dev, VHOST_SHMEM_CLEAR_DROP);
@@ -873,6 +1348,10 @@ int vhost_shmem_do_teardown(struct vhost_shmem_dev *dev, void *arg)
 	u64 n;
 
 	mutex_lock(&dev->mutex);
+	if (must_requeue(dev)) {
+		mutex_unlock(&dev->mutex);
+		return VHOST_SHMEM_REQUEUE;
+	}
 	n = dev->nr_mappings;
 	if (clear_mappings(dev, VHOST_SHMEM_CLEAR_UNMAP))
 		pr_warn_ratelimited("vhost-shmem: the owner still maps files of a released device\n");

@@ -64,7 +64,7 @@ static int check_backend(struct file *file, const struct vhost_shmem_map *a)
 	struct inode *inode = file_inode(file);
 	u64 end;
 
-	if (file->f_op == &vhost_shmem_fops)
+	if (file->f_op == &vhost_shmem_fops || vhost_shmem_is_view(file))
 		return -ELOOP;
 	if (!vhost_shmem_can_mmap(file))
 		return -ENODEV;

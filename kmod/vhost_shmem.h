@@ -28,6 +28,7 @@
 #ifndef _VHOST_SHMEM_H
 #define _VHOST_SHMEM_H
 
+#include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/maple_tree.h>
 #include <linux/mmu_notifier.h>
@@ -79,7 +80,10 @@ struct vhost_shmem_frag {
  * @vm_file: the file its vmas map: @file, unless the backend's ->mmap
  *	swapped in another (overlayfs, GEM); referenced while listed
  * @private: @file was opened by the module for this mapping alone, so any
- *	reference to it beyond the table's is a vma of the owner
+ *	reference to it beyond the table's is a vma of the owner or a viewer
+ * @ro_file: for read-only viewers of a read-write mapping of a regular
+ *	file: a read-only reopening of @file, opened on first need
+ * @ro_vm_file: the file the read-only viewers' vmas map (see @vm_file)
  * @shm_offset: offset in the region
  * @len: length in bytes
  * @fd_offset: offset in @file
@@ -89,6 +93,8 @@ struct vhost_shmem_mapping {
 	struct file *file;
 	struct file *vm_file;
 	bool private;
+	struct file *ro_file;
+	struct file *ro_vm_file;
 	u64 shm_offset;
 	u64 len;
 	u64 fd_offset;
@@ -131,12 +137,41 @@ struct vhost_shmem_space {
  * @owner: the region in the owner's mm
  * @mappings: live mappings indexed by page offset in the region, one
  *	entry spanning each mapping's pages. Protected by dev->mutex.
+ * @viewers: attached struct vhost_shmem_viewer. Protected by dev->mutex.
  */
 struct vhost_shmem_region {
 	u64 size;
 	u32 flags;
 	struct vhost_shmem_space owner;
 	struct maple_tree mappings;
+	struct list_head viewers;
+};
+
+/**
+ * struct vhost_shmem_viewer - one mmap of a view fd (see view.c)
+ * @space: the region in the viewer's mm; its placeholders map @view_file
+ * @node: entry in region->viewers once attached. Protected by dev->mutex.
+ * @mn: the viewer's mmu notifier: detaches @space (set on any munmap,
+ *	mremap or mmap(MAP_FIXED) of the viewer's own, and at its mm's end)
+ * @registered: @mn is registered; it is then freed by mmu_notifier_put()
+ * @mm: the viewer's mm, mmgrab()ed
+ * @memcg: the viewer's memcg, charged for what the worker builds there
+ * @dev: the device
+ * @view_file: the view file, referenced while the viewer exists
+ * @rw: the view is read-write
+ * @twork: attaches the viewer in the mmapping task, before mmap() returns
+ */
+struct vhost_shmem_viewer {
+	struct vhost_shmem_space space;
+	struct list_head node;
+	struct mmu_notifier mn;
+	bool registered;
+	struct mm_struct *mm;
+	struct mem_cgroup *memcg;
+	struct vhost_shmem_dev *dev;
+	struct file *view_file;
+	bool rw;
+	struct callback_head twork;
 };
 
 /**
@@ -178,6 +213,12 @@ struct vhost_shmem_worker {
  * @frags: holes UNMAP put back and did not merge yet. Protected by @mutex.
  * @nr_frags: entries in @frags. Protected by @mutex.
  * @obs: registry id, owner and failures by errno (netlink.h)
+ * @nr_viewers: viewers that exist (attached or on the way), all regions;
+ *	bounded by max_viewers. Atomic: counted in the view's ->mmap.
+ * @nr_attached: viewers in the regions' lists. Protected by @mutex.
+ * @had_viewers: a viewer was ever created: release waits for their
+ *	notifiers (mmu_notifier_synchronize())
+ * @reap_work: drops detached viewers soon after their notifier saw it
  */
 struct vhost_shmem_dev {
 	struct mutex mutex;	/* see "Locking" at the top of this file */
@@ -201,7 +242,18 @@ struct vhost_shmem_dev {
 	struct vhost_shmem_frag frags[VHOST_SHMEM_MAX_FRAGS];
 	unsigned int nr_frags;
 	struct vhost_shmem_obs obs;
+	atomic_t nr_viewers;
+	unsigned int nr_attached;
+	bool had_viewers;
+	struct work_struct reap_work;
 };
+
+/*
+ * Returned by a request run in the owner's own thread that must run in the
+ * worker instead (the region has viewers, whose mms only a kthread can
+ * adopt): vhost_shmem_run_in_owner() queues it. Never seen by callers.
+ */
+#define VHOST_SHMEM_REQUEUE	1
 
 /* main.c: module parameters and the device's file operations. */
 extern unsigned int vhost_shmem_max_mappings;
@@ -222,6 +274,23 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg);
 int vhost_shmem_do_teardown(struct vhost_shmem_dev *dev, void *arg);
 void vhost_shmem_drop_all(struct vhost_shmem_dev *dev);
+void vhost_shmem_make_hole(struct vm_area_struct *vma,
+			   struct vhost_shmem_region *region);
+unsigned long vhost_shmem_area(struct vhost_shmem_dev *dev, struct file *file,
+			       unsigned long addr, unsigned long len,
+			       unsigned long pgoff, unsigned long flags);
+int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
+			      struct vhost_shmem_viewer *v);
+int vhost_shmem_do_reap(struct vhost_shmem_dev *dev, void *arg);
+
+/* view.c: VHOST_SHMEM_GET_VIEW, view files and their viewers. */
+long vhost_shmem_get_view(struct vhost_shmem_dev *dev, struct file *file,
+			  void __user *argp);
+void vhost_shmem_viewer_put(struct vhost_shmem_viewer *v);
+void vhost_shmem_viewers_release(struct vhost_shmem_dev *dev);
+void vhost_shmem_reap_work(struct work_struct *work);
+bool vhost_shmem_is_view(const struct file *file);
+void vhost_shmem_views_exit(void);
 
 /**
  * struct vhost_shmem_map_req - a validated MAP request

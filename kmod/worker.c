@@ -156,7 +156,8 @@ void vhost_shmem_worker_stop(struct vhost_shmem_dev *dev)
  * @killable: a fatal signal may cancel a still queued request. Not at
  *	release: it runs in exiting tasks too and must remove the mappings.
  *
- * The owner calls @fn directly; anyone else queues it to the worker and
+ * The owner calls @fn directly (unless @fn returns VHOST_SHMEM_REQUEUE:
+ * the region has viewers); anyone else queues it to the worker and
  * waits, holding no lock, until it ran. The wait is killable while the
  * request is still queued (behind another one); once the worker runs it,
  * the requester waits for that one run, whose waits are bounded (see
@@ -174,8 +175,12 @@ int vhost_shmem_run_in_owner(struct vhost_shmem_dev *dev, vhost_shmem_fn fn,
 
 	if (!mm)
 		return -EBADFD;
-	if (current->mm == mm)
-		return fn(dev, arg);
+	/* With viewers, @fn hands itself to the worker: it adopts their mms. */
+	if (current->mm == mm && !(current->flags & PF_KTHREAD)) {
+		ret = fn(dev, arg);
+		if (ret != VHOST_SHMEM_REQUEUE)
+			return ret;
+	}
 
 	work = kmalloc(sizeof(*work), GFP_KERNEL);
 	if (!work)

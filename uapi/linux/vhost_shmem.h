@@ -169,6 +169,20 @@ struct vhost_shmem_batch {
 	__u32 padding;
 };
 
+/* Flags of struct vhost_shmem_view_req. */
+#define VHOST_SHMEM_VIEW_F_RW		_BITUL(0)
+#define VHOST_SHMEM_VIEW_F_ALL		VHOST_SHMEM_VIEW_F_RW
+
+/**
+ * struct vhost_shmem_view_req - ask for a view of a region (VHOST_SHMEM_GET_VIEW)
+ * @shmid: the region to share, one of the configured shmids
+ * @flags: VHOST_SHMEM_VIEW_F_RW for a read-write view, 0 for read-only
+ */
+struct vhost_shmem_view_req {
+	__u32 shmid;
+	__u32 flags;
+};
+
 /*
  * 0xB9: not in Documentation/userspace-api/ioctl/ioctl-number.rst (until
  * vhost-shmem 0.2 this was 0xB5, which rpmsg registered for 00-0F).
@@ -291,6 +305,16 @@ struct vhost_shmem_batch {
  * EFAULT after the operations ran if their results cannot be written back.
  */
 #define VHOST_SHMEM_BATCH	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x14, struct vhost_shmem_batch)
+
+/*
+ * VHOST_SHMEM_GET_VIEW - a new fd (the ioctl's result, close-on-exec) that
+ * can only be mmapped: each MAP_SHARED mmap of the whole region at offset 0
+ * is a viewer that shows every mapping of the region, kept in step by the
+ * device (see "Region views" in the uapi documentation). EOPNOTSUPP:
+ * unknown flags; EBADFD: not configured; EBADSLT: unused shmid; EACCES: a
+ * read-write view through a device fd not open for writing.
+ */
+#define VHOST_SHMEM_GET_VIEW	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x15, struct vhost_shmem_view_req)
 
 /*
  * Generic netlink family "vhost-shmem" (observability).

@@ -48,7 +48,9 @@ AS_VMM="$AS_VMM --inh-caps=-all --bounding-set=-all --no-new-privs env HOME=/tmp
 #                 netlink_test.
 #   fuzz_test     the fuzzer (selftests/fuzz/) unloads the module, sets up
 #                 loop devices and mounts ext4 and hugetlbfs itself.
-ROOT_SUITES="fuzz_test netlink_test root_test ynl_test"
+#   views_test    two of its tests lower vm.max_map_count and set the
+#                 max_viewers parameter (to move into root_test).
+ROOT_SUITES="fuzz_test netlink_test root_test views_test ynl_test"
 # Prepared by root for the suites (paths the suites know too).
 CONTENT_FS=/tmp/vs-content-fs
 CONTENT_IMG=/tmp/vs-content-fs.img

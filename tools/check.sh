@@ -51,60 +51,23 @@ host_tests() {
 	fi
 }
 
-# make install/uninstall into a staging dir (tools/tests/install-test.sh).
-install_test() {
-	local log=$LOGS/install-test.log st=0
-	echo "check: install self-test (tools/tests/install-test.sh)"
-	"$TOP/tools/tests/install-test.sh" >"$log" 2>&1 || st=$?
+# self_test NAME SCRIPT WHAT: a host-side self-test (tools/tests/SCRIPT)
+# whose TAP goes to build/logs/NAME.log and is counted like the rest; a
+# failing status without a failing test is a failure too. They are:
+#   install-test      make install/uninstall into a staging dir
+#   htmldocs-test     make htmldocs warning-free, the kernel-doc really
+#                     pulled in, and the mutations it must catch
+#   ynl-test          the netlink spec through the kernel's YNL generators
+#   deb-test          make deb, lintian, and install, DKMS builds and purge
+#                     in a clean bookworm chroot
+#   summary-selftest  tap-summary.sh on crafted logs
+self_test() {
+	local log=$LOGS/$1.log st=0
+	echo "check: $3 (tools/tests/$2)"
+	"$TOP/tools/tests/$2" >"$log" 2>&1 || st=$?
 	sources+=("$log")
 	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
-		note_fail "install self-test failed (status $st) without a failing test"
-	fi
-}
-
-# make htmldocs warning-free, the kernel-doc really pulled in, and the
-# mutations it must catch (tools/tests/htmldocs-test.sh).
-htmldocs_test() {
-	local log=$LOGS/htmldocs-test.log st=0
-	echo "check: documentation self-test (tools/tests/htmldocs-test.sh)"
-	"$TOP/tools/tests/htmldocs-test.sh" >"$log" 2>&1 || st=$?
-	sources+=("$log")
-	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
-		note_fail "documentation self-test failed (status $st) without a failing test"
-	fi
-}
-
-# The netlink spec through the kernel's YNL generators (tools/tests/ynl-test.sh).
-ynl_test() {
-	local log=$LOGS/ynl-test.log st=0
-	echo "check: YNL self-test (tools/tests/ynl-test.sh)"
-	"$TOP/tools/tests/ynl-test.sh" >"$log" 2>&1 || st=$?
-	sources+=("$log")
-	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
-		note_fail "YNL self-test failed (status $st) without a failing test"
-	fi
-}
-
-# The Debian packages: make deb, lintian, and install, DKMS builds and
-# purge in a clean bookworm chroot (tools/tests/deb-test.sh).
-deb_test() {
-	local log=$LOGS/deb-test.log st=0
-	echo "check: Debian packages (tools/tests/deb-test.sh)"
-	"$TOP/tools/tests/deb-test.sh" >"$log" 2>&1 || st=$?
-	sources+=("$log")
-	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
-		note_fail "Debian package test failed (status $st) without a failing test"
-	fi
-}
-
-# The summary's own test on crafted logs: its TAP is counted like the rest.
-summary_selftest() {
-	local log=$LOGS/summary-selftest.log st=0
-	echo "check: summary self-test (tools/tests/summary-selftest.sh)"
-	"$TOP/tools/tests/summary-selftest.sh" >"$log" 2>&1 || st=$?
-	sources+=("$log")
-	if [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
-		note_fail "summary self-test failed (status $st) without a failing test"
+		note_fail "$3 failed (status $st) without a failing test"
 	fi
 }
 
@@ -205,13 +168,13 @@ main() {
 		rm -f "$LOGS"/$k.log
 	done
 	fuzz_seed
-	summary_selftest
+	self_test summary-selftest summary-selftest.sh "summary self-test"
 	build_userspace
 	host_tests
-	install_test
-	htmldocs_test
-	ynl_test
-	deb_test
+	self_test install-test install-test.sh "install self-test"
+	self_test htmldocs-test htmldocs-test.sh "documentation self-test"
+	self_test ynl-test ynl-test.sh "YNL self-test"
+	self_test deb-test deb-test.sh "Debian packages"
 	for k in $kvers; do
 		case "$k" in
 		debug) debug_tests ;;

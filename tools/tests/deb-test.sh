@@ -43,25 +43,8 @@ suite=bookworm
 recipe=2
 work=$top/build/deb-test
 version=$(cat "$top/VERSION")
-n=0
-rc=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-not_ok() {
-	n=$((n + 1))
-	rc=1
-	echo "not ok $n $1"
-	[ -z "${2:-}" ] || while IFS= read -r l; do echo "# $l"; done <<<"$2"
-}
-# check NAME CMD...: one TAP line for CMD's status; its output on failure.
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$(tail -n 40 <<<"$out")"; fi
-}
+# shellcheck source=tools/tests/tap.sh
+. "$(dirname "$0")/tap.sh"
 # same NAME EXPECTED GOT: one TAP line, the diff on failure.
 same() {
 	if [ "$2" = "$3" ]; then

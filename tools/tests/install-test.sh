@@ -12,25 +12,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
-n=0
-rc=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-not_ok() {
-	n=$((n + 1))
-	rc=1
-	echo "not ok $n $1"
-	[ -z "${2:-}" ] || while IFS= read -r l; do echo "# $l"; done <<<"$2"
-}
-# check NAME CMD...: one TAP line for CMD's status; its output on failure.
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
+# shellcheck source=tools/tests/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # Files under the staging root, builds excluded.
 files() {

@@ -17,25 +17,8 @@ hdr=$top/uapi/linux/vhost_shmem.h
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-rc=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-not_ok() {
-	n=$((n + 1))
-	rc=1
-	echo "not ok $n $1"
-	[ -z "${2:-}" ] || while IFS= read -r l; do echo "# $l"; done <<<"$2"
-}
-# check NAME CMD...: one TAP line for CMD's status; its output on failure.
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
+# shellcheck source=tools/tests/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # ynl-gen-c.py finds the tree's root by its MAINTAINERS and the schema next
 # to specs/: the spec goes into a tree of that shape.

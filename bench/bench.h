@@ -73,7 +73,13 @@ struct runner_cmd {
 	uint64_t spot, len;
 };
 
-enum { RUNNER_MAP_LOOP = 1, RUNNER_BATCH_LOOP, RUNNER_VU_LOOP, RUNNER_VU_PIPE };
+enum {
+	RUNNER_MAP_LOOP = 1, RUNNER_BATCH_LOOP, RUNNER_VU_LOOP, RUNNER_VU_PIPE,
+	RUNNER_VIEW_ATTACH, RUNNER_VIEW_DETACH, RUNNER_VIEW_CHECK,
+};
+
+/* Viewer processes of region 0 (views.c), for the views measurement. */
+#define BENCH_MAX_VIEWERS	4
 
 /* MAP+UNMAP pairs per VHOST_SHMEM_BATCH in the batched path. */
 #define BENCH_BATCH_PAIRS	8
@@ -102,6 +108,8 @@ struct bench {
 	uint64_t live;		/* live mappings in the region */
 	struct runner remote;
 	struct vu_path vu;
+	struct runner viewer[BENCH_MAX_VIEWERS];
+	int viewers;		/* attached: viewer[0 .. viewers - 1] */
 	bool have_vu;
 	char why_no_vu[160];
 };
@@ -139,6 +147,14 @@ int vu_path_run(struct bench *b, int iters, uint64_t *ns);
 /* BENCH_BATCH_PAIRS pairs sent back to back; time per pair. */
 int vu_pipe_run(struct bench *b, int iters, uint64_t *ns);
 void vu_path_stop(struct bench *b);
+
+/* views.c: viewer processes, forked at setup, attached on demand. */
+int viewers_start(struct bench *b);
+/* Viewers 0 .. @n - 1 attached (mmapped a view of region 0), the rest not. */
+int viewers_set(struct bench *b, int n);
+/* Each attached viewer's bytes are the owner's. 0 or -EIO. */
+int viewers_verify(struct bench *b);
+void viewers_stop(struct bench *b);
 
 /* memslot.c: memslot per mapping on the same KVM VM, and first access. */
 int memslot_setup(struct bench *b);

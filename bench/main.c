@@ -42,6 +42,7 @@ struct opts {
 	int iters;		/* samples per path and point */
 	int rounds;		/* interleaved rounds they are split in */
 	int access_iters;
+	uint64_t views_live;	/* views measured at the first point >= this */
 	const char *json;
 };
 
@@ -49,6 +50,21 @@ struct point {
 	uint64_t live;
 	struct summary s[NPATHS];
 	char skip[NPATHS][160];
+};
+
+/* Paths timed with 0, 1 and 4 viewers of region 0 (views.c). */
+#define NVCOUNTS	3
+static const int vcounts[NVCOUNTS] = { 0, 1, BENCH_MAX_VIEWERS };
+static const int vpaths[] = { P_FLOOR, P_OWNER, P_REMOTE };
+#define NVPATHS		(int)(sizeof(vpaths) / sizeof(vpaths[0]))
+
+struct view_results {
+	uint64_t live;		/* 0: not measured */
+	struct summary s[NVCOUNTS][NVPATHS];
+	/* Populating one viewer at mmap(), per live mapping. */
+	double attach_ns_per_mapping;
+	/* Kernel memory the viewers added, per viewer and live mapping. */
+	double bytes_per_viewer_mapping;
 };
 
 struct results {
@@ -59,6 +75,7 @@ struct results {
 	/* Kernel memory (SUnreclaim + PageTables) per live mapping, bytes. */
 	double bytes_per_mapping, floor_bytes_per_mapping;
 	uint64_t mem_mappings, floor_mem_mappings;
+	struct view_results views;
 };
 
 static long kernel_kb(void)
@@ -89,6 +106,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "iters", required_argument, NULL, 'i' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "access-iters", required_argument, NULL, 'a' },
+		{ "views-live", required_argument, NULL, 'v' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -96,7 +114,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	char deflive[] = "1,1000,10000,50000";
 	int c;
 
-	*o = (struct opts){ .iters = 2000, .rounds = 20, .access_iters = 200 };
+	*o = (struct opts){ .iters = 2000, .rounds = 20, .access_iters = 200,
+			    .views_live = 1000 };
 	parse_live(o, deflive);
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -107,6 +126,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'i': o->iters = atoi(optarg); break;
 		case 'r': o->rounds = atoi(optarg); break;
 		case 'a': o->access_iters = atoi(optarg); break;
+		case 'v': o->views_live = strtoull(optarg, NULL, 0); break;
 		case 'j': o->json = optarg; break;
 		default: goto usage;
 		}
@@ -117,7 +137,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 usage:
 	fprintf(stderr,
 		"usage: vhost-shmem-bench [--live N,N,...] (ascending, <= %d)\n"
-		"       [--iters N] [--rounds N] [--access-iters N] [--json FILE]\n",
+		"       [--iters N] [--rounds N] [--access-iters N] [--json FILE]\n"
+		"       [--views-live N] (0: no views measurement)\n",
 		BENCH_MAX_LIVE);
 	return -EINVAL;
 }
@@ -165,6 +186,11 @@ static int bench_setup(struct bench *b, const struct opts *o)
 	ret = remote_start(b);
 	if (ret) {
 		fprintf(stderr, "bench: other process: %s\n", strerror(-ret));
+		return ret;
+	}
+	ret = viewers_start(b);
+	if (ret) {
+		fprintf(stderr, "bench: viewer processes: %s\n", strerror(-ret));
 		return ret;
 	}
 	ret = vu_path_start(b);
@@ -233,6 +259,66 @@ static int measure_point(struct bench *b, const struct opts *o, struct point *pt
 		series_free(&s[p]);
 	}
 	free(ns);
+	return ret;
+}
+
+/*
+ * MAP+UNMAP by the owner and by another process with 0, 1 and 4 viewers
+ * of region 0 at the current live mappings, each against the floor timed
+ * in the same interleaved rounds; then the viewers detach again. The
+ * kernel memory 4 viewers add, per viewer and live mapping, is taken
+ * right after they attached, before any of them touched a page.
+ */
+static int measure_views(struct bench *b, const struct opts *o, struct view_results *vr)
+{
+	int per = o->iters / o->rounds, ret = 0;
+	uint64_t *ns = calloc(per, sizeof(*ns));
+	long kb0 = 0;
+
+	if (!ns)
+		return -ENOMEM;
+	vr->live = b->live;
+	for (int c = 0; c < NVCOUNTS && !ret; c++) {
+		struct series s[NVPATHS] = { 0 };
+
+		if (vcounts[c] == 1) {
+			uint64_t t0 = now_ns();
+
+			kb0 = kernel_kb();
+			ret = viewers_set(b, 1);
+			vr->attach_ns_per_mapping = (now_ns() - t0) / (double)b->live;
+		} else if (vcounts[c]) {
+			ret = viewers_set(b, vcounts[c]);
+			vr->bytes_per_viewer_mapping = (kernel_kb() - kb0) * 1024.0 /
+						       vcounts[c] / (double)b->live;
+		}
+		if (ret)
+			fprintf(stderr, "bench: attaching %d viewers: %s\n", vcounts[c],
+				strerror(-ret));
+		for (int r = 0; r < o->rounds && !ret; r++) {
+			for (int i = 0; i < NVPATHS && !ret; i++) {
+				ret = paths[vpaths[i]].run(b, per, ns);
+				if (ret)
+					fprintf(stderr, "bench: %s with %d viewers: %s\n",
+						paths[vpaths[i]].key, vcounts[c], strerror(-ret));
+				else
+					ret = series_add(&s[i], ns, per);
+			}
+		}
+		if (!ret && (ret = viewers_verify(b)))
+			fprintf(stderr, "bench: a viewer's bytes are not the owner's: %s\n",
+				strerror(-ret));
+		for (int i = 0; i < NVPATHS; i++) {
+			vr->s[c][i] = series_summary(&s[i]);
+			series_free(&s[i]);
+		}
+	}
+	free(ns);
+	if (ret)
+		vr->live = 0;
+	if (!ret)
+		return viewers_set(b, 0);
+	viewers_set(b, 0);
 	return ret;
 }
 
@@ -316,6 +402,40 @@ static const struct point *point_at(const struct results *res, uint64_t live)
 	return NULL;
 }
 
+/* Path @i of vpaths with vcounts[@c] viewers, against 0 viewers. */
+static double views_vs_none(const struct view_results *vr, int c, int i)
+{
+	if (!vr->s[c][i].n || !vr->s[0][i].n)
+		return 0;
+	return vr->s[c][i].median / vr->s[0][i].median;
+}
+
+static double views_vs_floor(const struct view_results *vr, int c, int i)
+{
+	if (!vr->s[c][i].n || !vr->s[c][0].n)
+		return 0;
+	return vr->s[c][i].median / vr->s[c][0].median;
+}
+
+/* What each viewer adds to path @i, in floors (the same rounds' floor). */
+static double views_added(const struct view_results *vr, int c, int i)
+{
+	if (!vcounts[c] || !vr->s[c][i].n || !vr->s[0][i].n || !vr->s[c][0].n)
+		return 0;
+	return (vr->s[c][i].median - vr->s[0][i].median) / vcounts[c] /
+	       vr->s[c][0].median;
+}
+
+static double views_worst_added(const struct view_results *vr, int i)
+{
+	double w = 0;
+
+	for (int c = 1; c < NVCOUNTS; c++)
+		if (views_added(vr, c, i) > w)
+			w = views_added(vr, c, i);
+	return w;
+}
+
 #define NTARGETS	8
 
 struct target {
@@ -351,6 +471,12 @@ static int targets(const struct results *res, struct target *t)
 	t[n++] = (struct target){ "memslot_vs_owner_at_1000",
 				  "memslot per mapping / owner at 1,000 live",
 				  k1 ? ratio(k1, P_MEMSLOT, P_OWNER) : 0, 10.0, false };
+	t[n++] = (struct target){ "views_owner_added_floors",
+				  "owner: what each viewer adds, in floors (worst of 1, 4)",
+				  views_worst_added(&res->views, 1), 1.0, true };
+	t[n++] = (struct target){ "views_other_process_added_floors",
+				  "other process: what each viewer adds, in floors (worst)",
+				  views_worst_added(&res->views, 2), 1.0, true };
 	return n;
 }
 
@@ -359,6 +485,45 @@ static bool target_met(const struct target *t)
 	if (t->value <= 0)
 		return false;
 	return t->at_most ? t->value <= t->limit : t->value >= t->limit;
+}
+
+static void print_views(const struct view_results *vr)
+{
+	if (!vr->live) {
+		printf("\nRegion views: not measured\n");
+		return;
+	}
+	printf("\nRegion views, %llu live mappings: MAP+UNMAP with viewers of the region.\n"
+	       "Median us (p99 us); ratios to no viewers and to the floor; what each viewer\n"
+	       "adds, in floors.\n\n%8s", (unsigned long long)vr->live, "viewers");
+	for (int i = 0; i < NVPATHS; i++)
+		printf(" %17s", paths[vpaths[i]].label);
+	for (int i = 1; i < NVPATHS; i++)
+		printf(" %24s", paths[vpaths[i]].label);
+	printf("\n%8s %17s %17s %17s %24s %24s\n", "", "", "", "", "/none /floor +floors",
+	       "/none /floor +floors");
+	for (int c = 0; c < NVCOUNTS; c++) {
+		printf("%8d", vcounts[c]);
+		for (int i = 0; i < NVPATHS; i++) {
+			char cell[40];
+
+			snprintf(cell, sizeof(cell), "%.1f (%.1f)", vr->s[c][i].median / 1e3,
+				 vr->s[c][i].p99 / 1e3);
+			printf(" %17s", cell);
+		}
+		for (int i = 1; i < NVPATHS; i++) {
+			char cell[40];
+
+			snprintf(cell, sizeof(cell), "%.2fx %.2fx %+.2f", views_vs_none(vr, c, i),
+				 views_vs_floor(vr, c, i), views_added(vr, c, i));
+			printf(" %24s", cell);
+		}
+		printf("\n");
+	}
+	printf("Attaching a viewer: %.1f us per live mapping; kernel memory per viewer per\n"
+	       "live mapping: %.0f bytes (SUnreclaim + PageTables, %d viewers)\n",
+	       vr->attach_ns_per_mapping / 1e3, vr->bytes_per_viewer_mapping,
+	       vcounts[NVCOUNTS - 1]);
 }
 
 static void print_table(const struct results *res, const struct opts *o,
@@ -425,6 +590,7 @@ static void print_table(const struct results *res, const struct opts *o,
 		       "(%llu mappings); plain mmap(): %.0f bytes\n",
 		       res->bytes_per_mapping, (unsigned long long)res->mem_mappings,
 		       res->floor_bytes_per_mapping);
+	print_views(&res->views);
 	printf("\nTargets (DESIGN.md section 6):\n");
 	for (int i = 0; i < nt; i++)
 		printf("  [%s] %s: %.2fx (%s %.2fx)\n",
@@ -437,6 +603,31 @@ static void json_summary(FILE *f, const struct summary *s)
 {
 	fprintf(f, "{\"n\":%zu,\"median_ns\":%.0f,\"p99_ns\":%.0f,\"min_ns\":%.0f}", s->n,
 		s->median, s->p99, s->min);
+}
+
+static void json_views(FILE *f, const struct view_results *vr)
+{
+	if (!vr->live) {
+		fprintf(f, "{\"skipped\":\"not measured\"}");
+		return;
+	}
+	fprintf(f, "{\"live\":%llu,\"runs\":[", (unsigned long long)vr->live);
+	for (int c = 0; c < NVCOUNTS; c++) {
+		fprintf(f, "%s{\"viewers\":%d", c ? "," : "", vcounts[c]);
+		for (int i = 0; i < NVPATHS; i++) {
+			fprintf(f, ",\"%s\":", paths[vpaths[i]].key);
+			json_summary(f, &vr->s[c][i]);
+		}
+		for (int i = 1; i < NVPATHS; i++)
+			fprintf(f, ",\"%s_vs_no_viewers\":%.3f,\"%s_vs_floor\":%.3f,"
+				"\"%s_added_floors_per_viewer\":%.3f",
+				paths[vpaths[i]].key, views_vs_none(vr, c, i),
+				paths[vpaths[i]].key, views_vs_floor(vr, c, i),
+				paths[vpaths[i]].key, views_added(vr, c, i));
+		fprintf(f, "}");
+	}
+	fprintf(f, "],\"attach_ns_per_mapping\":%.0f,\"bytes_per_viewer_per_mapping\":%.0f}",
+		vr->attach_ns_per_mapping, vr->bytes_per_viewer_mapping);
 }
 
 static void print_json(FILE *f, const struct results *res, const struct opts *o,
@@ -477,7 +668,9 @@ static void print_json(FILE *f, const struct results *res, const struct opts *o,
 	} else {
 		fprintf(f, "\"skipped\":\"%s\"", res->access_skip);
 	}
-	fprintf(f, "},\"kernel_memory\":{\"mappings\":%llu,\"bytes_per_mapping\":%.0f,"
+	fprintf(f, "},\"views\":");
+	json_views(f, &res->views);
+	fprintf(f, ",\"kernel_memory\":{\"mappings\":%llu,\"bytes_per_mapping\":%.0f,"
 		"\"plain_mmap_bytes_per_mapping\":%.0f},\"targets\":[",
 		(unsigned long long)res->mem_mappings, res->bytes_per_mapping,
 		res->floor_bytes_per_mapping);
@@ -512,6 +705,7 @@ static void print_dat(const struct results *res)
 static void bench_teardown(struct bench *b)
 {
 	runner_stop(&b->remote);
+	viewers_stop(b);
 	vu_path_stop(b);
 	if (b->have_kvm || b->vmm.vm > 0)
 		vmm_destroy(&b->vmm);
@@ -564,6 +758,12 @@ int main(int argc, char **argv)
 		printf("# %llu live mappings (grown in %.1f s), measuring\n",
 		       (unsigned long long)pt->live, (now_ns() - t0) / 1e9);
 		ret = measure_point(&b, &o, pt);
+		if (!ret && o.views_live && !res.views.live &&
+		    (pt->live >= o.views_live || i == o.npoints - 1)) {
+			printf("# %llu live mappings, measuring with viewers\n",
+			       (unsigned long long)pt->live);
+			ret = measure_views(&b, &o, &res.views);
+		}
 	}
 	if (!ret)
 		ret = measure_memory(&b, &res, o.live[0], grown_kb);

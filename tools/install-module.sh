@@ -48,6 +48,7 @@ src=/usr/src/$pkg-$ver
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 command -v dkms >/dev/null || die "dkms is not installed (apt-get install dkms)"
+command -v make >/dev/null || die "make is not installed (apt-get install make)"
 
 reload_udev() {
 	if command -v udevadm >/dev/null && [ -d /run/udev ]; then
@@ -80,9 +81,8 @@ if [ -n "$(dkms status -m "$pkg" -v "$ver" 2>/dev/null)" ]; then
 	dkms remove -m "$pkg" -v "$ver" --all
 fi
 rm -rf "$src"
-install -D -m 0644 -t "$src" "$top/dkms.conf" "$top/Kbuild" "$top/VERSION"
-install -D -m 0644 -t "$src/kmod" "$top"/kmod/*.[ch]
-install -D -m 0644 -t "$src/uapi/linux" "$top/uapi/linux/vhost_shmem.h"
+# The same file list as the Debian package's (install.mk's DKMS_SRC).
+make -s -C "$top" install-dkms-src DESTDIR= DKMSSRCDIR="$src"
 
 dkms add -m "$pkg" -v "$ver"
 dkms build -m "$pkg" -v "$ver" -k "$kver"

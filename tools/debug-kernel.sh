@@ -24,20 +24,13 @@ pkg=linux-source-6.12
 tarball=/usr/src/$pkg.tar.xz
 # Part of the key: bump it when the build steps below change their output.
 recipe=1
+# cache_root
+# shellcheck source=tools/lib/cache.sh
+. "$top/tools/lib/cache.sh"
 
 die() {
 	echo "debug-kernel: $*" >&2
 	exit 1
-}
-
-cache_root() {
-	if [ -n "${VHOST_SHMEM_CACHE:-}" ]; then
-		echo "$VHOST_SHMEM_CACHE"
-	elif mkdir -p /var/cache/vhost-shmem 2>/dev/null && [ -w /var/cache/vhost-shmem ]; then
-		echo /var/cache/vhost-shmem
-	else
-		echo "${XDG_CACHE_HOME:-$HOME/.cache}/vhost-shmem"
-	fi
 }
 
 pkg_version() {
@@ -119,12 +112,7 @@ main() {
 	root=$(cache_root)/debug-kernel
 	dir=$root/$(key)
 	if [ ! -f "$dir/done" ]; then
-		mkdir -p "$root"
-		exec 9>"$root/.lock"
-		if ! flock -n 9; then
-			echo "debug-kernel: waiting for the build another run holds ($root/.lock)" >&2
-			flock 9
-		fi
+		cache_lock "$root" debug-kernel
 		# The other run may have built it meanwhile.
 		if [ ! -f "$dir/done" ]; then
 			echo "debug-kernel: building $krel in $dir (13 min on 2 idle cores; log in build.log)" >&2

@@ -8,7 +8,7 @@
 # The directive is the kernel's own Sphinx extension: kerneldoc.py and
 # kernellog.py from Documentation/sphinx/ and scripts/kernel-doc of
 # Debian's linux-source-6.12, extracted once into
-# <cache>/kernel-doc/<package version>/ (tools/cache-root.sh), outside the
+# <cache>/kernel-doc/<package version>/ (tools/lib/cache.sh), outside the
 # clone, so a new source package gets a new directory.
 #
 #   tools/htmldocs.sh [--src TOP] [--out DIR]   build (default: this tree,
@@ -20,6 +20,9 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# cache_root
+# shellcheck source=tools/lib/cache.sh
+. "$top/tools/lib/cache.sh"
 src=$top
 out=
 print_dir=
@@ -48,7 +51,7 @@ kernel_doc_dir() {
 	local v dir tmp f
 	v=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) ||
 		die "$pkg is not installed (tools/install-deps.sh --check $pkg)"
-	dir=$("$top/tools/cache-root.sh")/kernel-doc/$(tr '~:' '__' <<<"$v")
+	dir=$(cache_root)/kernel-doc/$(tr '~:' '__' <<<"$v")
 	if [ ! -x "$dir/kernel-doc" ]; then
 		mkdir -p "$(dirname "$dir")"
 		tmp=$(mktemp -d "$dir.tmp.XXXXXX")

@@ -29,7 +29,7 @@
 # this machine's apt sources name).
 set -euo pipefail
 
-# cache_root, apt_uri, umount_below, in_root; lane_main
+# cache_root, cache_lock, apt_uri, apt_settings, umount_below, in_root; lane_main
 # shellcheck source=tools/lib/chroot.sh
 . "$(dirname "$0")/lib/chroot.sh"
 # shellcheck source=tools/lib/debian-kernel.sh

@@ -12,7 +12,7 @@
 #        Its shared libraries are not in it: tools/vm-run.sh copies those
 #        of every executable of the payload (the .so files are +x for it).
 #
-# The cache is $VHOST_SHMEM_CACHE/ynl (tools/lib/chroot.sh: cache_root),
+# The cache is $VHOST_SHMEM_CACHE/ynl (tools/lib/cache.sh: cache_root),
 # keyed by the linux-source-6.12 package version (src) and by the python3,
 # python3-yaml versions and the recipe below (vm). A lock keeps concurrent
 # runs from building twice.
@@ -132,9 +132,7 @@ main() {
 	esac
 	v=$(version $pkg | tr '~:' '__')
 	root=$(cache_root)/ynl/$v
-	mkdir -p "$root"
-	exec 9>"$root/.lock"
-	flock 9
+	cache_lock "$root" ynl
 	[ -d "$root/src" ] || build_src "$root/src"
 	dir=$root/src
 	if [ "$what" = vm ]; then

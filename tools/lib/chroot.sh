@@ -3,18 +3,9 @@
 # lane's tools/sid-kernel.sh, the package test tools/tests/deb-test.sh).
 # Sourced; defines functions only. Each returns a status, none exits.
 
-# The cache's top: $VHOST_SHMEM_CACHE, else /var/cache/vhost-shmem when
-# writable, else ~/.cache/vhost-shmem. Entries below it are keyed by their
-# inputs (<name>/<key>).
-cache_root() {
-	if [ -n "${VHOST_SHMEM_CACHE:-}" ]; then
-		echo "$VHOST_SHMEM_CACHE"
-	elif mkdir -p /var/cache/vhost-shmem 2>/dev/null && [ -w /var/cache/vhost-shmem ]; then
-		echo /var/cache/vhost-shmem
-	else
-		echo "${XDG_CACHE_HOME:-$HOME/.cache}/vhost-shmem"
-	fi
-}
+# cache_root
+# shellcheck source=tools/lib/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
 
 # apt_uri SUITE: the first URI of this machine's apt sources (deb822
 # .sources, then one-line .list files) that serves SUITE (e.g. bookworm,
@@ -42,6 +33,24 @@ apt_uri() {
 	fi
 	[ -n "$uri" ] || return 1
 	echo "${uri%/}"
+}
+
+# apt_settings ROOT [LINE...]: the apt settings of every chroot of the
+# project (no recommends or suggests, no questions, old conffiles kept),
+# after the LINEs given, written before any package is added.
+apt_settings() {
+	local root=$1
+	shift
+	{
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+		cat <<-EOF
+			Acquire::Languages "none";
+			APT::Install-Recommends "false";
+			APT::Install-Suggests "false";
+			APT::Get::Assume-Yes "true";
+			Dpkg::Options { "--force-confdef"; "--force-confold"; };
+		EOF
+	} >"$root/etc/apt/apt.conf.d/90vhost-shmem"
 }
 
 # umount_below DIR: unmounts whatever is mounted below DIR, deepest first:

@@ -78,14 +78,7 @@ configure_extra() {
 configure_root() {
 	local root=$1 mirror=$2
 	# A snapshot mirror's sid Release file is past its Valid-Until.
-	cat >"$root/etc/apt/apt.conf.d/90vhost-shmem" <<-EOF
-		Acquire::Check-Valid-Until "false";
-		Acquire::Languages "none";
-		APT::Install-Recommends "false";
-		APT::Install-Suggests "false";
-		APT::Get::Assume-Yes "true";
-		Dpkg::Options { "--force-confdef"; "--force-confold"; };
-	EOF
+	apt_settings "$root" 'Acquire::Check-Valid-Until "false";'
 	printf 'deb %s %s main\n' "$mirror" "$suite" >"$root/etc/apt/sources.list"
 	configure_extra "$root" "$mirror"
 	# No documentation, no service starts, no initramfs: the VM boots the
@@ -260,12 +253,7 @@ lane_main() {
 		[ -f "$dir/ok" ] || exit 1
 	elif [ "$mode" = update ] || [ ! -f "$dir/ok" ]; then
 		[ "$(id -u)" = 0 ] || die "setting up the $lane chroot needs root"
-		mkdir -p "$top"
-		exec 9>"$top/.lock"
-		if ! flock -n 9; then
-			echo "$lane-kernel: waiting for the run holding $top/.lock" >&2
-			flock 9
-		fi
+		cache_lock "$top" "$lane-kernel"
 		# The other run may have set it up meanwhile.
 		if [ ! -f "$dir/ok" ]; then
 			setup "$dir" "$m"

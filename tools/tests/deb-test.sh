@@ -14,7 +14,7 @@
 # file behind (the chroot's file list before and after).
 #
 # The chroot's base is cached in $VHOST_SHMEM_CACHE/bookworm/<key>
-# (tools/lib/chroot.sh's cache_root; <key> hashes the mirrors, the package
+# (tools/lib/cache.sh's cache_root; <key> hashes the mirrors, the package
 # list and the recipe): cold, debootstrap and the packages take minutes;
 # each run then works on an overlay of it (a copy if overlayfs is not
 # there), thrown away at the end. Needs root. Logs in build/deb-test/.
@@ -28,7 +28,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-# cache_root, apt_uri, umount_below, in_root
+# cache_root, cache_lock, apt_uri, apt_settings, umount_below, in_root
 # shellcheck source=tools/lib/chroot.sh
 . "$top/tools/lib/chroot.sh"
 
@@ -170,13 +170,7 @@ setup() {
 		debootstrap --variant=minbase "$suite" "$root" "$m" >>"$dir/setup.log" 2>&1 ||
 		{ umount_below "$root" || true; tail -n 20 "$dir/setup.log"; return 1; }
 	umount_below "$root" || return 1
-	cat >"$root/etc/apt/apt.conf.d/90vhost-shmem" <<-EOF
-		Acquire::Languages "none";
-		APT::Install-Recommends "false";
-		APT::Install-Suggests "false";
-		APT::Get::Assume-Yes "true";
-		Dpkg::Options { "--force-confdef"; "--force-confold"; };
-	EOF
+	apt_settings "$root"
 	printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
 		"$m" "$suite" "$m" "$suite" "$s" "$suite" >"$root/etc/apt/sources.list"
 	# No service starts in the chroot.
@@ -205,9 +199,7 @@ base() {
 	top_dir=$(cache_root)/bookworm
 	dir=$top_dir/$(key)
 	if [ ! -f "$dir/ok" ]; then
-		mkdir -p "$top_dir"
-		exec 9>"$top_dir/.lock"
-		flock 9
+		cache_lock "$top_dir" deb-test
 		[ -f "$dir/ok" ] || setup "$dir" >&2 || { exec 9>&-; return 1; }
 		exec 9>&-
 	fi

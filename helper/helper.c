@@ -249,6 +249,8 @@ int helper_main(int argc, char **argv, const struct shmem_dev_ops *ops, void *ct
 		h->proxy.end = PROXY_FATAL;
 	}
 	h->fe_fd = h->be_fd = -1;	/* owned by the proxy now */
+	for (unsigned int i = 0; i < h->opts.nshares; i++)
+		proxy_add_share(&h->proxy, &h->opts.share[i]);	/* bounded by the parser */
 	switch (proxy_run(&h->proxy)) {
 	case PROXY_PEER_GONE:
 	case PROXY_TERMINATED:

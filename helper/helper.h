@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "proxy.h"
 #include "shmem_dev.h"
 
 struct helper_opts {
@@ -15,6 +16,8 @@ struct helper_opts {
 	const char *device_socket;	/* --device-socket */
 	int device_fd;			/* --device-fd */
 	unsigned int shmem_bit;		/* --shmem-feature-bit */
+	struct proxy_share_opt share[PROXY_SHARES_MAX];	/* --share-region */
+	unsigned int nshares;
 	bool verbose;
 };
 

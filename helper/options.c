@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "helper.h"
 #include "version.h"
@@ -12,7 +14,8 @@ static const char usage[] =
 "usage: vhost-shmem-helper (--listen PATH | --frontend-fd N)\n"
 "                          (--backend PATH | --backend-fd N)\n"
 "                          (--device-fd N | --device-socket PATH)\n"
-"                          [--shmem-feature-bit N] [--verbose]\n"
+"                          [--shmem-feature-bit N] [--share-region SHMID@GPA]...\n"
+"                          [--verbose]\n"
 "       vhost-shmem-helper --help | --version\n";
 
 /* A usage error: the reason, then the usage, on stderr. */
@@ -48,10 +51,48 @@ static int parse_num(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * --share-region SHMID@GPA: a shmid of 0..255, a page-aligned GPA below
+ * 2^63, each shmid once, at most PROXY_SHARES_MAX. 0 or a usage error.
+ */
+static int parse_share(const char *arg, struct helper_opts *o)
+{
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char why[160], *at, *end;
+	unsigned long long gpa;
+	long shmid;
+
+	errno = 0;
+	shmid = strtol(arg, &at, 0);
+	if (at == arg || *at != '@' || errno || shmid < 0 || shmid > 255)
+		return bad_usage("--share-region takes SHMID@GPA (SHMID 0..255), not '%s'",
+				 arg);
+	gpa = strtoull(at + 1, &end, 0);
+	if (end == at + 1 || *end || errno || at[1] == '-')
+		return bad_usage("--share-region '%s': GPA is not a number", arg);
+	if (gpa % page) {
+		snprintf(why, sizeof(why), "--share-region '%s': GPA is not a multiple of "
+			 "the page size (%" PRIu64 ")", arg, page);
+		return bad_usage("%s", why);
+	}
+	if (gpa & PROXY_SHARE_UADDR_BIT)
+		return bad_usage("--share-region '%s': GPA must be below 2^63", arg);
+	for (unsigned int i = 0; i < o->nshares; i++)
+		if (o->share[i].shmid == (uint32_t)shmid)
+			return bad_usage("--share-region '%s': that shmid is shared twice", arg);
+	if (o->nshares == PROXY_SHARES_MAX) {
+		snprintf(why, sizeof(why), "--share-region '%s': at most %u regions can be "
+			 "shared", arg, PROXY_SHARES_MAX);
+		return bad_usage("%s", why);
+	}
+	o->share[o->nshares++] = (struct proxy_share_opt){ (uint32_t)shmid, gpa };
+	return 0;
+}
+
 int helper_parse_opts(int argc, char **argv, struct helper_opts *o)
 {
 	enum { O_LISTEN = 256, O_FEFD, O_BACKEND, O_BEFD, O_DEVFD, O_DEVSOCK, O_BIT,
-	       O_VERSION };
+	       O_VERSION, O_SHARE };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "frontend-fd", required_argument, NULL, O_FEFD },
@@ -60,6 +101,7 @@ int helper_parse_opts(int argc, char **argv, struct helper_opts *o)
 		{ "device-fd", required_argument, NULL, O_DEVFD },
 		{ "device-socket", required_argument, NULL, O_DEVSOCK },
 		{ "shmem-feature-bit", required_argument, NULL, O_BIT },
+		{ "share-region", required_argument, NULL, O_SHARE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -91,6 +133,10 @@ int helper_parse_opts(int argc, char **argv, struct helper_opts *o)
 				return bad_usage("--shmem-feature-bit takes 0..63, not '%s'",
 						 optarg);
 			o->shmem_bit = (unsigned int)v;
+			break;
+		case O_SHARE:
+			if (parse_share(optarg, o))
+				return HELPER_OPTS_USAGE;
 			break;
 		case 'v': o->verbose = true; break;
 		case 'h': fputs(usage, stdout); return HELPER_OPTS_DONE;

@@ -190,6 +190,248 @@ static int check_config(struct proxy *p)
 	return 0;
 }
 
+/* ---- shared regions (--share-region) ------------------------------------ */
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/*
+ * The back-end's memory-table entry of a share. userspace_addr is an
+ * address in the front-end's address space: back-ends translate the
+ * front-end's vring and log addresses with it, and may match REM_MEM_REG on
+ * it; they never dereference it. The front-end has no address for a view,
+ * so the entry gets a key that no front-end address can equal: bit 63 set
+ * (never a user-space address on Linux) ORed with the GPA (unique: shares
+ * do not overlap). mmap_offset is the region's offset in the view file: 0,
+ * the view is of the whole region.
+ */
+static struct vu_mem_region share_region_desc(const struct proxy_share *s)
+{
+	return (struct vu_mem_region){
+		.guest_phys_addr = s->opt.gpa, .memory_size = s->size,
+		.userspace_addr = PROXY_SHARE_UADDR_BIT | s->opt.gpa,
+		.mmap_offset = 0,
+	};
+}
+
+static bool slots_mode(const struct proxy *p)
+{
+	return p->be_acked & BIT(VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+}
+
+/*
+ * Once per session: checks every --share-region against the device's
+ * configuration (the shmid is a region; shares do not overlap) and gets a
+ * read-write view of each. Returns 0, or -1 with the session ended.
+ */
+static int share_prepare(struct proxy *p)
+{
+	struct vhost_shmem_config *cfg = &p->dev_cfg;
+	const struct shmem_dev_ops *d = p->dev->ops;
+	char eb[32];
+	int r;
+
+	if (!p->nshares || p->shares_ready)
+		return 0;
+	memset(cfg, 0, sizeof(*cfg));
+	r = d->get_config(p->dev->ctx, p->dev->fd, cfg);
+	if (r) {
+		log_err(p->log, "--share-region: cannot read the device's regions "
+			"(VHOST_SHMEM_GET_CONFIG): %s%s; refusing to serve",
+			errno_name(-r, eb, sizeof(eb)),
+			r == -EBADFD ? ", the device is not configured yet" : "");
+		goto fatal;
+	}
+	for (unsigned int i = 0; i < p->nshares; i++) {
+		struct proxy_share *s = &p->shares[i];
+
+		s->size = s->opt.shmid < VHOST_SHMEM_MAX_REGIONS ?
+			  cfg->regions[s->opt.shmid].size : 0;
+		if (!s->size) {
+			log_err(p->log, "--share-region %u@0x%" PRIx64 ": shmid %u is not a "
+				"region of the device (GET_SHMEM_CONFIG: size 0): EBADSLT; "
+				"refusing to serve", s->opt.shmid, s->opt.gpa, s->opt.shmid);
+			goto fatal;
+		}
+		if (s->opt.gpa + s->size > PROXY_SHARE_UADDR_BIT) {
+			log_err(p->log, "--share-region %u@0x%" PRIx64 ": the region (0x%"
+				PRIx64 " bytes) ends beyond 2^63: ERANGE; refusing to serve",
+				s->opt.shmid, s->opt.gpa, s->size);
+			goto fatal;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			const struct proxy_share *o = &p->shares[j];
+
+			if (!ranges_overlap(s->opt.gpa, s->size, o->opt.gpa, o->size))
+				continue;
+			log_err(p->log, "--share-region %u@0x%" PRIx64 " (0x%" PRIx64
+				" bytes) overlaps --share-region %u@0x%" PRIx64 " (0x%" PRIx64
+				" bytes): EEXIST; refusing to serve", s->opt.shmid, s->opt.gpa,
+				s->size, o->opt.shmid, o->opt.gpa, o->size);
+			goto fatal;
+		}
+	}
+	for (unsigned int i = 0; i < p->nshares; i++) {
+		struct proxy_share *s = &p->shares[i];
+
+		r = d->get_view ? d->get_view(p->dev->ctx, p->dev->fd, s->opt.shmid,
+					      VHOST_SHMEM_VIEW_F_RW) : -EOPNOTSUPP;
+		if (r < 0) {
+			log_err(p->log, "--share-region %u@0x%" PRIx64 ": VHOST_SHMEM_GET_VIEW "
+				"failed: %s (%s); refusing to serve", s->opt.shmid, s->opt.gpa,
+				errno_name(-r, eb, sizeof(eb)), strerror(-r));
+			goto fatal;
+		}
+		s->view_fd = r;
+		log_info(p->log, "region %u (0x%" PRIx64 " bytes) shared with the back-end "
+			 "at GPA 0x%" PRIx64, s->opt.shmid, s->size, s->opt.gpa);
+	}
+	p->shares_ready = true;
+	return 0;
+fatal:
+	end_session(p, PROXY_FATAL);
+	return -1;
+}
+
+/* A front-end region must not overlap a share: -1 (session ended) if it does. */
+static int share_check_fe_region(struct proxy *p, const struct vu_mem_region *r,
+				 const char *req)
+{
+	for (unsigned int i = 0; i < p->nshares; i++) {
+		const struct proxy_share *s = &p->shares[i];
+
+		if (!ranges_overlap(r->guest_phys_addr, r->memory_size, s->opt.gpa, s->size))
+			continue;
+		log_err(p->log, "%s from the front-end: its region at GPA 0x%" PRIx64
+			" (0x%" PRIx64 " bytes) overlaps --share-region %u@0x%" PRIx64
+			" (0x%" PRIx64 " bytes): EEXIST; refusing to serve", req,
+			r->guest_phys_addr, r->memory_size, s->opt.shmid, s->opt.gpa, s->size);
+		end_session(p, PROXY_FATAL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The front-end's table plus one region per share, each with its view fd. */
+static void on_set_mem_table(struct proxy *p, struct vu_msg *m)
+{
+	struct vu_memory *mem = &m->payload.mem;
+	unsigned int n = mem->nregions;
+	int fds[VU_MAX_FDS];
+
+	if (!p->nshares) {
+		forward(p, &p->be, m);
+		return;
+	}
+	if (share_prepare(p))
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		if (share_check_fe_region(p, &mem->regions[i], "SET_MEM_TABLE"))
+			return;
+	if (n + p->nshares > VU_MEM_REGIONS_MAX) {
+		log_err(p->log, "SET_MEM_TABLE from the front-end has %u region(s): no room "
+			"for %u shared region(s), a table holds %u: ENOSPC; refusing to serve",
+			n, p->nshares, VU_MEM_REGIONS_MAX);
+		end_session(p, PROXY_FATAL);
+		return;
+	}
+	memcpy(fds, m->fds, n * sizeof(fds[0]));
+	for (unsigned int i = 0; i < p->nshares; i++) {
+		mem->regions[n + i] = share_region_desc(&p->shares[i]);
+		fds[n + i] = p->shares[i].view_fd;
+		p->shares[i].in_table = true;
+	}
+	mem->nregions = n + p->nshares;
+	m->hdr.size = 8 + 32 * mem->nregions;
+	log_trace(p->log, "SET_MEM_TABLE: %u front-end region(s) + %u shared", n,
+		  p->nshares);
+	send_to(p, &p->be, &m->hdr, m->payload.bytes, fds, mem->nregions);
+}
+
+/*
+ * ADD_MEM_REG of every share not in the back-end's table yet, without
+ * NEED_REPLY (its reply could not be told from the front-end's). Returns 0
+ * or -1 (session ending).
+ */
+static int share_add_all(struct proxy *p)
+{
+	for (unsigned int i = 0; i < p->nshares; i++) {
+		struct proxy_share *s = &p->shares[i];
+		struct vu_hdr h = { VU_ADD_MEM_REG, VU_VERSION, sizeof(struct vu_mem_reg) };
+		struct vu_mem_reg reg = { .region = share_region_desc(s) };
+
+		if (s->in_table)
+			continue;
+		if (send_to(p, &p->be, &h, &reg, &s->view_fd, 1))
+			return -1;
+		s->in_table = true;
+		log_info(p->log, "region %u added to the back-end's memory table at GPA 0x%"
+			 PRIx64 " (ADD_MEM_REG)", s->opt.shmid, s->opt.gpa);
+	}
+	return 0;
+}
+
+/* On reset: REM_MEM_REG of every share the helper added (slots mode only). */
+static void share_remove_all(struct proxy *p)
+{
+	for (unsigned int i = 0; i < p->nshares && slots_mode(p); i++) {
+		struct proxy_share *s = &p->shares[i];
+		struct vu_hdr h = { VU_REM_MEM_REG, VU_VERSION, sizeof(struct vu_mem_reg) };
+		struct vu_mem_reg reg = { .region = share_region_desc(s) };
+
+		if (!s->in_table)
+			continue;
+		if (send_to(p, &p->be, &h, &reg, NULL, 0))
+			return;
+		s->in_table = false;
+		log_info(p->log, "region %u removed from the back-end's memory table "
+			 "(REM_MEM_REG)", s->opt.shmid);
+	}
+}
+
+static void on_add_mem_reg(struct proxy *p, struct vu_msg *m)
+{
+	if (p->nshares && (share_prepare(p) ||
+			   share_check_fe_region(p, &m->payload.memreg.region, "ADD_MEM_REG") ||
+			   share_add_all(p)))
+		return;
+	forward(p, &p->be, m);
+}
+
+/*
+ * The back-end's GET_MAX_MEM_SLOTS: the shares take their slots, the
+ * front-end is told the rest; no slot left for it is a refusal.
+ */
+static void on_max_mem_slots_reply(struct proxy *p, struct vu_msg *m, int owner)
+{
+	uint64_t max = m->payload.u64;
+
+	p->be_max_slots = max;
+	if (max < p->nshares + 1ull) {
+		log_err(p->log, "back-end has %" PRIu64 " memory slot(s) (GET_MAX_MEM_SLOTS): "
+			"no room for %u shared region(s) and the front-end's memory: "
+			"ENOSPC; refusing to serve", max, p->nshares);
+		end_session(p, PROXY_FATAL);
+		return;
+	}
+	log_info(p->log, "back-end has %" PRIu64 " memory slots: %u for shared regions, %"
+		 PRIu64 " for the front-end", max, p->nshares, max - p->nshares);
+	if (owner == OWNER_FRONTEND) {
+		m->payload.u64 = max - p->nshares;
+		forward(p, &p->fe, m);
+	}
+}
+
+int proxy_add_share(struct proxy *p, const struct proxy_share_opt *opt)
+{
+	if (p->nshares == PROXY_SHARES_MAX)
+		return -ENOSPC;
+	p->shares[p->nshares++] = (struct proxy_share){ .opt = *opt, .view_fd = -1 };
+	return 0;
+}
+
 /* ---- front-end -> back-end (main channel) ------------------------------ */
 
 static int open_backend_channel(struct proxy *p, const struct vu_hdr *hdr)
@@ -256,6 +498,18 @@ static void on_set_protocol_features(struct proxy *p, struct vu_msg *m)
 			log_err(p->log, "cannot create the backend channel");
 			end_session(p, PROXY_FATAL);
 		}
+	}
+	if (p->nshares && slots_mode(p)) {
+		struct vu_hdr h = { VU_GET_MAX_MEM_SLOTS, VU_VERSION, 0 };
+
+		if (fifo_push(&p->pend_main, VU_GET_MAX_MEM_SLOTS, OWNER_HELPER)) {
+			protocol_error(p, &p->fe, "too many outstanding requests", m);
+			return;
+		}
+		log_trace(p->log, "helper -> back-end: GET_MAX_MEM_SLOTS (36), room for "
+			  "the shared regions");
+		if (send_to(p, &p->be, &h, NULL, NULL, 0))
+			return;
 	}
 	if (p->be_acked & shmem) {
 		struct vu_hdr h = { VU_GET_SHMEM_CONFIG, VU_VERSION, 0 };
@@ -362,18 +616,34 @@ static void on_fe_request(struct proxy *p, struct vu_msg *m)
 	case VU_SET_PROTOCOL_FEATURES:
 		on_set_protocol_features(p, m);
 		return;
+	case VU_GET_MAX_MEM_SLOTS:
+		if (p->nshares && fifo_push(&p->pend_main, req, OWNER_FRONTEND)) {
+			protocol_error(p, &p->fe, "too many outstanding requests", m);
+			return;
+		}
+		break;
 	case VU_SET_BACKEND_REQ_FD:
 		on_set_backend_req_fd(p, m);
 		return;
+	case VU_SET_MEM_TABLE:
+		on_set_mem_table(p, m);
+		return;
+	case VU_ADD_MEM_REG:
+		on_add_mem_reg(p, m);
+		return;
 	case VU_RESET_OWNER:
 		device_reset(p, "RESET_OWNER from the front-end");
+		share_remove_all(p);
 		break;
 	case VU_RESET_DEVICE:
 		device_reset(p, "RESET_DEVICE from the front-end");
+		share_remove_all(p);
 		break;
 	case VU_SET_STATUS:
-		if (m->payload.u64 == 0)
+		if (m->payload.u64 == 0) {
 			device_reset(p, "SET_STATUS 0 from the front-end");
+			share_remove_all(p);
+		}
 		break;
 	}
 	forward(p, &p->be, m);
@@ -410,6 +680,9 @@ static void on_shmem_config_reply(struct proxy *p, struct vu_msg *m, int owner)
 		end_session(p, PROXY_FATAL);
 		return;
 	}
+	/* The device's regions are known: check --share-region now. */
+	if (p->cfg_checked && share_prepare(p))
+		return;
 	if (owner == OWNER_FRONTEND)
 		forward(p, &p->fe, m);
 }
@@ -419,13 +692,18 @@ static void on_be_reply(struct proxy *p, struct vu_msg *m)
 	uint32_t req = m->hdr.request;
 	int owner;
 
-	if (req != VU_GET_PROTOCOL_FEATURES && req != VU_GET_SHMEM_CONFIG) {
+	if (req != VU_GET_PROTOCOL_FEATURES && req != VU_GET_SHMEM_CONFIG &&
+	    !(req == VU_GET_MAX_MEM_SLOTS && p->nshares)) {
 		forward(p, &p->fe, m);
 		return;
 	}
 	owner = fifo_pop(&p->pend_main, req);
 	if (owner < 0) {
 		protocol_error(p, &p->be, "reply to a request that was not sent", m);
+		return;
+	}
+	if (req == VU_GET_MAX_MEM_SLOTS) {
+		on_max_mem_slots_reply(p, m, owner);
 		return;
 	}
 	if (req == VU_GET_SHMEM_CONFIG) {
@@ -748,6 +1026,12 @@ enum proxy_end proxy_finish(struct proxy *p)
 	unwatch_close(p, &p->be);
 	unwatch_close(p, &p->fe_chan);
 	unwatch_close(p, &p->be_chan);
+	for (unsigned int i = 0; i < p->nshares; i++) {
+		if (p->shares[i].view_fd >= 0)
+			close(p->shares[i].view_fd);
+		p->shares[i].view_fd = -1;
+		p->shares[i].in_table = false;
+	}
 	close(p->epfd);
 	p->epfd = -1;
 	return p->end;

@@ -39,6 +39,31 @@ struct proxy_staged {
 	int fd;				/* owned; -1 for UNMAP */
 };
 
+/* --share-region: at most this many regions shared with the back-end. */
+#define PROXY_SHARES_MAX 8
+/*
+ * The userspace_addr of a shared region in the back-end's memory table is
+ * this bit ORed with its GPA: a key only (see share_region_desc()).
+ */
+#define PROXY_SHARE_UADDR_BIT (1ull << 63)
+
+/* What --share-region SHMID@GPA asks for. */
+struct proxy_share_opt {
+	uint32_t shmid;
+	uint64_t gpa;
+};
+
+/*
+ * One region of the device shared with the back-end: a view of it in the
+ * back-end's memory table at @gpa, one slot whatever the mappings.
+ */
+struct proxy_share {
+	struct proxy_share_opt opt;
+	uint64_t size;		/* the region's, once prepared */
+	int view_fd;		/* owned; -1 until prepared */
+	bool in_table;		/* ADD_MEM_REG sent and not removed since */
+};
+
 enum proxy_end {
 	PROXY_RUNNING,
 	PROXY_PEER_GONE,	/* a peer disconnected: exit 0 */
@@ -75,6 +100,12 @@ struct proxy {
 	uint64_t be_sizes[VU_SHMEM_MAX_REGIONS];
 	struct vhost_shmem_config dev_cfg;	/* scratch for GET_CONFIG */
 
+	/* --share-region, in the order given; prepared once for the session. */
+	struct proxy_share shares[PROXY_SHARES_MAX];
+	unsigned int nshares;
+	bool shares_ready;
+	uint64_t be_max_slots;		/* GET_MAX_MEM_SLOTS reply; 0: unknown */
+
 	/* Back-to-back SHMEM requests of the backend channel, in order. */
 	struct proxy_staged staged[VHOST_SHMEM_BATCH_MAX];
 	unsigned int nstaged;
@@ -86,6 +117,11 @@ struct proxy {
  */
 int proxy_init(struct proxy *p, struct hlog *log, struct shmem_dev *dev,
 	       unsigned int shmem_bit, int fe_fd, int be_fd, int sigfd);
+/*
+ * Adds a --share-region before the session starts (after proxy_init).
+ * Returns 0, or -ENOSPC past PROXY_SHARES_MAX.
+ */
+int proxy_add_share(struct proxy *p, const struct proxy_share_opt *opt);
 /* Runs until the session ends; resets the device and closes everything. */
 enum proxy_end proxy_run(struct proxy *p);
 

@@ -42,6 +42,15 @@ static int ioctl_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigne
 	return ret_errno(ioctl(devfd, VHOST_SHMEM_BATCH, &b));
 }
 
+static int ioctl_get_view(void *ctx, int devfd, uint32_t shmid, uint32_t flags)
+{
+	struct vhost_shmem_view_req req = { .shmid = shmid, .flags = flags };
+	int fd = ioctl(devfd, VHOST_SHMEM_GET_VIEW, &req);
+
+	(void)ctx;
+	return fd < 0 ? -errno : fd;
+}
+
 /* GET_STATS needs no owner and changes nothing: a harmless question. */
 static int ioctl_probe(void *ctx, int devfd)
 {
@@ -57,5 +66,6 @@ const struct shmem_dev_ops shmem_ioctl_ops = {
 	.unmap = ioctl_unmap,
 	.reset = ioctl_reset,
 	.batch = ioctl_batch,
+	.get_view = ioctl_get_view,
 	.probe = ioctl_probe,
 };

@@ -16,6 +16,11 @@ struct shmem_dev_ops {
 	int (*unmap)(void *ctx, int devfd, const struct vhost_shmem_unmap *unmap);
 	int (*reset)(void *ctx, int devfd);
 	int (*batch)(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n);
+	/*
+	 * Optional: VHOST_SHMEM_GET_VIEW; returns the new view fd (owned by
+	 * the caller) or a negative errno.
+	 */
+	int (*get_view)(void *ctx, int devfd, uint32_t shmid, uint32_t flags);
 	/* Optional: 0 if @devfd answers like a vhost-shmem device. */
 	int (*probe)(void *ctx, int devfd);
 };

@@ -21,6 +21,8 @@ struct vu_msg {
 		uint64_t u64;
 		struct vu_mmap mmap;
 		struct vu_shmem_config shmem;
+		struct vu_memory mem;
+		struct vu_mem_reg memreg;
 	} payload;
 	int fds[VU_MAX_FDS];
 	unsigned int nfds;

@@ -93,6 +93,7 @@ enum vu_backend_request {
 /* Protocol feature bits the helper cares about. */
 #define VU_PROTOCOL_F_REPLY_ACK		3
 #define VU_PROTOCOL_F_BACKEND_REQ	5
+#define VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS 15
 #define VU_PROTOCOL_F_SHMEM_DEFAULT	22
 /* Virtio feature bit that enables GET/SET_PROTOCOL_FEATURES. */
 #define VU_F_PROTOCOL_FEATURES		30
@@ -118,6 +119,34 @@ struct vu_mmap {
 	uint64_t flags;
 };
 
+/*
+ * Regions of a SET_MEM_TABLE without CONFIGURE_MEM_SLOTS
+ * (VHOST_MEMORY_BASELINE_NREGIONS): one fd each, and a message carries at
+ * most VU_MAX_FDS.
+ */
+#define VU_MEM_REGIONS_MAX		8u
+
+/* VhostUserMemoryRegion: one region of the back-end's memory table. */
+struct vu_mem_region {
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;	/* in the front-end's address space */
+	uint64_t mmap_offset;		/* where the region starts in its fd */
+};
+
+/* VhostUserMemory (SET_MEM_TABLE payload): 8 + 32 * nregions bytes. */
+struct vu_memory {
+	uint32_t nregions;
+	uint32_t padding;
+	struct vu_mem_region regions[VU_MEM_REGIONS_MAX];
+};
+
+/* VhostUserMemRegMsg (ADD_MEM_REG / REM_MEM_REG payload): 40 bytes. */
+struct vu_mem_reg {
+	uint64_t padding;
+	struct vu_mem_region region;
+};
+
 /* VhostUserShMemConfig (GET_SHMEM_CONFIG reply). */
 struct vu_shmem_config {
 	uint32_t nregions;
@@ -127,6 +156,8 @@ struct vu_shmem_config {
 
 _Static_assert(sizeof(struct vu_hdr) == VU_HDR_SIZE, "vhost-user header");
 _Static_assert(sizeof(struct vu_mmap) == VU_MMAP_SIZE, "VhostUserMMap");
+_Static_assert(sizeof(struct vu_mem_region) == 32, "VhostUserMemoryRegion");
+_Static_assert(sizeof(struct vu_mem_reg) == 40, "VhostUserMemRegMsg");
 _Static_assert(sizeof(struct vu_shmem_config) == VU_SHMEM_CONFIG_SIZE,
 	       "VhostUserShMemConfig");
 

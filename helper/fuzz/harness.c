@@ -417,6 +417,15 @@ static int count_wrap_reset(void *ctx, int devfd)
 	return z->reset_err ? z->reset_err : z->fake->reset(&z->dev, devfd);
 }
 
+static int count_wrap_view(void *ctx, int devfd, uint32_t shmid, uint32_t flags)
+{
+	struct fz *z = ctx;
+	int r = z->fake->get_view(&z->dev, devfd, shmid, flags);
+
+	z->res.views += r >= 0;
+	return r;
+}
+
 static int count_wrap_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned int n)
 {
 	struct fz *z = ctx;
@@ -456,6 +465,7 @@ static void set_region(struct fake_dev *d, uint8_t shmid, uint64_t size)
 static void setup(struct fz *z)
 {
 	uint8_t flags = rd_u8(&z->rd);
+	struct proxy_share_opt share = { .gpa = FZ_SHARE_GPA };
 	int fe[2], be[2], r;
 
 	z->dev.recfd = -1;
@@ -465,6 +475,8 @@ static void setup(struct fz *z)
 	for (unsigned int i = 0; i < 2; i++) {
 		uint8_t shmid = rd_u8(&z->rd);
 
+		if (!i)
+			share.shmid = shmid;
 		set_region(&z->dev, shmid, rd_u64(&z->rd));
 	}
 	z->fake = flags & FZ_CFG_NO_BATCH ? &fake_ops_no_batch : &fake_ops;
@@ -472,6 +484,7 @@ static void setup(struct fz *z)
 		.get_config = count_wrap_config, .map = count_wrap_map,
 		.unmap = count_wrap_unmap, .reset = count_wrap_reset,
 		.batch = z->fake->batch ? count_wrap_batch : NULL,
+		.get_view = count_wrap_view,
 	};
 	z->sdev = (struct shmem_dev){
 		.ops = &z->ops, .ctx = z,
@@ -502,6 +515,8 @@ static void setup(struct fz *z)
 		       fe[1], be[1], z->sig[0]);
 	if (r)
 		fz_fail("proxy_init: %s", strerror(-r));
+	if (flags & FZ_CFG_SHARE)
+		proxy_add_share(&z->p, &share);
 	/*
 	 * The harness reads only between rounds: a send that finds a peer's
 	 * socket full cannot be helped by waiting, so it times out after 1 ms

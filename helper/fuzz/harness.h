@@ -18,6 +18,7 @@
 struct fz_result {
 	enum proxy_end end;
 	unsigned int configs, maps, maps_ok, unmaps, unmaps_ok, batches, resets;
+	unsigned int views;		/* GET_VIEWs that gave an fd */
 	/* Bytes and fds the peers received, by side (sched.h: enum fz_side). */
 	size_t rx_bytes[4];
 	unsigned int rx_fds[4];

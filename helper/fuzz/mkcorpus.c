@@ -521,6 +521,61 @@ static const char *c_map_unmap(const struct fz_result *r)
 	       "not 2 MAPs and 2 UNMAPs, one of each ok, one at a time";
 }
 
+/* The front-end's RAM: one region of 4 pages at GPA 0. */
+static const struct vu_mem_region fz_ram = { 0, 4 * PAGE, 0x7f1200000000ull, 0 };
+
+/* share_set_mem_table_adds_the_view */
+static void s_share_mem_table(struct enc *e)
+{
+	struct vu_memory mem = { .nregions = 1, .regions = { fz_ram } };
+
+	config(e, FZ_CFG_SHARE, 0, 0, 0);
+	session(e);
+	msg(e, FZ_FE, VU_SET_MEM_TABLE, VU_FLAG_NEED_REPLY, &mem, 8 + 32,
+	    fds(FZ_FD_MEMFD, 1));
+	run(e);
+	msg_u64(e, FZ_BE, VU_SET_MEM_TABLE, VU_FLAG_REPLY, 0);
+	run(e);
+	msg(e, FZ_FE, VU_SET_MEM_TABLE, 0, &mem, 8 + 32, fds(FZ_FD_MEMFD, 1));
+	run(e);
+}
+
+static const char *c_share_mem_table(const struct fz_result *r)
+{
+	/* The back-end got 2 tables of 2 regions, each with both fds. */
+	return r->end == PROXY_PEER_GONE && r->views == 1 &&
+	       r->rx_bytes[FZ_BE] >= 2 * (12 + 8 + 2 * 32) && r->rx_fds[FZ_BE] >= 5 ?
+	       NULL : "not one view, sent with each of 2 tables";
+}
+
+/* share_add_mem_reg_then_rem_on_reset */
+static void s_share_add_mem_reg(struct enc *e)
+{
+	struct vu_mem_reg reg = { .region = fz_ram };
+
+	config(e, FZ_CFG_SHARE, 0, 0, 0);
+	negotiate(e, BIT(15) | BIT(3), BIT(15) | BIT(3));
+	msg_u64(e, FZ_BE, VU_GET_MAX_MEM_SLOTS, VU_FLAG_REPLY, 8);
+	run(e);
+	get_u64_through(e, VU_GET_MAX_MEM_SLOTS, 8);
+	for (int i = 0; i < 2; i++) {
+		msg(e, FZ_FE, VU_ADD_MEM_REG, VU_FLAG_NEED_REPLY, &reg, sizeof(reg),
+		    fds(FZ_FD_MEMFD, 1));
+		run(e);
+		msg_u64(e, FZ_BE, VU_ADD_MEM_REG, VU_FLAG_REPLY, 0);
+		run(e);
+		msg_empty(e, FZ_FE, VU_RESET_DEVICE, 0);
+		run(e);
+	}
+}
+
+static const char *c_share_add_mem_reg(const struct fz_result *r)
+{
+	return r->end == PROXY_PEER_GONE && r->views == 1 && r->resets >= 2 &&
+	       r->rx_fds[FZ_BE] >= 4 ? NULL :
+	       "not one view, added twice and removed at each reset";
+}
+
 /* shmem_back_to_back_requests_batched (and the same without BATCH) */
 static void back_to_back(struct enc *e, uint8_t flags, uint8_t batch_err)
 {
@@ -831,6 +886,9 @@ static const struct seed {
 	void (*build)(struct enc *e);
 	const char *(*check)(const struct fz_result *r);
 } seeds[] = {
+	{ "share_set_mem_table_adds_the_view", s_share_mem_table, c_share_mem_table },
+	{ "share_add_mem_reg_then_rem_on_reset", s_share_add_mem_reg,
+	  c_share_add_mem_reg },
 	{ "forward_full_negotiation", s_full_negotiation, c_full_negotiation },
 	{ "forward_unknown_request_and_its_replies", s_forward_unknown, c_forward_unknown },
 	{ "features_interposed_default_bit", s_features_default_bit, c_features_default_bit },

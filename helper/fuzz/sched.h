@@ -49,6 +49,9 @@ enum fz_side { FZ_FE, FZ_BE, FZ_BE_CHAN, FZ_FE_CHAN };
 #define FZ_CFG_QUIET		0x08	/* no --verbose */
 #define FZ_CFG_LOG_PIPE		0x10	/* log into a 4 KiB pipe, not nowhere */
 #define FZ_CFG_LOG_DEAF		0x20	/* ... that nobody reads */
+/* --share-region of the first config region's shmid at FZ_SHARE_GPA */
+#define FZ_CFG_SHARE		0x40
+#define FZ_SHARE_GPA		0x100000000ull
 
 enum fz_kind {
 	/* side; u8 hdr[12]; payload; fdspec: one sendmsg, fds on it */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,12 +105,43 @@ static int fake_batch(void *ctx, int devfd, struct vhost_shmem_op *ops, unsigned
 	return 0;
 }
 
+static int fake_get_view(void *ctx, int devfd, uint32_t shmid, uint32_t flags)
+{
+	struct fake_dev *d = ctx;
+	struct fake_rec r = { .op = 'V', .map = { .shmid = shmid, .flags = flags } };
+	uint64_t size = shmid < VHOST_SHMEM_MAX_REGIONS ? d->cfg.regions[shmid].size : 0;
+	size_t fill = size < FAKE_VIEW_FILL ? (size_t)size : FAKE_VIEW_FILL;
+	void *p = MAP_FAILED;
+	struct stat st;
+	int fd = -1;
+
+	(void)devfd;
+	r.ret = d->view_err ? d->view_err : size ? 0 : -EBADSLT;
+	if (!r.ret) {
+		fd = memfd_create("fake-view", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, (off_t)size) ||
+		    (p = mmap(NULL, fill, PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+			r.ret = -ENOMEM;
+	}
+	if (p != MAP_FAILED) {
+		memset(p, FAKE_VIEW_BYTE(shmid), fill);
+		munmap(p, fill);
+	}
+	if (r.ret && fd >= 0)
+		close(fd);
+	if (!r.ret && !fstat(fd, &st))
+		r.ino = st.st_ino;
+	fake_record(d, &r);
+	return r.ret ? r.ret : fd;
+}
+
 const struct shmem_dev_ops fake_ops = {
 	.get_config = fake_get_config, .map = fake_map,
 	.unmap = fake_unmap, .reset = fake_reset, .batch = fake_batch,
+	.get_view = fake_get_view,
 };
 
 const struct shmem_dev_ops fake_ops_no_batch = {
 	.get_config = fake_get_config, .map = fake_map,
-	.unmap = fake_unmap, .reset = fake_reset,
+	.unmap = fake_unmap, .reset = fake_reset, .get_view = fake_get_view,
 };

@@ -14,7 +14,7 @@
 
 /* One device call, as fake_dev.recfd receives it. */
 struct fake_rec {
-	char op;		/* 'M'ap, 'U'nmap, 'R'eset, 'C'onfig, 'B'atch */
+	char op;		/* 'M'ap, 'U'nmap, 'R'eset, 'C'onfig, 'B'atch, 'V'iew */
 	int ret;
 	struct vhost_shmem_map map;
 	struct vhost_shmem_unmap unmap;
@@ -30,10 +30,20 @@ struct fake_dev {
 	unsigned int ncfg;		/* get_config calls so far */
 	int batch_err;			/* the BATCH ioctl itself fails so */
 	unsigned int bad_fds;		/* MAPs whose fd was not open */
+	int view_err;			/* GET_VIEW fails so */
 	struct vhost_shmem_config cfg;
 	unsigned int n;
 	struct { uint32_t shmid; uint64_t off, len; } live[FAKE_DEV_LIVE_MAX];
 };
+
+/*
+ * A view's bytes: GET_VIEW of shmid gives a memfd of the region's size
+ * whose first FAKE_VIEW_FILL bytes are FAKE_VIEW_BYTE(shmid) (the
+ * fuzzer's regions can be huge); its record has the shmid in map.shmid,
+ * the flags in map.flags and the memfd's inode.
+ */
+#define FAKE_VIEW_BYTE(shmid) ((unsigned char)(0xa0 + (shmid)))
+#define FAKE_VIEW_FILL (1u << 20)
 
 /* Every op, BATCH included; ctx is a struct fake_dev. */
 extern const struct shmem_dev_ops fake_ops;

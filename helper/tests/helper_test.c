@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1096,6 +1097,231 @@ TEST_F(h, shmem_map_without_feature_refused)
 
 /* ---- resets ------------------------------------------------------------------ */
 
+/* ---- --share-region ------------------------------------------------------ */
+
+#define SHARE_GPA 0x100000000ull
+#define RAM_SIZE (16 * PAGE)
+
+/* The entry the helper must give region @size of --share-region ...@@gpa. */
+static struct vu_mem_region share_desc(uint64_t gpa, uint64_t size)
+{
+	return (struct vu_mem_region){ gpa, size, BIT(63) | gpa, 0 };
+}
+
+static bool region_eq(const struct vu_mem_region *a, const struct vu_mem_region *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* Every byte of @fd's first @len is FAKE_VIEW_BYTE(@shmid): the fake's view. */
+static bool is_fake_view(int fd, uint64_t len, uint32_t shmid)
+{
+	unsigned char *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	bool ok = p != MAP_FAILED;
+
+	for (uint64_t i = 0; ok && i < len; i++)
+		ok = p[i] == FAKE_VIEW_BYTE(shmid);
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	return ok;
+}
+
+/* The front-end's guest RAM: one region at GPA @gpa. */
+static struct vu_mem_region ram_region(uint64_t gpa, uint64_t size)
+{
+	return (struct vu_mem_region){ gpa, size, 0x7f1200000000ull + gpa, 0 };
+}
+
+/*
+ * SET_MEM_TABLE peer: the back-end gets the front-end's regions and fds
+ * unchanged, then one region per share at its GPA with the view fd.
+ */
+TEST_F(h, share_set_mem_table_adds_the_view)
+{
+	struct vu_memory mem = { .nregions = 1 };
+	struct vu_mem_region want = share_desc(SHARE_GPA, 4 * PAGE);
+	int ram = vuc_memfd_pattern("ram", RAM_SIZE);
+	struct fake_rec v;
+
+	ASSERT_LE(0, ram);
+	mem.regions[0] = ram_region(0, RAM_SIZE);
+	ASSERT_EQ(0, start(self, "--share-region 3@0x100000000"));
+	session_setup(_metadata, self);
+	/* The view is asked for once the regions are known, read-write. */
+	v = next_op(self, 3000);
+	ASSERT_EQ('V', v.op);
+	EXPECT_EQ(3u, v.map.shmid);
+	EXPECT_EQ(VHOST_SHMEM_VIEW_F_RW, v.map.flags);
+
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_MEM_TABLE, VU_FLAG_NEED_REPLY, &mem,
+			      8 + 32, &ram, 1));
+	RECV(self->be, VU_SET_MEM_TABLE, 0);
+	ASSERT_EQ(8u + 2 * 32, self->m.hdr.size);
+	ASSERT_EQ(2u, self->m.payload.mem.nregions);
+	ASSERT_EQ(2u, self->m.nfds);
+	EXPECT_TRUE(region_eq(&mem.regions[0], &self->m.payload.mem.regions[0]));
+	EXPECT_EQ(ino_of(ram), ino_of(self->m.fds[0]));
+	EXPECT_TRUE(region_eq(&want, &self->m.payload.mem.regions[1]));
+	EXPECT_EQ(v.ino, ino_of(self->m.fds[1]));
+	EXPECT_TRUE(is_fake_view(self->m.fds[1], 4 * PAGE, 3));
+	vu_msg_close_fds(&self->m);
+	ASSERT_EQ(0, vuc_send_u64(self->be, VU_SET_MEM_TABLE, VU_FLAG_REPLY, 0));
+	RECV(self->fe, VU_SET_MEM_TABLE, 1);
+	EXPECT_EQ(0ull, self->m.payload.u64);
+
+	/* Every table the front-end sends gets it; the view is not asked again. */
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_MEM_TABLE, 0, &mem, 8 + 32, &ram, 1));
+	RECV(self->be, VU_SET_MEM_TABLE, 0);
+	ASSERT_EQ(2u, self->m.payload.mem.nregions);
+	EXPECT_EQ(v.ino, ino_of(self->m.fds[1]));
+	vu_msg_close_fds(&self->m);
+	EXPECT_EQ(0, next_op(self, 100).op);
+	close(ram);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "region 3 (0x4000 bytes) shared with the "
+			       "back-end at GPA 0x100000000")) TH_LOG("%s", self->log);
+}
+
+/* A slots session (CONFIGURE_MEM_SLOTS) with --share-region 0@SHARE_GPA. */
+static void slots_session(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+			  uint64_t max_slots)
+{
+	ASSERT_EQ(0, start(self, "--share-region 0@0x100000000"));
+	negotiate(_metadata, self, BIT(15) | BIT(3), BIT(15) | BIT(3), NULL);
+	/* The helper asks for the back-end's slots itself. */
+	RECV(self->be, VU_GET_MAX_MEM_SLOTS, 0);
+	ASSERT_EQ(0, vuc_send_u64(self->be, VU_GET_MAX_MEM_SLOTS, VU_FLAG_REPLY, max_slots));
+}
+
+/* Receives the helper's ADD_MEM_REG of the share (region 0). */
+static void recv_share_add(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
+{
+	struct vu_mem_region want = share_desc(SHARE_GPA, REGION_SIZE);
+
+	RECV(self->be, VU_ADD_MEM_REG, 0);
+	EXPECT_EQ(0u, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
+	ASSERT_EQ(40u, self->m.hdr.size);
+	ASSERT_EQ(1u, self->m.nfds);
+	EXPECT_TRUE(region_eq(&want, &self->m.payload.memreg.region));
+	EXPECT_TRUE(is_fake_view(self->m.fds[0], REGION_SIZE, 0));
+	vu_msg_close_fds(&self->m);
+}
+
+/*
+ * ADD_MEM_REG peer: the front-end is told the slots left; before its first
+ * ADD_MEM_REG the back-end gets the share's; a reset takes it out with
+ * REM_MEM_REG, and the next ADD_MEM_REG puts it back.
+ */
+TEST_F(h, share_add_mem_reg_then_rem_on_reset)
+{
+	struct vu_mem_reg reg = { .region = ram_region(0, RAM_SIZE) };
+	struct vu_mem_region want = share_desc(SHARE_GPA, REGION_SIZE);
+	int ram = vuc_memfd_pattern("ram", RAM_SIZE);
+
+	ASSERT_LE(0, ram);
+	slots_session(_metadata, self, 8);
+	EXPECT_EQ(7ull, get_u64_through(_metadata, self, VU_GET_MAX_MEM_SLOTS, 8));
+	for (int round = 0; round < 2; round++) {
+		ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, VU_FLAG_NEED_REPLY, &reg,
+				      sizeof(reg), &ram, 1));
+		recv_share_add(_metadata, self);
+		RECV(self->be, VU_ADD_MEM_REG, 0);
+		EXPECT_EQ(VU_FLAG_NEED_REPLY, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
+		EXPECT_TRUE(region_eq(&reg.region, &self->m.payload.memreg.region));
+		ASSERT_EQ(1u, self->m.nfds);
+		EXPECT_EQ(ino_of(ram), ino_of(self->m.fds[0]));
+		vu_msg_close_fds(&self->m);
+		/* Once in the table, a second ADD_MEM_REG goes alone. */
+		check_forward(_metadata, self, self->fe, self->be, VU_ADD_MEM_REG, 0, &reg,
+			      sizeof(reg), &ram, 1);
+
+		ASSERT_EQ(0, vuc_send(self->fe, VU_RESET_DEVICE, 0, NULL, 0, NULL, 0));
+		RECV(self->be, VU_REM_MEM_REG, 0);
+		EXPECT_EQ(0u, self->m.nfds);
+		EXPECT_TRUE(region_eq(&want, &self->m.payload.memreg.region));
+		RECV(self->be, VU_RESET_DEVICE, 0);
+		EXPECT_TRUE(saw_reset(self, 3000));
+	}
+	close(ram);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "region 0 removed from the back-end's memory "
+			       "table (REM_MEM_REG)"));
+}
+
+/* GET_MAX_MEM_SLOTS leaves no slot for the front-end: refuse, say why. */
+TEST_F(h, share_no_mem_slot_left_refused)
+{
+	slots_session(_metadata, self, 1);
+	EXPECT_EQ(1, finish(self, true));
+	EXPECT_NE(NULL, strstr(self->log, "back-end has 1 memory slot(s) (GET_MAX_MEM_SLOTS): "
+			       "no room for 1 shared region(s) and the front-end's memory: "
+			       "ENOSPC")) TH_LOG("%s", self->log);
+}
+
+/* A SET_MEM_TABLE of 8 regions leaves no room in the table for the share. */
+TEST_F(h, share_full_mem_table_refused)
+{
+	struct vu_memory mem = { .nregions = 8 };
+	int fds[8];
+
+	for (int i = 0; i < 8; i++) {
+		fds[i] = vuc_memfd_pattern("ram", PAGE);
+		ASSERT_LE(0, fds[i]);
+		mem.regions[i] = ram_region((uint64_t)i * PAGE, PAGE);
+	}
+	ASSERT_EQ(0, start(self, "--share-region 3@0x100000000"));
+	session_setup(_metadata, self);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_MEM_TABLE, 0, &mem, 8 + 8 * 32, fds, 8));
+	EXPECT_EQ(1, finish(self, true));
+	for (int i = 0; i < 8; i++)
+		close(fds[i]);
+	EXPECT_NE(NULL, strstr(self->log, "SET_MEM_TABLE from the front-end has 8 region(s): "
+			       "no room for 1 shared region(s), a table holds 8: ENOSPC"))
+		TH_LOG("%s", self->log);
+}
+
+/* Front-end memory over the share's GPA range: refuse, name both. */
+TEST_F(h, share_overlapping_frontend_region_refused)
+{
+	struct vu_mem_reg reg = { .region = ram_region(SHARE_GPA - PAGE, 2 * PAGE) };
+	int ram = vuc_memfd_pattern("ram", 2 * PAGE);
+
+	ASSERT_LE(0, ram);
+	slots_session(_metadata, self, 8);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, 0, &reg, sizeof(reg), &ram, 1));
+	EXPECT_EQ(1, finish(self, true));
+	close(ram);
+	EXPECT_NE(NULL, strstr(self->log, "ADD_MEM_REG from the front-end: its region at GPA "
+			       "0xfffff000 (0x2000 bytes) overlaps --share-region 0@0x100000000 "
+			       "(0x100000 bytes): EEXIST")) TH_LOG("%s", self->log);
+}
+
+/* A shmid the device does not have: refused once the regions are known. */
+TEST_F(h, share_unknown_shmid_refused)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	ASSERT_EQ(0, start(self, "--share-region 5@0x100000000"));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+	EXPECT_EQ(1, finish(self, true));
+	EXPECT_NE(NULL, strstr(self->log, "--share-region 5@0x100000000: shmid 5 is not a "
+			       "region of the device (GET_SHMEM_CONFIG: size 0): EBADSLT"))
+		TH_LOG("%s", self->log);
+}
+
+/* The device refuses the view (a read-only device fd): say so. */
+TEST_F(h, share_view_refused)
+{
+	struct vu_shmem_config cfg = dev_like_config();
+
+	self->dev.view_err = -EACCES;
+	ASSERT_EQ(0, start(self, "--share-region 0@0x100000000"));
+	negotiate(_metadata, self, BIT(SHMEM_BIT) | BIT(5) | BIT(3), BIT(5) | BIT(3), &cfg);
+	EXPECT_EQ(1, finish(self, true));
+	EXPECT_NE(NULL, strstr(self->log, "--share-region 0@0x100000000: VHOST_SHMEM_GET_VIEW "
+			       "failed: EACCES")) TH_LOG("%s", self->log);
+}
+
 TEST_F(h, reset_requests_reset_device)
 {
 	uint64_t v;
@@ -1705,6 +1931,18 @@ static const struct usage_case usage_cases[] = {
 	{ { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
 	    "--device-fd", "5", "--shmem-feature-bit", "5", NULL },
 	  "--shmem-feature-bit cannot be 5" },
+	{ { "vhost-shmem-helper", "--share-region", "0", NULL },
+	  "--share-region takes SHMID@GPA (SHMID 0..255), not '0'" },
+	{ { "vhost-shmem-helper", "--share-region", "256@0x1000", NULL },
+	  "--share-region takes SHMID@GPA (SHMID 0..255), not '256@0x1000'" },
+	{ { "vhost-shmem-helper", "--share-region", "0@ram", NULL },
+	  "--share-region '0@ram': GPA is not a number" },
+	{ { "vhost-shmem-helper", "--share-region", "0@0x100800", NULL },
+	  "--share-region '0@0x100800': GPA is not a multiple of the page size" },
+	{ { "vhost-shmem-helper", "--share-region", "0@0x8000000000000000", NULL },
+	  "--share-region '0@0x8000000000000000': GPA must be below 2^63" },
+	{ { "vhost-shmem-helper", "--share-region", "1@0", "--share-region", "1@0x10000",
+	    NULL }, "--share-region '1@0x10000': that shmid is shared twice" },
 	{ { "vhost-shmem-helper", "--frontend-fd", "three", NULL },
 	  "bad fd number 'three'" },
 	{ { "vhost-shmem-helper", "--bogus", NULL }, "unknown option '--bogus'" },

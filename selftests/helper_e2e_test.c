@@ -245,13 +245,27 @@ static void dump_log(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self)
 	ASSERT_TRUE(__ok); \
 } while (0)
 
+/* What a test adds to start(): NULL is none. */
+struct start_opts {
+	const char *share;	/* --share-region of the helper */
+	bool slots;		/* test-backend offers CONFIGURE_MEM_SLOTS, we ack it */
+	const char *max_slots;	/* test-backend's --max-mem-slots */
+};
+
 /* Starts a back-end (test program, or the mini one) and the helper; negotiates. */
-static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, bool mini)
+static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, bool mini,
+		 const struct start_opts *o)
 {
+	static const struct start_opts none;
 	struct vu_shmem_config cfg;
 	int be[2], fe[2], in[2], out[2], cmd[2];
 	uint64_t proto;
 	char a_fe[16], a_be[16], a_dev[16], line[256];
+	char *be_argv[12], *he_argv[16];
+	int na = 0;
+
+	if (!o)
+		o = &none;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, be))
 		return -1;
@@ -276,8 +290,20 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, boo
 			dup2(in[0], 0);
 			dup2(out[1], 1);
 			fcntl(be[1], F_SETFD, 0);
-			execl(self->backend_bin, self->backend_bin, "--fd", a_be,
-			      "--region", "0:0x200000", "--quiet", (char *)NULL);
+			be_argv[na++] = self->backend_bin;
+			be_argv[na++] = "--fd";
+			be_argv[na++] = a_be;
+			be_argv[na++] = "--region";
+			be_argv[na++] = "0:0x200000";
+			be_argv[na++] = "--quiet";
+			if (o->slots)
+				be_argv[na++] = "--mem-slots";
+			if (o->max_slots) {
+				be_argv[na++] = "--max-mem-slots";
+				be_argv[na++] = (char *)o->max_slots;
+			}
+			be_argv[na] = NULL;
+			execv(self->backend_bin, be_argv);
 			_exit(127);
 		}
 		close(in[0]);
@@ -301,9 +327,21 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, boo
 		fcntl(fe[1], F_SETFD, 0);
 		fcntl(be[0], F_SETFD, 0);
 		fcntl(self->dev.fd, F_SETFD, 0);
-		execl(self->helper_bin, self->helper_bin, "--frontend-fd", a_fe,
-		      "--backend-fd", a_be, "--device-fd", a_dev, "--verbose",
-		      (char *)NULL);
+		na = 0;
+		he_argv[na++] = self->helper_bin;
+		he_argv[na++] = "--frontend-fd";
+		he_argv[na++] = a_fe;
+		he_argv[na++] = "--backend-fd";
+		he_argv[na++] = a_be;
+		he_argv[na++] = "--device-fd";
+		he_argv[na++] = a_dev;
+		he_argv[na++] = "--verbose";
+		if (o->share) {
+			he_argv[na++] = "--share-region";
+			he_argv[na++] = (char *)o->share;
+		}
+		he_argv[na] = NULL;
+		execv(self->helper_bin, he_argv);
 		_exit(127);
 	}
 	close(fe[1]);
@@ -313,7 +351,8 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, boo
 		return -1;
 
 	/* The VMM's negotiation, no backend channel of its own. */
-	if (vu_frontend_negotiate(self->fe, &proto, &cfg)) {
+	if (vu_frontend_negotiate_with(self->fe, &proto, &cfg,
+				       o->slots ? 1ULL << VU_PF_CONFIGURE_MEM_SLOTS : 0)) {
 		TH_LOG("negotiation through the helper (up to GET_SHMEM_CONFIG) failed");
 		return -1;
 	}
@@ -333,12 +372,13 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self, boo
 	return 0;
 }
 
-#define START(mini) do { \
-	int __r = start(_metadata, self, mini); \
+#define START_OPTS(mini, o) do { \
+	int __r = start(_metadata, self, mini, o); \
 	if (__r) \
 		dump_log(_metadata, self); \
 	ASSERT_EQ(0, __r); \
 } while (0)
+#define START(mini) START_OPTS(mini, NULL)
 
 /* One test-backend command; returns the number in "map reply N" etc. */
 static long long be_cmd(FIXTURE_DATA(e2e) *self, const char *fmt, ...)
@@ -660,6 +700,132 @@ TEST_F_TIMEOUT(e2e, helper_no_fd_leak, 180)
 		dump_log(_metadata, self);
 	ASSERT_EQ(before, after);
 	ASSERT_EQ(self->memslots, self->vmm.memslot_calls);
+}
+
+/* ---- --share-region: the back-end reads the region through its table ---- */
+
+#define SHARE_GPA	0x40000000ULL
+#define RAM_SIZE	0x100000ULL
+
+/*
+ * The front-end's memory: RAM_SIZE bytes of @ram at @gpa, by SET_MEM_TABLE
+ * or (@slots) ADD_MEM_REG, with NEED_REPLY. Returns the reply (0: taken)
+ * or -1: once it came, the back-end has handled what the helper sent before.
+ */
+static long long send_ram(FIXTURE_DATA(e2e) *self, bool slots, int ram, uint64_t gpa)
+{
+	struct vu_mem_region r = { gpa, RAM_SIZE, 0x7f0000000000ULL + gpa, 0 };
+	struct { uint32_t n, pad; struct vu_mem_region r; } mem = { 1, 0, r };
+	struct { uint64_t pad; struct vu_mem_region r; } reg = { 0, r };
+	uint32_t req = slots ? VU_ADD_MEM_REG : VU_SET_MEM_TABLE;
+	struct vu_hdr h;
+	uint64_t v;
+
+	if (slots ? vu_send(self->fe, req, VU_FLAG_NEED_REPLY, &reg, sizeof(reg), ram) :
+		    vu_send(self->fe, req, VU_FLAG_NEED_REPLY, &mem, sizeof(mem), ram))
+		return -1;
+	if (vu_recv(self->fe, &h, &v, 8, NULL, 10000) || h.request != req || h.size != 8)
+		return -1;
+	return (long long)v;
+}
+
+/* The u32 the back-end reads at SHARE_GPA + @off through its memory table (-1: none). */
+#define READ_SHARE(off) \
+	be_cmd(self, "read %#llx\n", (unsigned long long)(SHARE_GPA + (off)))
+#define REGIONS() be_cmd(self, "regions\n")
+
+/*
+ * vhost-user-test-backend behind a helper with --share-region 0@SHARE_GPA:
+ * what it maps into region 0 it reads back at SHARE_GPA + offset through
+ * its ordinary GPA translation, as the KVM guest sees it; UNMAP and RESET
+ * read zeros. @slots: the memory table is built with ADD_MEM_REG, and a
+ * reset takes the share out (REM_MEM_REG) until the next ADD_MEM_REG.
+ */
+static void share_case(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self,
+		       bool slots)
+{
+	const struct start_opts o = { .share = "0@0x40000000", .slots = slots };
+	int ram = vs_memfd("e2e-ram", RAM_SIZE, 7);
+	uint64_t v;
+
+	ASSERT_LE(0, ram);
+	START_OPTS(false, &o);
+	if (slots) {
+		/* The test back-end has 8 slots; the share takes one. */
+		ASSERT_EQ(0, vu_get_u64(self->fe, VU_GET_MAX_MEM_SLOTS, &v));
+		ASSERT_EQ(7, v);
+	}
+	CHECK(send_ram(self, slots, ram, 0) == 0);
+	CHECK(REGIONS() == 2);
+	CHECK(be_cmd(self, "read 0x1004\n") == vs_pat32(7, 0x1004));
+	CHECK(READ_SHARE(0x10000) == 0);
+
+	CHECK(MAP(0x10000, MAP_LEN, "ro", T1) == 0);
+	CHECK(READ_SHARE(0x10000) == text32(T1, 0));
+	CHECK(READ_SHARE(0x10000 + 0x7fc) == text32(T1, 0x7fc));
+	CHECK(READ_SHARE(0x10000 + MAP_LEN - 4) == text32(T1, MAP_LEN - 4));
+	CHECK(READ_SHARE(0x10000 + MAP_LEN) == 0);
+	ASSERT_GUEST_TEXT(0x10000, MAP_LEN, T1);
+	CHECK(MAP(0x100000, 2 * MAP_LEN, "rw", T2) == 0);
+	CHECK(READ_SHARE(0x100000 + 0x1804) == text32(T2, 0x1804));
+
+	/* UNMAP: a hole again for the back-end too; the other mapping stays. */
+	CHECK(UNMAP(0x10000, MAP_LEN) == 0);
+	CHECK(READ_SHARE(0x10000) == 0);
+	CHECK(READ_SHARE(0x10000 + MAP_LEN - 4) == 0);
+	CHECK(READ_SHARE(0x100000) == text32(T2, 0));
+
+	/* RESET_DEVICE; GET_FEATURES after it: the back-end has seen both. */
+	ASSERT_EQ(0, vu_send(self->fe, VU_RESET_DEVICE, 0, NULL, 0, -1));
+	ASSERT_EQ(0, vu_get_u64(self->fe, VU_GET_FEATURES, &v));
+	CHECK(wait_no_mappings(self));
+	if (slots) {
+		CHECK(REGIONS() == 1);
+		CHECK(READ_SHARE(0x100000) == -1);
+		/* The front-end's next region brings the share back first. */
+		CHECK(send_ram(self, slots, ram, 2 * RAM_SIZE) == 0);
+		CHECK(REGIONS() == 3);
+		CHECK(wait_log(self, "region 0 removed from the back-end's memory table"));
+	} else {
+		CHECK(REGIONS() == 2);
+	}
+	CHECK(READ_SHARE(0x100000) == 0);
+	CHECK(READ_SHARE(0x100000 + 0x1804) == 0);
+	ASSERT_GUEST_ZERO(0x100000, 2 * MAP_LEN);
+
+	/* And the session goes on. */
+	CHECK(MAP(0x80000, MAP_LEN, "ro", T1) == 0);
+	CHECK(READ_SHARE(0x80000 + 0x1000) == text32(T1, 0x1000));
+	close(ram);
+	CHECK(wait_log(self, "region 0 (0x200000 bytes) shared with the back-end at GPA "
+		       "0x40000000"));
+	ASSERT_EQ(self->memslots, self->vmm.memslot_calls);
+}
+
+TEST_F_TIMEOUT(e2e, share_region_set_mem_table_peer, 120)
+{
+	share_case(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(e2e, share_region_add_mem_reg_peer, 120)
+{
+	share_case(_metadata, self, true);
+}
+
+/* A back-end with one memory slot: no room for the share and the RAM. */
+TEST_F_TIMEOUT(e2e, share_region_no_mem_slot_left, 120)
+{
+	const struct start_opts o = { .share = "0@0x40000000", .slots = true,
+				      .max_slots = "1" };
+	int st = 0;
+
+	/* The helper refuses after SET_PROTOCOL_FEATURES: negotiation stops. */
+	ASSERT_NE(0, start(_metadata, self, false, &o));
+	wait_exit(self->helper, 5000, &st);
+	self->helper = -1;
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	CHECK(strstr(helper_log(self), "back-end has 1 memory slot(s) (GET_MAX_MEM_SLOTS): "
+		     "no room for 1 shared region(s) and the front-end's memory: ENOSPC"));
 }
 
 TEST_HARNESS_MAIN

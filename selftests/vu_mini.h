@@ -23,15 +23,20 @@
 #define VU_GET_FEATURES		1
 #define VU_SET_FEATURES		2
 #define VU_SET_OWNER		3
+#define VU_SET_MEM_TABLE	5
 #define VU_GET_PROTOCOL_FEATURES 15
 #define VU_SET_PROTOCOL_FEATURES 16
 #define VU_SET_BACKEND_REQ_FD	21
 #define VU_RESET_DEVICE		34
+#define VU_GET_MAX_MEM_SLOTS	36
+#define VU_ADD_MEM_REG		37
+#define VU_REM_MEM_REG		38
 #define VU_GET_SHMEM_CONFIG	44
 #define VU_BE_SHMEM_MAP		9
 #define VU_BE_SHMEM_UNMAP	10
 #define VU_PF_REPLY_ACK		3
 #define VU_PF_BACKEND_REQ	5
+#define VU_PF_CONFIGURE_MEM_SLOTS 15
 #define VU_PF_SHMEM		22
 #define VU_F_PROTOCOL_FEATURES	30
 #define VU_SHMEM_CONFIG_SIZE	2056
@@ -44,6 +49,11 @@ struct vu_mmap {
 	uint8_t shmid;
 	uint8_t padding[7];
 	uint64_t fd_offset, shm_offset, len, flags;
+};
+
+/* VhostUserMemoryRegion; SET_MEM_TABLE has 8 + 32 * n bytes, ADD_MEM_REG 8 + 32. */
+struct vu_mem_region {
+	uint64_t guest_phys_addr, memory_size, userspace_addr, mmap_offset;
 };
 
 struct vu_shmem_config {
@@ -122,12 +132,13 @@ static inline int vu_get_u64(int s, uint32_t req, uint64_t *val)
 
 /*
  * A VMM's negotiation through vhost-shmem-helper on front-end socket @fe:
- * features, protocol features (REPLY_ACK only; the helper owns F_SHMEM),
- * SET_OWNER and GET_SHMEM_CONFIG into @cfg. *@proto gets the protocol
- * features offered. 0, or -1 after the first step that failed.
+ * features, protocol features (REPLY_ACK and those of @want that are
+ * offered; the helper owns F_SHMEM), SET_OWNER and GET_SHMEM_CONFIG into
+ * @cfg. *@proto gets the protocol features offered. 0, or -1 after the
+ * first step that failed.
  */
-static inline int vu_frontend_negotiate(int fe, uint64_t *proto,
-					struct vu_shmem_config *cfg)
+static inline int vu_frontend_negotiate_with(int fe, uint64_t *proto,
+					     struct vu_shmem_config *cfg, uint64_t want)
 {
 	uint64_t feat, acked;
 	struct vu_hdr h;
@@ -136,7 +147,7 @@ static inline int vu_frontend_negotiate(int fe, uint64_t *proto,
 	    vu_send(fe, VU_SET_FEATURES, 0, &feat, 8, -1) ||
 	    vu_get_u64(fe, VU_GET_PROTOCOL_FEATURES, proto))
 		return -1;
-	acked = *proto & (1ULL << VU_PF_REPLY_ACK);
+	acked = *proto & ((1ULL << VU_PF_REPLY_ACK) | want);
 	if (vu_send(fe, VU_SET_PROTOCOL_FEATURES, 0, &acked, 8, -1) ||
 	    vu_send(fe, VU_SET_OWNER, 0, NULL, 0, -1) ||
 	    vu_send(fe, VU_GET_SHMEM_CONFIG, 0, NULL, 0, -1) ||
@@ -144,6 +155,12 @@ static inline int vu_frontend_negotiate(int fe, uint64_t *proto,
 	    h.request != VU_GET_SHMEM_CONFIG || h.size != VU_SHMEM_CONFIG_SIZE)
 		return -1;
 	return 0;
+}
+
+static inline int vu_frontend_negotiate(int fe, uint64_t *proto,
+					struct vu_shmem_config *cfg)
+{
+	return vu_frontend_negotiate_with(fe, proto, cfg, 0);
 }
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -314,6 +315,35 @@ static int share_check_fe_region(struct proxy *p, const struct vu_mem_region *r,
 	return 0;
 }
 
+static void fe_table_drop(struct proxy *p)
+{
+	for (unsigned int i = 0; p->fe_table_kept && i < p->fe_table.nregions; i++)
+		close(p->fe_table_fds[i]);
+	p->fe_table_kept = false;
+}
+
+/* Keeps the front-end's table @mem (fds @fds) for share_remove_all(). */
+static void fe_table_keep(struct proxy *p, const struct vu_memory *mem, const int *fds)
+{
+	unsigned int i;
+
+	fe_table_drop(p);
+	for (i = 0; i < mem->nregions; i++) {
+		p->fe_table_fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+		if (p->fe_table_fds[i] < 0)
+			break;
+	}
+	if (i < mem->nregions) {
+		log_warn(p->log, "cannot keep the front-end's memory table (%s): a reset "
+			 "will leave the shared regions in the back-end's", strerror(errno));
+		while (i--)
+			close(p->fe_table_fds[i]);
+		return;
+	}
+	p->fe_table = *mem;
+	p->fe_table_kept = true;
+}
+
 /* The front-end's table plus one region per share, each with its view fd. */
 static void on_set_mem_table(struct proxy *p, struct vu_msg *m)
 {
@@ -338,6 +368,8 @@ static void on_set_mem_table(struct proxy *p, struct vu_msg *m)
 		return;
 	}
 	memcpy(fds, m->fds, n * sizeof(fds[0]));
+	if (!slots_mode(p))
+		fe_table_keep(p, mem, m->fds);
 	for (unsigned int i = 0; i < p->nshares; i++) {
 		mem->regions[n + i] = share_region_desc(&p->shares[i]);
 		fds[n + i] = p->shares[i].view_fd;
@@ -373,10 +405,38 @@ static int share_add_all(struct proxy *p)
 	return 0;
 }
 
-/* On reset: REM_MEM_REG of every share the helper added (slots mode only). */
+/*
+ * On reset, the shares leave the back-end's table: without
+ * CONFIGURE_MEM_SLOTS the front-end's last table is sent again alone
+ * (without NEED_REPLY), the next SET_MEM_TABLE brings them back.
+ */
+static void share_remove_table(struct proxy *p)
+{
+	struct vu_hdr h = { VU_SET_MEM_TABLE, VU_VERSION, 8 + 32 * p->fe_table.nregions };
+	bool any = false;
+
+	for (unsigned int i = 0; i < p->nshares; i++)
+		any |= p->shares[i].in_table;
+	if (!any || !p->fe_table_kept)
+		return;
+	if (send_to(p, &p->be, &h, &p->fe_table, p->fe_table_fds, p->fe_table.nregions))
+		return;
+	for (unsigned int i = 0; i < p->nshares; i++)
+		p->shares[i].in_table = false;
+	log_info(p->log, "%u shared region(s) removed from the back-end's memory table "
+		 "(SET_MEM_TABLE of the front-end's %u region(s))", p->nshares,
+		 p->fe_table.nregions);
+	fe_table_drop(p);
+}
+
+/* On reset: REM_MEM_REG of every share the helper added (slots mode). */
 static void share_remove_all(struct proxy *p)
 {
-	for (unsigned int i = 0; i < p->nshares && slots_mode(p); i++) {
+	if (!slots_mode(p)) {
+		share_remove_table(p);
+		return;
+	}
+	for (unsigned int i = 0; i < p->nshares; i++) {
 		struct proxy_share *s = &p->shares[i];
 		struct vu_hdr h = { VU_REM_MEM_REG, VU_VERSION, sizeof(struct vu_mem_reg) };
 		struct vu_mem_reg reg = { .region = share_region_desc(s) };
@@ -1026,6 +1086,7 @@ enum proxy_end proxy_finish(struct proxy *p)
 	unwatch_close(p, &p->be);
 	unwatch_close(p, &p->fe_chan);
 	unwatch_close(p, &p->be_chan);
+	fe_table_drop(p);
 	for (unsigned int i = 0; i < p->nshares; i++) {
 		if (p->shares[i].view_fd >= 0)
 			close(p->shares[i].view_fd);

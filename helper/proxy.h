@@ -105,6 +105,14 @@ struct proxy {
 	unsigned int nshares;
 	bool shares_ready;
 	uint64_t be_max_slots;		/* GET_MAX_MEM_SLOTS reply; 0: unknown */
+	/*
+	 * Without CONFIGURE_MEM_SLOTS, the front-end's last SET_MEM_TABLE as
+	 * sent to it, with dups of its fds (owned, fe_table.nregions of them):
+	 * a reset sends it again without the shares. Dropped once sent.
+	 */
+	struct vu_memory fe_table;
+	int fe_table_fds[VU_MEM_REGIONS_MAX];
+	bool fe_table_kept;
 
 	/* Back-to-back SHMEM requests of the backend channel, in order. */
 	struct proxy_staged staged[VHOST_SHMEM_BATCH_MAX];

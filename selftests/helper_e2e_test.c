@@ -738,8 +738,9 @@ static long long send_ram(FIXTURE_DATA(e2e) *self, bool slots, int ram, uint64_t
  * vhost-user-test-backend behind a helper with --share-region 0@SHARE_GPA:
  * what it maps into region 0 it reads back at SHARE_GPA + offset through
  * its ordinary GPA translation, as the KVM guest sees it; UNMAP and RESET
- * read zeros. @slots: the memory table is built with ADD_MEM_REG, and a
- * reset takes the share out (REM_MEM_REG) until the next ADD_MEM_REG.
+ * read zeros. A reset takes the share out of the back-end's table until the
+ * front-end's next one. @slots: the memory table is built with ADD_MEM_REG
+ * (the share's out with REM_MEM_REG).
  */
 static void share_case(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *self,
 		       bool slots)
@@ -779,16 +780,14 @@ static void share_case(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *sel
 	ASSERT_EQ(0, vu_send(self->fe, VU_RESET_DEVICE, 0, NULL, 0, -1));
 	ASSERT_EQ(0, vu_get_u64(self->fe, VU_GET_FEATURES, &v));
 	CHECK(wait_no_mappings(self));
-	if (slots) {
-		CHECK(REGIONS() == 1);
-		CHECK(READ_SHARE(0x100000) == -1);
-		/* The front-end's next region brings the share back first. */
-		CHECK(send_ram(self, slots, ram, 2 * RAM_SIZE) == 0);
-		CHECK(REGIONS() == 3);
-		CHECK(wait_log(self, "region 0 removed from the back-end's memory table"));
-	} else {
-		CHECK(REGIONS() == 2);
-	}
+	/* The helper took the share out of the back-end's table... */
+	CHECK(REGIONS() == 1);
+	CHECK(READ_SHARE(0x100000) == -1);
+	CHECK(be_cmd(self, "read 0x1004\n") == vs_pat32(7, 0x1004));
+	CHECK(wait_log(self, "removed from the back-end's memory table"));
+	/* ...and the front-end's next table (or region) brings it back. */
+	CHECK(send_ram(self, slots, ram, slots ? 2 * RAM_SIZE : 0) == 0);
+	CHECK(REGIONS() == (slots ? 3 : 2));
 	CHECK(READ_SHARE(0x100000) == 0);
 	CHECK(READ_SHARE(0x100000 + 0x1804) == 0);
 	ASSERT_GUEST_ZERO(0x100000, 2 * MAP_LEN);

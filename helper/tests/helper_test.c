@@ -1170,16 +1170,37 @@ TEST_F(h, share_set_mem_table_adds_the_view)
 	EXPECT_EQ(0ull, self->m.payload.u64);
 
 	/* Every table the front-end sends gets it; the view is not asked again. */
-	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_MEM_TABLE, 0, &mem, 8 + 32, &ram, 1));
-	RECV(self->be, VU_SET_MEM_TABLE, 0);
-	ASSERT_EQ(2u, self->m.payload.mem.nregions);
-	EXPECT_EQ(v.ino, ino_of(self->m.fds[1]));
-	vu_msg_close_fds(&self->m);
+	for (int round = 0; round < 2; round++) {
+		ASSERT_EQ(0, vuc_send(self->fe, VU_SET_MEM_TABLE, 0, &mem, 8 + 32, &ram, 1));
+		RECV(self->be, VU_SET_MEM_TABLE, 0);
+		ASSERT_EQ(2u, self->m.payload.mem.nregions);
+		EXPECT_EQ(v.ino, ino_of(self->m.fds[1]));
+		vu_msg_close_fds(&self->m);
+
+		/* A reset takes it out: the front-end's table again, alone. */
+		ASSERT_EQ(0, vuc_send(self->fe, VU_RESET_DEVICE, 0, NULL, 0, NULL, 0));
+		RECV(self->be, VU_SET_MEM_TABLE, 0);
+		EXPECT_EQ(0u, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
+		ASSERT_EQ(8u + 32, self->m.hdr.size);
+		ASSERT_EQ(1u, self->m.payload.mem.nregions);
+		EXPECT_TRUE(region_eq(&mem.regions[0], &self->m.payload.mem.regions[0]));
+		ASSERT_EQ(1u, self->m.nfds);
+		EXPECT_EQ(ino_of(ram), ino_of(self->m.fds[0]));
+		vu_msg_close_fds(&self->m);
+		RECV(self->be, VU_RESET_DEVICE, 0);
+		EXPECT_TRUE(saw_reset(self, 3000));
+		/* Out already: a second reset sends no table. */
+		check_forward(_metadata, self, self->fe, self->be, VU_RESET_DEVICE, 0,
+			      NULL, 0, NULL, 0);
+		EXPECT_TRUE(saw_reset(self, 3000));
+	}
 	EXPECT_EQ(0, next_op(self, 100).op);
 	close(ram);
 	finish(self, false);
 	EXPECT_NE(NULL, strstr(self->log, "region 3 (0x4000 bytes) shared with the "
 			       "back-end at GPA 0x100000000")) TH_LOG("%s", self->log);
+	EXPECT_NE(NULL, strstr(self->log, "1 shared region(s) removed from the back-end's "
+			       "memory table (SET_MEM_TABLE of the front-end's 1 region(s))"));
 }
 
 /* A slots session (CONFIGURE_MEM_SLOTS) with --share-region 0@SHARE_GPA. */

@@ -801,13 +801,15 @@ static bool must_requeue(struct vhost_shmem_dev *dev)
 }
 
 /*
- * Drop the detached viewers of @region: evict what the device installed
- * there (only vmas still of the expected file), forget them. Their
- * placeholders stay and read zeros until the viewer unmaps them.
- * dev->mutex held, in a kthread.
+ * Drop the detached viewers of @region (@all: every viewer; @mm: only
+ * those in @mm): evict what the device installed there (only vmas still
+ * of the expected file), forget them. Their placeholders stay and read
+ * zeros until the viewer unmaps them. dev->mutex held, in a kthread, or
+ * in the thread of @mm.
  */
 static void reap_region(struct vhost_shmem_dev *dev,
-			struct vhost_shmem_region *region, bool all)
+			struct vhost_shmem_region *region, bool all,
+			struct mm_struct *mm)
 {
 	struct vhost_shmem_viewer *v, *next;
 	struct vhost_shmem_in_viewer s;
@@ -816,7 +818,8 @@ static void reap_region(struct vhost_shmem_dev *dev,
 	list_for_each_entry_safe(v, next, &region->viewers, node) {
 		unsigned long index = 0;
 
-		if (!all && !READ_ONCE(v->space.detached))
+		if ((!all && !READ_ONCE(v->space.detached)) ||
+		    (mm && v->mm != mm))
 			continue;
 		if (!enter_viewer(v, &s)) {
 			mt_for_each(&region->mappings, m, index, ULONG_MAX)
@@ -842,7 +845,7 @@ int vhost_shmem_do_reap(struct vhost_shmem_dev *dev, void *arg)
 
 	mutex_lock(&dev->mutex);
 	for (i = 0; has_viewers(dev) && i < VHOST_SHMEM_MAX_REGIONS; i++)
-		reap_region(dev, &dev->regions[i], false);
+		reap_region(dev, &dev->regions[i], false, NULL);
 	mutex_unlock(&dev->mutex);
 	return 0;
 }
@@ -958,6 +961,14 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 	ret = -ESRCH;
 	if (READ_ONCE(dev->mm_dead))
 		goto out;
+	/*
+	 * A viewer this mm's threads detached may be where this one is now
+	 * (mmap(MAP_FIXED) of a view over a view): the same files at the same
+	 * offsets. Reap it before this one gets them, not after.
+	 */
+	for (index = 0; index < VHOST_SHMEM_MAX_REGIONS; index++)
+		reap_region(dev, &dev->regions[index], false, current->mm);
+	index = 0;
 	mmap_read_lock(current->mm);
 	vma = vma_lookup(current->mm, space->addr);
 	ret = vma && vma->vm_start == space->addr &&
@@ -1020,7 +1031,7 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	region = live_region(dev, a->shmid, &ret);
 	if (!region)
 		goto out;
-	reap_region(dev, region, false);
+	reap_region(dev, region, false, NULL);
 	ret = -ENOSPC;
 	if (dev->nr_mappings >= READ_ONCE(vhost_shmem_max_mappings))
 		goto out;
@@ -1141,7 +1152,7 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	region = live_region(dev, a->shmid, &ret);
 	if (!region)
 		goto out;
-	reap_region(dev, region, false);
+	reap_region(dev, region, false, NULL);
 	m = mtree_load(&region->mappings, a->shm_offset >> PAGE_SHIFT);
 	ret = -ENOENT;
 	if (!m || m->shm_offset != a->shm_offset || m->len != a->len)
@@ -1238,7 +1249,7 @@ static unsigned int clear_viewers(struct vhost_shmem_dev *dev,
 		leave_viewer(v, &s);
 	}
 	if (how != VHOST_SHMEM_CLEAR_RESTORE)
-		reap_region(dev, region, true);
+		reap_region(dev, region, true, NULL);
 	return kept;
 }
 

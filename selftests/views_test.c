@@ -37,6 +37,7 @@ enum vop {
 	V_VMAS,			/* vmas in the view's range */
 	V_INFLATE,		/* own vmas up to n: the count reached */
 	V_FORK_VMAS,		/* a child's vmas in the view's range */
+	V_REMAP,		/* mmap the view fd again, MAP_FIXED over the view */
 };
 
 struct vcmd {
@@ -89,7 +90,6 @@ static void viewer_loop(int sock, int vfd, uint64_t size, int prot)
 	pid_t pid;
 	int st;
 
-	close(vfd);
 	if (write(sock, &ret, sizeof(ret)) != sizeof(ret) || ret)
 		_exit(1);
 	while (read(sock, &c, sizeof(c)) == sizeof(c)) {
@@ -114,6 +114,10 @@ static void viewer_loop(int sock, int vfd, uint64_t size, int prot)
 			break;
 		case V_INFLATE:
 			ret = inflate(c.n);
+			break;
+		case V_REMAP:
+			ret = mmap(p, size, prot, MAP_SHARED | MAP_FIXED, vfd, 0) ==
+			      p ? 0 : -errno;
 			break;
 		case V_FORK_VMAS:
 			pid = fork();
@@ -367,6 +371,34 @@ TEST_F(views, viewer_munmap_detaches)
 	EXPECT_EQ(0, vcall(&self->v[0], V_VMAS, 0, 0, 0, 0));
 	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, PG));
 	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, 8 * PG, PG));
+}
+
+/*
+ * A viewer mmaps its view fd again over its own view (MAP_FIXED): the old
+ * viewer is detached, the new one at the same place gets every mapping,
+ * and reaping the old one must not take them out of the new one (same
+ * file, same range).
+ */
+TEST_F(views, remap_over_own_view_keeps_mappings)
+{
+	int i;
+
+	ASSERT_EQ(0, start_view(self, 0, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 4 * PG, 4 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, vcall(&self->v[0], V_REMAP, 0, 0, 0, 0));
+		/* A request reaps detached viewers first. */
+		ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 40 * PG, PG, 0));
+		ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 40 * PG, PG)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, vcall(&self->v[0], V_CHECK_PAT, 4 * PG, 4 * PG, 1, 0))
+			TH_LOG("round %d: the new view lost the mapping", i);
+		ASSERT_EQ(0, vcall(&self->v[0], V_CHECK_ZERO, 8 * PG, SZ - 8 * PG, 0, 0));
+	}
+	/* And the new viewer is the one the device keeps in step. */
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, 4 * PG));
+	EXPECT_EQ(0, vcall(&self->v[0], V_CHECK_ZERO, 0, SZ, 0, 0));
+	EXPECT_EQ(1, vcall(&self->v[0], V_VMAS, 0, 0, 0, 0));
 }
 
 /* A viewer that exited frees its slot (max_viewers) by itself. */

@@ -4,7 +4,8 @@
  * runs as root besides the admin-only netlink_test and the fuzzer (every
  * other suite runs as an unprivileged user in group kvm, as a VMM does;
  * tools/vm/run-suites.sh): the max_mappings parameter, vm.max_map_count
- * lowered to make a MAP fail, and the module unloaded (refused while a
+ * lowered to make a MAP fail (also in a viewer of a region view), the
+ * max_viewers parameter, and the module unloaded (refused while a
  * device is open) and loaded again from $VHOST_SHMEM_KO or
  * /payload/vhost_shmem.ko.
  */
@@ -21,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "vhost_shmem_lib.h"
+#include "viewer_lib.h"
 
 #define R0_PAGES	64
 
@@ -106,6 +108,132 @@ TEST_F(root, max_mappings_enospc)
 	ASSERT_EQ(0, vs_map(d.fd, 0, self->a, 0, 20 * PG, PG, 0));
 	ASSERT_PAT(d.r[0].addr + 20 * PG, PG, 1, 0);
 	vs_dev_close(&d);
+}
+
+/*
+ * Region views (views_test) where only root can set the scene: a viewer
+ * at vm.max_map_count, the max_viewers parameter. Viewers are forked
+ * children (viewer_lib.h).
+ */
+#define MMC	"/proc/sys/vm/max_map_count"
+#define MAXV	VS_PARAM_DIR "/max_viewers"
+#define SZ	(R0_PAGES * PG)
+#define R(self)	((self)->d.r[0].addr)
+
+FIXTURE(root_views) {
+	struct vs_dev d;
+	struct vs_viewer v[2];
+	int mfd;		/* R0_PAGES of pattern 1 */
+	long orig_mmc, orig_maxv;
+};
+
+FIXTURE_SETUP(root_views)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = SZ } };
+
+	VS_REQUIRE_DEV_IN_SETUP();
+	self->v[0].pid = self->v[1].pid = -1;
+	self->orig_mmc = self->orig_maxv = -1;
+	ASSERT_EQ(0, vs_dev_setup(&self->d, l, 1, true));
+	self->mfd = vs_memfd("root-views", SZ, 1);
+	ASSERT_LE(0, self->mfd);
+}
+
+FIXTURE_TEARDOWN(root_views)
+{
+	vs_viewer_stop(&self->v[0]);
+	vs_viewer_stop(&self->v[1]);
+	if (self->orig_mmc > 0)
+		vs_write_long(MMC, self->orig_mmc);
+	if (self->orig_maxv >= 0)
+		vs_write_long(MAXV, self->orig_maxv);
+	close(self->mfd);
+	vs_dev_close(&self->d);
+}
+
+/* A viewer of a view with @flags, mmapped with @prot. */
+static int start_view(FIXTURE_DATA(root_views) *self, int i, uint32_t flags,
+		      int prot)
+{
+	int vfd = vs_get_view(self->d.fd, 0, flags), ret;
+
+	if (vfd < 0)
+		return vfd;
+	ret = vs_viewer_start(&self->v[i], vfd, 0, SZ, prot);
+	close(vfd);
+	return ret;
+}
+
+/*
+ * The second viewer is out of vmas (vm.max_map_count): the MAP, installed
+ * in the owner and the first viewer already, is rolled back in both.
+ */
+TEST_F(root_views, viewer_max_map_count_rolls_back)
+{
+	struct vhost_shmem_stats st0, st;
+	long mmc, lim, own;
+
+	ASSERT_EQ(0, start_view(self, 0, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, start_view(self, 1, 0, PROT_READ));
+	ASSERT_EQ(0, vs_read_long(MMC, &mmc));
+	own = vs_maps_total();
+	ASSERT_LT(0, own);
+	lim = own + 64;
+	self->orig_mmc = mmc;
+	ASSERT_EQ(0, vs_write_long(MMC, lim));
+	/*
+	 * Past the limit, as far as mmap() lets it go: no mmap() and no split
+	 * of its placeholder works there any more (ENOMEM). How far "at the
+	 * limit" reaches differs between kernels (and [vsyscall] is listed
+	 * but not counted), so aim beyond it.
+	 */
+	ASSERT_LE(lim, vs_vcall(&self->v[1], V_INFLATE, 0, 0, 0, lim + 16));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st0));
+	EXPECT_EQ(-ENOMEM, vs_map(self->d.fd, 0, self->mfd, 0, 30 * PG, 2 * PG,
+				  VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(st0.mappings, st.mappings);
+	EXPECT_EQ(0, vs_check_zero(R(self) + 30 * PG, 2 * PG, NULL) + 1);
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 30 * PG, 2 * PG, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_ZERO, 30 * PG, 2 * PG, 0, 0));
+	/* The region in the owner and in the first viewer is a hole again. */
+	EXPECT_GE(3, vs_maps_count(R(self), SZ));
+	EXPECT_GE(3, vs_vcall(&self->v[0], V_VMAS, 0, 0, 0, 0));
+	ASSERT_EQ(0, vs_write_long(MMC, mmc));
+	self->orig_mmc = -1;
+	/* With room again, the same MAP works everywhere. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 30 * PG, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 30 * PG, 2 * PG, 1, 0));
+}
+
+/* A viewer that exited frees its slot (max_viewers) by itself. */
+TEST_F(root_views, viewer_exit_frees_slot)
+{
+	int vfd, i, ret = -1;
+
+	ASSERT_EQ(0, vs_read_long(MAXV, &self->orig_maxv));
+	ASSERT_EQ(0, vs_write_long(MAXV, 1));
+	ASSERT_EQ(0, start_view(self, 0, 0, PROT_READ));
+	vfd = vs_get_view(self->d.fd, 0, 0);
+	ASSERT_LE(0, vfd);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SZ, PROT_READ, MAP_SHARED, vfd, 0));
+	EXPECT_EQ(ENOSPC, errno);
+	vs_viewer_stop(&self->v[0]);
+	/* Reaped soon after its exit, without any request. */
+	for (i = 0; i < 200 && ret; i++) {
+		ret = vs_viewer_start(&self->v[1], vfd, 0, SZ, PROT_READ);
+		if (ret) {
+			vs_viewer_stop(&self->v[1]);
+			usleep(10000);
+		}
+	}
+	close(vfd);
+	ASSERT_EQ(0, ret);
+	TH_LOG("slot free after %d tries", i);
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 4 * PG, PG, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 4 * PG, PG, 1, 0));
+	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, PG));
 }
 
 /* ENOMEM at vm.max_map_count; the failing range stays a hole. */

@@ -43,14 +43,13 @@ AS_VMM="$AS_VMM --inh-caps=-all --bounding-set=-all --no-new-privs env HOME=/tmp
 #                 test writes tracefs; its "unprivileged" test drops to
 #                 uid 65534 and checks that all of it is refused.
 #   root_test     what only root may do to the module: unload and reload
-#                 it, set its max_mappings parameter, lower vm.max_map_count.
+#                 it, set its max_mappings and max_viewers parameters,
+#                 lower vm.max_map_count (also for a viewer of a view).
 #   ynl_test      the kernel's YNL CLI dumps the family: CAP_NET_ADMIN, as
 #                 netlink_test.
 #   fuzz_test     the fuzzer (selftests/fuzz/) unloads the module, sets up
 #                 loop devices and mounts ext4 and hugetlbfs itself.
-#   views_test    two of its tests lower vm.max_map_count and set the
-#                 max_viewers parameter (to move into root_test).
-ROOT_SUITES="fuzz_test netlink_test root_test views_test ynl_test"
+ROOT_SUITES="fuzz_test netlink_test root_test ynl_test"
 # Prepared by root for the suites (paths the suites know too).
 CONTENT_FS=/tmp/vs-content-fs
 CONTENT_IMG=/tmp/vs-content-fs.img

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A viewer process of a region view; see viewer_lib.h. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vhost_shmem_lib.h"
+#include "viewer_lib.h"
+
+struct vcmd {
+	int op;
+	int seed;
+	uint64_t off, len;
+	long n;
+};
+
+int vs_get_view(int devfd, uint32_t shmid, uint32_t flags)
+{
+	struct vhost_shmem_view_req r = { .shmid = shmid, .flags = flags };
+	int fd = ioctl(devfd, VHOST_SHMEM_GET_VIEW, &r);
+
+	return fd < 0 ? -errno : fd;
+}
+
+long vs_inflate_maps(long n)
+{
+	long have = vs_maps_total();
+	int i = 0;
+
+	while (have >= 0 && have < n) {
+		int prot = i++ & 1 ? PROT_READ : PROT_READ | PROT_WRITE;
+
+		if (mmap(NULL, PG, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+		    MAP_FAILED)
+			break;
+		have = vs_maps_total();
+	}
+	return have;
+}
+
+/* The viewer's side: @r is where region offset 0 would be. */
+static long viewer_op(const struct vcmd *c, uint8_t *p, uint8_t *r, int vfd,
+		      uint64_t off, uint64_t size, int prot)
+{
+	pid_t pid;
+	int st;
+
+	switch (c->op) {
+	case V_CHECK_PAT:
+		return vs_check_pat(r + c->off, c->len, c->seed, c->n, NULL) + 1;
+	case V_CHECK_ZERO:
+		return vs_check_zero(r + c->off, c->len, NULL) + 1;
+	case V_WRITE:
+		return vs_probe_write(r + c->off, (uint8_t)c->seed);
+	case V_MPROTECT:
+		return mprotect(r + c->off, c->len, (int)c->n) ? -errno : 0;
+	case V_MUNMAP:
+		return munmap(p, size) ? -errno : 0;
+	case V_VMAS:
+		return vs_maps_count(p, size);
+	case V_INFLATE:
+		return vs_inflate_maps(c->n);
+	case V_REMAP:
+		return mmap(p, size, prot, MAP_SHARED | MAP_FIXED, vfd, off) == p ?
+		       0 : -errno;
+	case V_FORK_VMAS:
+		pid = fork();
+		if (pid == 0)
+			_exit(vs_maps_count(p, size) & 0x7f);
+		return pid < 0 || waitpid(pid, &st, 0) != pid ? -1 : WEXITSTATUS(st);
+	}
+	return -EINVAL;
+}
+
+static void viewer_loop(int sock, int vfd, uint64_t off, uint64_t size, int prot)
+{
+	uint8_t *p = mmap(NULL, size, prot, MAP_SHARED, vfd, off);
+	long ret = p == MAP_FAILED ? -errno : 0;
+	struct vcmd c;
+
+	if (write(sock, &ret, sizeof(ret)) != sizeof(ret) || ret)
+		_exit(1);
+	while (read(sock, &c, sizeof(c)) == sizeof(c)) {
+		ret = viewer_op(&c, p, p - off, vfd, off, size, prot);
+		if (write(sock, &ret, sizeof(ret)) != sizeof(ret))
+			break;
+	}
+	_exit(0);
+}
+
+int vs_viewer_start(struct vs_viewer *v, int vfd, uint64_t off, uint64_t size,
+		    int prot)
+{
+	int sv[2];
+	long ret;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	v->pid = fork();
+	if (v->pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (v->pid == 0) {
+		close(sv[0]);
+		viewer_loop(sv[1], vfd, off, size, prot);
+	}
+	close(sv[1]);
+	v->sock = sv[0];
+	if (read(v->sock, &ret, sizeof(ret)) != sizeof(ret))
+		return -EPIPE;
+	return (int)ret;
+}
+
+long vs_vcall(struct vs_viewer *v, int op, uint64_t off, uint64_t len, int seed,
+	      long n)
+{
+	struct vcmd c = { .op = op, .seed = seed, .off = off, .len = len, .n = n };
+	long ret;
+
+	if (write(v->sock, &c, sizeof(c)) != sizeof(c))
+		return -EPIPE;
+	if (read(v->sock, &ret, sizeof(ret)) != sizeof(ret))
+		return -EPIPE;
+	return ret;
+}
+
+void vs_viewer_stop(struct vs_viewer *v)
+{
+	if (v->pid <= 0)
+		return;
+	close(v->sock);
+	kill(v->pid, SIGKILL);
+	waitpid(v->pid, NULL, 0);
+	v->pid = -1;
+}

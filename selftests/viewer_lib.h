@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A viewer of a region view (VHOST_SHMEM_GET_VIEW) for the selftests: a
+ * forked child that mmaps a view fd and executes commands sent over a
+ * socket, so a test process (the owner) can ask another mm what it sees.
+ * Offsets in commands are region offsets, whatever part the view maps.
+ */
+#ifndef VIEWER_LIB_H
+#define VIEWER_LIB_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum vs_vop {
+	V_CHECK_PAT = 1,	/* off, len, seed, n = file offset: 0 if equal */
+	V_CHECK_ZERO,		/* off, len: 0 if all zero */
+	V_WRITE,		/* off, seed = byte: 0 or the signal */
+	V_MPROTECT,		/* off, len, n = prot: 0 or -errno */
+	V_MUNMAP,		/* the whole view: 0 or -errno */
+	V_VMAS,			/* vmas in the view's range */
+	V_INFLATE,		/* own vmas up to n: the count reached */
+	V_FORK_VMAS,		/* a child's vmas in the view's range */
+	V_REMAP,		/* mmap the view fd again, MAP_FIXED over the view */
+};
+
+/* A viewer process; @sock is the test's end of its command socket. */
+struct vs_viewer {
+	pid_t pid;
+	int sock;
+};
+
+/* VHOST_SHMEM_GET_VIEW of @shmid: the view fd, or -errno. */
+int vs_get_view(int devfd, uint32_t shmid, uint32_t flags);
+
+/*
+ * Forks a viewer that mmaps [@off, @off + @size) of view @vfd with @prot
+ * (the caller keeps its @vfd). Return: 0, or the viewer's mmap -errno
+ * (the viewer has then exited; vs_viewer_stop() still reaps it).
+ */
+int vs_viewer_start(struct vs_viewer *v, int vfd, uint64_t off, uint64_t size,
+		    int prot);
+
+/* One command (enum vs_vop); its result, or -EPIPE if the viewer died. */
+long vs_vcall(struct vs_viewer *v, int op, uint64_t off, uint64_t len, int seed,
+	      long n);
+
+/* Kills and reaps the viewer; a no-op for pid <= 0. */
+void vs_viewer_stop(struct vs_viewer *v);
+
+/* Creates own vmas (never merged) until the mm has @n: the count reached. */
+long vs_inflate_maps(long n);
+
+#endif /* VIEWER_LIB_H */

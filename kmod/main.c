@@ -113,7 +113,6 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 static int vhost_shmem_release(struct inode *inode, struct file *file)
 {
 	struct vhost_shmem_dev *dev = file->private_data;
-	unsigned int i;
 
 	vhost_shmem_viewers_release(dev);
 	if (dev->mm) {
@@ -129,13 +128,28 @@ static int vhost_shmem_release(struct inode *inode, struct file *file)
 		mem_cgroup_put(dev->memcg);
 		mmdrop(dev->mm);
 	}
+	/* The last reference frees it: this one, or a dump's (netlink.c). */
 	vhost_shmem_nl_dev_del(dev);
+	return 0;
+}
+
+/**
+ * vhost_shmem_dev_free() - free a released device
+ * @dev: the device, unlisted, its last reference gone
+ *
+ * Called by the last user: release, or a netlink dump that found the
+ * device before release unlisted it. Its slot in max_devices is given
+ * back here.
+ */
+void vhost_shmem_dev_free(struct vhost_shmem_dev *dev)
+{
+	unsigned int i;
+
 	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++)
 		mtree_destroy(&dev->regions[i].mappings);
 	mutex_destroy(&dev->mutex);
 	kvfree(dev);
 	atomic_dec(&nr_devices);
-	return 0;
 }
 
 /*

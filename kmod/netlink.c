@@ -4,10 +4,12 @@
  * netlink family "vhost-shmem" (Documentation/netlink/specs/vhost_shmem.yaml)
  * and the vhost_shmem:* tracepoints.
  *
- * Dumps walk the registry under vhost_shmem_devs_lock and each device under
- * its own mutex, so a MAP or UNMAP is never seen half done. They resume
- * across skbs from cb->args: [0] the device id, [1] the shmid, [2] the page
- * index in the region's maple tree where the next mapping starts.
+ * Dumps find each device in the registry under vhost_shmem_devs_lock, take
+ * a reference on it (obs.refs) and drop the lock before they wait for the
+ * device's mutex, so open() and close() never wait behind a dump; a device
+ * is filled under its own mutex, so a MAP or UNMAP is never seen half
+ * done. They resume from cb->args: [0] the device id, [1] the shmid, [2]
+ * the page index in the region's maple tree where the next mapping starts.
  *
  * Events are sent to the "events" group only when someone listens. MAP and
  * UNMAP events are sent after the request returned, so for concurrent
@@ -20,6 +22,7 @@
 #include <linux/maple_tree.h>
 #include <linux/delay.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -30,7 +33,10 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-/* Protects the registry; outside every dev->mutex (see netlink.h). */
+/*
+ * Protects the registry and the ids; held only to look up, add or remove a
+ * device (never while waiting on one); outside every dev->mutex.
+ */
 static DEFINE_MUTEX(vhost_shmem_devs_lock);
 static DEFINE_XARRAY_ALLOC1(vhost_shmem_devs);
 static u32 vhost_shmem_next_id;
@@ -212,9 +218,34 @@ static int lock_dev_bounded(struct vhost_shmem_dev *dev)
 }
 
 /*
+ * The listed device with the lowest id in [*@id, @last], referenced, with
+ * its id in *@id; NULL if none. The registry lock is held only here.
+ */
+static struct vhost_shmem_dev *dev_get_next(unsigned long *id,
+					    unsigned long last)
+{
+	struct vhost_shmem_dev *dev;
+
+	mutex_lock(&vhost_shmem_devs_lock);
+	dev = xa_find(&vhost_shmem_devs, id, last, XA_PRESENT);
+	/* Listed devices hold the registry's reference: never zero here. */
+	if (dev)
+		refcount_inc(&dev->obs.refs);
+	mutex_unlock(&vhost_shmem_devs_lock);
+	return dev;
+}
+
+static void dev_put(struct vhost_shmem_dev *dev)
+{
+	if (refcount_dec_and_test(&dev->obs.refs))
+		vhost_shmem_dev_free(dev);
+}
+
+/*
  * Calls @fill for each registered device from cb->args[0] (or the filtered
  * one), each under its mutex, until @fill fails; cb->args[0] keeps the
- * device to resume at, @fill keeps its own cursor in cb->args[1..].
+ * device to resume at, @fill keeps its own cursor in cb->args[1..]. The
+ * bounded wait for a busy device is done holding only a reference on it.
  */
 static int dump_devs(struct sk_buff *skb, struct netlink_callback *cb,
 		     int (*fill)(struct sk_buff *skb,
@@ -223,28 +254,22 @@ static int dump_devs(struct sk_buff *skb, struct netlink_callback *cb,
 		     bool need_buf)
 {
 	u32 filter = dump_filter(cb);
-	unsigned long first = cb->args[0] ? cb->args[0] : 1;
+	unsigned long id = cb->args[0] ? cb->args[0] : 1;
 	unsigned long last = filter ? filter : ULONG_MAX;
 	struct vhost_shmem_dev *dev;
-	unsigned long id;
 	char *buf = NULL;
 	int err = 0;
 
-	if (filter && first > filter)
+	if (filter && id > filter)
 		return 0;
 	if (filter)
-		first = filter;
+		id = filter;
 	if (need_buf) {
 		buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
 	}
-	mutex_lock(&vhost_shmem_devs_lock);
-	if (filter && !cb->args[0] && !xa_load(&vhost_shmem_devs, filter))
-		err = -ENODEV;
-	xa_for_each_range(&vhost_shmem_devs, id, dev, first, last) {
-		if (err)
-			break;
+	while ((dev = dev_get_next(&id, last))) {
 		if (id != cb->args[0]) {
 			/* A new device: its own cursors start over. */
 			cb->args[0] = id;
@@ -252,18 +277,25 @@ static int dump_devs(struct sk_buff *skb, struct netlink_callback *cb,
 			cb->args[2] = 0;
 		}
 		err = lock_dev_bounded(dev);
-		if (err)
-			break;
-		err = fill(skb, cb, dev, buf);
-		mutex_unlock(&dev->mutex);
+		if (!err) {
+			/* Unlisted while we waited: closed, as if before. */
+			if (!READ_ONCE(dev->obs.unlisted))
+				err = fill(skb, cb, dev, buf);
+			mutex_unlock(&dev->mutex);
+		}
+		dev_put(dev);
 		if (err)
 			break;
 		cb->args[0] = id + 1;
 		cb->args[1] = 0;
 		cb->args[2] = 0;
+		if (id++ == last)
+			break;
 	}
-	mutex_unlock(&vhost_shmem_devs_lock);
 	kfree(buf);
+	/* A filtered dump of a device that is not listed. */
+	if (!err && filter && !cb->args[0])
+		err = -ENODEV;
 	/* A filtered dump is over once its device was done. */
 	if (!err && filter)
 		cb->args[0] = filter + 1UL;
@@ -581,6 +613,8 @@ int vhost_shmem_nl_dev_add(struct vhost_shmem_dev *dev)
 	u32 id;
 	int ret;
 
+	/* The registry's reference, dropped by vhost_shmem_nl_dev_del(). */
+	refcount_set(&dev->obs.refs, 1);
 	mutex_lock(&vhost_shmem_devs_lock);
 	ret = xa_alloc_cyclic(&vhost_shmem_devs, &id, dev, XA_LIMIT(1, INT_MAX),
 			      &vhost_shmem_next_id, GFP_KERNEL_ACCOUNT);
@@ -595,17 +629,20 @@ int vhost_shmem_nl_dev_add(struct vhost_shmem_dev *dev)
 }
 
 /**
- * vhost_shmem_nl_dev_del() - unlist a device and announce it
- * @dev: the device, at release, before it is freed
+ * vhost_shmem_nl_dev_del() - unlist a device, announce it and let it go
+ * @dev: the device, at release, once nothing else uses it
  *
- * Once this returns no dump can reach @dev.
+ * Once this returns no dump can find @dev; a dump that found it before
+ * skips it and frees it (vhost_shmem_dev_free()) if it is the last user.
  */
 void vhost_shmem_nl_dev_del(struct vhost_shmem_dev *dev)
 {
 	mutex_lock(&vhost_shmem_devs_lock);
 	xa_erase(&vhost_shmem_devs, dev->obs.id);
+	WRITE_ONCE(dev->obs.unlisted, true);
 	mutex_unlock(&vhost_shmem_devs_lock);
 	dev_event(dev, VHOST_SHMEM_CMD_DEV_DESTROY_NTF);
+	dev_put(dev);
 }
 
 /**

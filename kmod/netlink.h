@@ -5,9 +5,12 @@
  *
  * Locking, outermost first:
  *   vhost_shmem_devs_lock (netlink.c)  ->  vhost_shmem_dev.mutex  ->  mmap_lock
- * The registry lock keeps a listed device alive while a dump locks it: a
- * device leaves the registry (under that lock) before it is freed. Nothing
- * takes the registry lock with a device mutex held. Events are built and
+ * The registry lock is held only to find, add or remove a device, never
+ * while waiting for one: a dump takes a reference (obs.refs) on the device
+ * it found, drops the lock and then waits for the device's mutex (bounded).
+ * The registry holds a reference while the device is listed; the last
+ * reference frees the device (vhost_shmem_dev_free()). Nothing takes the
+ * registry lock with a device mutex held. Events are built and
  * sent with GFP_KERNEL from process context, never under a spinlock and
  * never from the vma callbacks or the mmu notifier.
  */
@@ -15,6 +18,7 @@
 #define _VHOST_SHMEM_NETLINK_H
 
 #include <linux/atomic.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 
@@ -32,9 +36,15 @@ struct vhost_shmem_unmap;
  *	SET_OWNER, 0 before. Written under dev->mutex.
  * @owner_comm: the owner's comm at SET_OWNER. Written under dev->mutex.
  * @errors: failed MAP/UNMAP requests per errno bucket (atomic, no lock)
+ * @refs: the registry's reference while listed, plus one per dump
+ *	that found the device and is using it; the last one frees it
+ * @unlisted: removed from the registry (release): dumps that still hold
+ *	a reference skip it. Written under the registry lock.
  */
 struct vhost_shmem_obs {
 	u32 id;
+	refcount_t refs;
+	bool unlisted;
 	pid_t owner_pid;
 	char owner_comm[TASK_COMM_LEN];
 	atomic_long_t errors[VHOST_SHMEM_NR_ERRNOS];
@@ -43,9 +53,13 @@ struct vhost_shmem_obs {
 int vhost_shmem_nl_init(void);
 void vhost_shmem_nl_exit(void);
 
-/* Registry: at open (may fail) and at release (before the free). */
+/*
+ * Registry: at open (may fail) and at the end of release, which leaves the
+ * free to the last reference. main.c frees the device (what open set up).
+ */
 int vhost_shmem_nl_dev_add(struct vhost_shmem_dev *dev);
 void vhost_shmem_nl_dev_del(struct vhost_shmem_dev *dev);
+void vhost_shmem_dev_free(struct vhost_shmem_dev *dev);
 /* SET_OWNER succeeded: record current as the owner. dev->mutex held. */
 void vhost_shmem_nl_set_owner(struct vhost_shmem_dev *dev);
 

@@ -98,7 +98,8 @@ static int vhost_shmem_mmap_region(struct vhost_shmem_dev *dev,
 		return -EBUSY;
 	region->owner.prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
 			     (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
-	/* Pairs with live_region() and REGION_INFO: @prot first. */
+	region->owner.len = region->size;
+	/* Pairs with live_region() and REGION_INFO: @prot and @len first. */
 	smp_store_release(&region->owner.addr, vma->vm_start);
 	vhost_shmem_make_hole(vma, region);
 	return 0;
@@ -151,7 +152,7 @@ static void space_touched(struct vhost_shmem_space *space,
 {
 	unsigned long addr = READ_ONCE(space->addr);
 
-	if (addr && start < addr + space->region->size && end > addr)
+	if (addr && start < addr + space->len && end > addr)
 		WRITE_ONCE(space->detached, true);
 }
 
@@ -185,6 +186,26 @@ static unsigned long space_pgoff(struct vhost_shmem_space *space,
 	return space->pgoff + ((addr - space->addr) >> PAGE_SHIFT);
 }
 
+/* The address in @space of region offset @shm_offset (within the space). */
+static unsigned long space_addr(const struct vhost_shmem_space *space,
+				u64 shm_offset)
+{
+	return space->addr + (unsigned long)(shm_offset - space->off);
+}
+
+/*
+ * The part of region range [@shm_offset, @shm_offset + @len) that @space
+ * maps, as region offsets [*@s, *@e). Return: false if none (a viewer of
+ * another part of the region).
+ */
+static bool space_part(const struct vhost_shmem_space *space, u64 shm_offset,
+		       u64 len, u64 *s, u64 *e)
+{
+	*s = max(shm_offset, space->off);
+	*e = min(shm_offset + len, space->off + space->len);
+	return *s < *e;
+}
+
 /*
  * Is @vma a placeholder of @space at the right place, with the space's
  * protection? A hole the mm's threads mprotect'ed counts as foreign:
@@ -198,7 +219,7 @@ static bool is_hole(struct vhost_shmem_space *space, struct vm_area_struct *vma)
 	return vma->vm_ops == &vhost_shmem_hole_ops &&
 	       vma->vm_file == space->file &&
 	       vma->vm_start >= space->addr &&
-	       vma->vm_end <= space->addr + space->region->size &&
+	       vma->vm_end <= space->addr + space->len &&
 	       vma->vm_pgoff == space_pgoff(space, vma->vm_start) &&
 	       prot == space->prot;
 }
@@ -339,7 +360,7 @@ static bool hole_run(struct vhost_shmem_space *space, unsigned long *start,
 		*start = vma->vm_start;
 		more = true;
 	}
-	while (*end < space->addr + space->region->size) {
+	while (*end < space->addr + space->len) {
 		vma = vma_lookup(mm, *end);
 		if (!vma || !is_hole(space, vma))
 			break;
@@ -603,7 +624,7 @@ static int space_install(struct vhost_shmem_dev *dev,
 			 const struct vhost_shmem_map *a, struct file **vm_file)
 {
 	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW;
-	unsigned long start = space->addr + a->shm_offset;
+	unsigned long start = space_addr(space, a->shm_offset);
 	unsigned long end = start + a->len;
 	unsigned long addr;
 	int ret;
@@ -713,17 +734,20 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 			  struct vhost_shmem_viewer *v,
 			  struct vhost_shmem_mapping *m)
 {
-	struct vhost_shmem_map a = {
-		.shm_offset = m->shm_offset,
-		.len = m->len,
-		.fd_offset = m->fd_offset,
-		.flags = m->flags,
-	};
-	unsigned long start = v->space.addr + m->shm_offset;
+	struct vhost_shmem_map a = { .flags = m->flags };
 	struct file *file = m->file, **want = &m->vm_file;
 	struct file *vm_file;
+	unsigned long start;
+	u64 s, e;
 	int ret;
 
+	/* A view of part of the region gets the part of @m it maps. */
+	if (!space_part(&v->space, m->shm_offset, m->len, &s, &e))
+		return 0;
+	a.shm_offset = s;
+	a.len = e - s;
+	a.fd_offset = m->fd_offset + (s - m->shm_offset);
+	start = space_addr(&v->space, s);
 	if (viewer_ro_copy(v, m)) {
 		if (!m->private)
 			return -EACCES;
@@ -747,7 +771,7 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 		return 0;
 	}
 	if (vm_file != *want) {
-		undo_install(dev, &v->space, vm_file, start, start + m->len);
+		undo_install(dev, &v->space, vm_file, start, start + a.len);
 		ret = -EBUSY;
 	}
 	fput(vm_file);
@@ -767,12 +791,15 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 			 struct vhost_shmem_mapping *m, bool restore)
 {
 	struct file *expect = viewer_vm_file(v, m);
-	unsigned long start = v->space.addr + m->shm_offset;
-	unsigned long end = start + m->len;
+	unsigned long start, end;
 	int ret = -ENXIO;
+	u64 s, e;
 
-	if (!expect)
-		return 0;	/* never installed there */
+	/* Never installed there, or not in the part of the region it views. */
+	if (!expect || !space_part(&v->space, m->shm_offset, m->len, &s, &e))
+		return 0;
+	start = space_addr(&v->space, s);
+	end = start + (e - s);
 	if (restore && !READ_ONCE(v->space.detached))
 		ret = restore_hole(dev, &v->space, expect, start, end);
 	if (ret)
@@ -864,13 +891,15 @@ static int viewers_check(struct vhost_shmem_dev *dev,
 	struct vhost_shmem_in_viewer s;
 	struct vhost_shmem_viewer *v;
 	unsigned long start;
+	u64 ps, pe;
 	int ret;
 
 	list_for_each_entry(v, &region->viewers, node) {
-		if (enter_viewer(v, &s))
+		if (!space_part(&v->space, shm_offset, len, &ps, &pe) ||
+		    enter_viewer(v, &s))
 			continue;
-		start = v->space.addr + shm_offset;
-		ret = check_range(&v->space, NULL, start, start + len);
+		start = space_addr(&v->space, ps);
+		ret = check_range(&v->space, NULL, start, start + (pe - ps));
 		leave_viewer(v, &s);
 		if (ret && ret != -ENXIO)
 			return ret;
@@ -940,9 +969,9 @@ static int viewers_remove(struct vhost_shmem_dev *dev,
  *	notifier registered
  *
  * Installs every live mapping of the region into the viewer's placeholder,
- * which must still be exactly as its ->mmap made it. Serialised with MAP,
- * UNMAP and RESET by dev->mutex: a MAP before it is installed here, one
- * after it by the MAP.
+ * which must still be exactly as its ->mmap made it, and sends the attach
+ * event (whatever the result). Serialised with MAP, UNMAP and RESET by
+ * dev->mutex: a MAP before it is installed here, one after it by the MAP.
  *
  * Return: 0 (listed), or a negative errno with the viewer as it was made.
  */
@@ -972,7 +1001,7 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 	mmap_read_lock(current->mm);
 	vma = vma_lookup(current->mm, space->addr);
 	ret = vma && vma->vm_start == space->addr &&
-	      vma->vm_end == space->addr + region->size &&
+	      vma->vm_end == space->addr + space->len &&
 	      is_hole(space, vma) && !READ_ONCE(space->detached) ? 0 : -ENXIO;
 	mmap_read_unlock(current->mm);
 	if (ret)
@@ -1245,7 +1274,7 @@ static unsigned int clear_viewers(struct vhost_shmem_dev *dev,
 		}
 		if (!READ_ONCE(v->space.detached))
 			install_hole(dev, &v->space, NULL, v->space.addr,
-				     v->space.addr + region->size);
+				     v->space.addr + v->space.len);
 		leave_viewer(v, &s);
 	}
 	if (how != VHOST_SHMEM_CLEAR_RESTORE)

@@ -108,11 +108,14 @@ struct vhost_shmem_region;
  * @region: the region; set when the space is created, immutable
  * @file: the file its placeholders map (the device file for the owner).
  *	Not a reference: the placeholders hold it. Immutable.
- * @pgoff: page offset in @file of the region's first page. Immutable.
- * @addr: the region's address in the mm; 0 until mmapped there. Set
- *	once, in ->mmap (under mmap_lock, not dev->mutex).
+ * @pgoff: page offset in @file of the page at @addr. Immutable.
+ * @off: the region offset the space starts at: 0 for the owner, the view
+ *	file offset for a viewer of part of the region. Immutable.
+ * @len: bytes of the region from @off the space maps. Set with @addr.
+ * @addr: the address of region offset @off in the mm; 0 until mmapped
+ *	there. Set once, in ->mmap (under mmap_lock, not dev->mutex).
  * @prot: PROT_* of that mmap, used to re-install placeholders.
- *	Written before @addr is published, read after.
+ *	Written before @addr is published, read after, as @len.
  * @detached: the mm's own threads unmapped, moved or replaced part of
  *	the range (the mmu notifier saw it): the space is left alone from
  *	then on. Set once, by the notifier; read under mmap_lock.
@@ -125,6 +128,8 @@ struct vhost_shmem_space {
 	struct vhost_shmem_region *region;
 	struct file *file;
 	unsigned long pgoff;
+	u64 off;
+	u64 len;
 	unsigned long addr;
 	unsigned long prot;
 	bool detached;

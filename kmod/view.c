@@ -85,7 +85,7 @@ static int viewer_invalidate(struct mmu_notifier *mn,
 
 	if (range->event != MMU_NOTIFY_UNMAP ||
 	    READ_ONCE(v->dev->installer) == current ||
-	    range->start >= addr + v->space.region->size || range->end <= addr ||
+	    range->start >= addr + v->space.len || range->end <= addr ||
 	    READ_ONCE(v->space.detached))
 		return 0;
 	WRITE_ONCE(v->space.detached, true);
@@ -141,6 +141,7 @@ static int view_mmap(struct file *file, struct vm_area_struct *vma)
 	struct vhost_shmem_view *view = file->private_data;
 	struct vhost_shmem_dev *dev = view->dev;
 	struct vhost_shmem_region *region = &dev->regions[view->shmid];
+	unsigned long len = vma->vm_end - vma->vm_start;
 	struct vhost_shmem_viewer *v;
 
 	/* The device re-installing a viewer's placeholder (region.c). */
@@ -148,9 +149,10 @@ static int view_mmap(struct file *file, struct vm_area_struct *vma)
 		vhost_shmem_make_hole(vma, dev->inst_space->region);
 		return 0;
 	}
-	/* For now the whole region, at offset 0. */
-	if (!(vma->vm_flags & VM_MAYSHARE) || vma->vm_pgoff ||
-	    vma->vm_end - vma->vm_start != region->size)
+	/* The region or a part of it, at its offset in the region. */
+	if (!(vma->vm_flags & VM_MAYSHARE) ||
+	    vma->vm_pgoff >= region->size >> PAGE_SHIFT ||
+	    len > region->size - ((u64)vma->vm_pgoff << PAGE_SHIFT))
 		return -EINVAL;
 	if (READ_ONCE(dev->mm_dead))
 		return -ESRCH;
@@ -166,7 +168,9 @@ static int view_mmap(struct file *file, struct vm_area_struct *vma)
 	v->space = (struct vhost_shmem_space) {
 		.region = region,
 		.file = file,
-		.pgoff = 0,
+		.pgoff = vma->vm_pgoff,
+		.off = (u64)vma->vm_pgoff << PAGE_SHIFT,
+		.len = len,
 		.addr = vma->vm_start,
 		.prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
 			(vma->vm_flags & VM_WRITE ? PROT_WRITE : 0),

@@ -308,9 +308,10 @@ struct vhost_shmem_view_req {
 
 /*
  * VHOST_SHMEM_GET_VIEW - a new fd (the ioctl's result, close-on-exec) that
- * can only be mmapped: each MAP_SHARED mmap of the whole region at offset 0
- * is a viewer that shows every mapping of the region, kept in step by the
- * device (see "Region views" in the uapi documentation). EOPNOTSUPP:
+ * can only be mmapped: each MAP_SHARED mmap of the region, or of a page
+ * aligned part of it at its region offset (view file offset = region
+ * offset), is a viewer that shows every mapping of that part, kept in step
+ * by the device (see "Region views" in the uapi documentation). EOPNOTSUPP:
  * unknown flags; EBADFD: not configured; EBADSLT: unused shmid; EACCES: a
  * read-write view through a device fd not open for writing.
  */

@@ -20,6 +20,7 @@
 #include <linux/jiffies.h>
 #include <linux/kdev_t.h>
 #include <linux/maple_tree.h>
+#include <linux/mman.h>
 #include <linux/delay.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -146,20 +147,64 @@ static int put_dev(struct sk_buff *skb, struct vhost_shmem_dev *dev)
 	return 0;
 }
 
+/*
+ * One VIEWERS nest: the viewer's immutable attributes (and @result, for
+ * attach events, when @with_result). No lock needed.
+ */
+static int put_viewer(struct sk_buff *skb, struct vhost_shmem_viewer *v,
+		      bool with_result, int result)
+{
+	struct nlattr *nest = nla_nest_start(skb, VHOST_SHMEM_A_REGION_VIEWERS);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VHOST_SHMEM_A_VIEWER_PID, v->pid) ||
+	    nla_put_string(skb, VHOST_SHMEM_A_VIEWER_COMM, v->comm) ||
+	    nla_put_u64_64bit(skb, VHOST_SHMEM_A_VIEWER_OFFSET, v->space.off,
+			      VHOST_SHMEM_A_VIEWER_PAD) ||
+	    nla_put_u64_64bit(skb, VHOST_SHMEM_A_VIEWER_LEN, v->space.len,
+			      VHOST_SHMEM_A_VIEWER_PAD) ||
+	    nla_put_u32(skb, VHOST_SHMEM_A_VIEWER_PROT,
+			PROT_READ | (v->rw ? PROT_WRITE : 0)) ||
+	    (with_result &&
+	     nla_put_s32(skb, VHOST_SHMEM_A_VIEWER_RESULT, result))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * A region and its attached viewers, dev->mutex held. Viewers that do not
+ * fit are left out only when @alone (the message is the skb's first: a
+ * bigger skb will not come); otherwise the message must go to the next.
+ */
 static int put_region(struct sk_buff *skb, u32 dev_id, u32 shmid,
-		      struct vhost_shmem_region *region)
+		      struct vhost_shmem_region *region, bool alone)
 {
 	/* Pairs with the release in the region's ->mmap. */
 	unsigned long addr = smp_load_acquire(&region->owner.addr);
+	struct vhost_shmem_viewer *v;
+	u32 n = 0;
 
+	list_for_each_entry(v, &region->viewers, node)
+		n += !READ_ONCE(v->space.detached);
 	if (nla_put_u32(skb, VHOST_SHMEM_A_REGION_DEV_ID, dev_id) ||
 	    nla_put_u32(skb, VHOST_SHMEM_A_REGION_SHMID, shmid) ||
 	    nla_put_u64_64bit(skb, VHOST_SHMEM_A_REGION_SIZE, region->size,
 			      VHOST_SHMEM_A_REGION_PAD) ||
 	    nla_put_u32(skb, VHOST_SHMEM_A_REGION_FLAGS, region->flags) ||
 	    nla_put_u64_64bit(skb, VHOST_SHMEM_A_REGION_ADDR, addr,
-			      VHOST_SHMEM_A_REGION_PAD))
+			      VHOST_SHMEM_A_REGION_PAD) ||
+	    nla_put_u32(skb, VHOST_SHMEM_A_REGION_NVIEWERS, n))
 		return -EMSGSIZE;
+	list_for_each_entry(v, &region->viewers, node) {
+		if (READ_ONCE(v->space.detached))
+			continue;
+		if (put_viewer(skb, v, false, 0))
+			return alone ? 0 : -EMSGSIZE;
+	}
 	return 0;
 }
 
@@ -321,6 +366,7 @@ static int fill_regions(struct sk_buff *skb, struct netlink_callback *cb,
 			struct vhost_shmem_dev *dev, char *buf)
 {
 	unsigned long shmid;
+	bool alone;
 	void *hdr;
 
 	/* Pairs with SET_CONFIG's release: the regions are complete. */
@@ -329,10 +375,12 @@ static int fill_regions(struct sk_buff *skb, struct netlink_callback *cb,
 	for (shmid = cb->args[1]; shmid < VHOST_SHMEM_MAX_REGIONS; shmid++) {
 		if (!dev->regions[shmid].size)
 			continue;
+		alone = !skb->len;
 		hdr = dump_start(skb, cb, VHOST_SHMEM_CMD_REGION_GET);
 		if (!hdr)
 			goto full;
-		if (put_region(skb, dev->obs.id, shmid, &dev->regions[shmid])) {
+		if (put_region(skb, dev->obs.id, shmid, &dev->regions[shmid],
+			       alone)) {
 			genlmsg_cancel(skb, hdr);
 			goto full;
 		}
@@ -589,6 +637,48 @@ void vhost_shmem_nl_reset(struct vhost_shmem_dev *dev, u64 removed)
 	      nla_put_u64_64bit(skb, VHOST_SHMEM_A_MAP_REMOVED, removed,
 				VHOST_SHMEM_A_MAP_PAD);
 	event_send(skb, hdr, err);
+}
+
+/* A view event: the viewer's region and one VIEWERS nest. */
+static void view_event(struct vhost_shmem_viewer *v, u8 cmd, bool with_result,
+		       int result)
+{
+	struct vhost_shmem_dev *dev = v->dev;
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	if (!have_listeners())
+		return;
+	skb = event_new(cmd, &hdr);
+	if (!skb)
+		return;
+	err = nla_put_u32(skb, VHOST_SHMEM_A_REGION_DEV_ID, dev->obs.id) ||
+	      nla_put_u32(skb, VHOST_SHMEM_A_REGION_SHMID,
+			  v->space.region - dev->regions) ||
+	      put_viewer(skb, v, with_result, result);
+	event_send(skb, hdr, err);
+}
+
+/**
+ * vhost_shmem_nl_view_attach() - a new viewer attached, or could not
+ * @v: the viewer; if it attached, dev->mutex is held (it is listed and
+ *	may be reaped once the mutex is dropped)
+ * @ret: 0, or the errno that kept it from attaching
+ */
+void vhost_shmem_nl_view_attach(struct vhost_shmem_viewer *v, int ret)
+{
+	view_event(v, VHOST_SHMEM_CMD_VIEW_ATTACH_NTF, true, ret);
+}
+
+/**
+ * vhost_shmem_nl_view_detach() - an attached viewer is being dropped
+ * @v: the viewer, just taken off its region's list; dev->mutex held
+ */
+void vhost_shmem_nl_view_detach(struct vhost_shmem_viewer *v)
+{
+	lockdep_assert_held(&v->dev->mutex);
+	view_event(v, VHOST_SHMEM_CMD_VIEW_DETACH_NTF, false, 0);
 }
 
 /**

@@ -25,6 +25,7 @@
 struct vhost_shmem_dev;
 struct vhost_shmem_map;
 struct vhost_shmem_unmap;
+struct vhost_shmem_viewer;
 
 /* Buckets of failures by errno: the MAP/UNMAP errnos, then "other". */
 #define VHOST_SHMEM_NR_ERRNOS	21
@@ -73,5 +74,11 @@ void vhost_shmem_nl_unmap(struct vhost_shmem_dev *dev,
 			  const struct vhost_shmem_unmap *a, int ret);
 /* Every mapping was dropped, @removed of them. dev->mutex held. */
 void vhost_shmem_nl_reset(struct vhost_shmem_dev *dev, u64 removed);
+/*
+ * A new viewer attached (@ret 0) or could not (@ret its errno), in its own
+ * thread, no lock held; an attached one is dropped, dev->mutex held.
+ */
+void vhost_shmem_nl_view_attach(struct vhost_shmem_viewer *v, int ret);
+void vhost_shmem_nl_view_detach(struct vhost_shmem_viewer *v);
 
 #endif /* _VHOST_SHMEM_NETLINK_H */

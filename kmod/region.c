@@ -855,6 +855,7 @@ static void reap_region(struct vhost_shmem_dev *dev,
 		}
 		list_del(&v->node);
 		dev->nr_attached--;
+		vhost_shmem_nl_view_detach(v);
 		vhost_shmem_viewer_put(v);
 	}
 }
@@ -985,8 +986,10 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 	unsigned long index = 0;
 	int ret;
 
-	if (mutex_lock_killable(&dev->mutex))
+	if (mutex_lock_killable(&dev->mutex)) {
+		vhost_shmem_nl_view_attach(v, -EINTR);
 		return -EINTR;
+	}
 	ret = -ESRCH;
 	if (READ_ONCE(dev->mm_dead))
 		goto out;
@@ -1026,6 +1029,8 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 	list_add_tail(&v->node, &region->viewers);
 	dev->nr_attached++;
 out:
+	/* Under dev->mutex: a listed viewer can be reaped once it is dropped. */
+	vhost_shmem_nl_view_attach(v, ret);
 	mutex_unlock(&dev->mutex);
 	return ret;
 }

@@ -165,6 +165,9 @@ struct vhost_shmem_region {
  * @view_file: the view file, referenced while the viewer exists
  * @rw: the view is read-write
  * @twork: attaches the viewer in the mmapping task, before mmap() returns
+ * @pid: thread group id of the mmapping task (initial pid namespace), for
+ *	netlink. Immutable.
+ * @comm: its comm at the mmap, for netlink. Immutable.
  */
 struct vhost_shmem_viewer {
 	struct vhost_shmem_space space;
@@ -177,6 +180,8 @@ struct vhost_shmem_viewer {
 	struct file *view_file;
 	bool rw;
 	struct callback_head twork;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
 };
 
 /**

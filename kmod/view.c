@@ -130,7 +130,10 @@ static void viewer_attach_work(struct callback_head *cb)
 		ret = mmu_notifier_register(&v->mn, v->mm);
 	if (!ret) {
 		v->registered = true;
+		/* Sends the attach event (once listed, v may go any time). */
 		ret = vhost_shmem_viewer_attach(v->dev, v);
+	} else {
+		vhost_shmem_nl_view_attach(v, ret);
 	}
 	if (ret)
 		vhost_shmem_viewer_put(v);
@@ -182,6 +185,8 @@ static int view_mmap(struct file *file, struct vm_area_struct *vma)
 	v->memcg = get_mem_cgroup_from_mm(v->mm);
 	v->mn.ops = &viewer_mn_ops;
 	v->view_file = get_file(file);
+	v->pid = task_tgid_nr(current);
+	get_task_comm(v->comm, current);
 	init_task_work(&v->twork, viewer_attach_work);
 	if (task_work_add(current, &v->twork, TWA_RESUME)) {
 		v->registered = false;

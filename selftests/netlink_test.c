@@ -28,6 +28,7 @@
 
 #include "kselftest_harness.h"
 #include "vhost_shmem_lib.h"
+#include "viewer_lib.h"
 
 #define CLI_PATH	"/payload/bin/vhost-shmem"
 #define TRACEFS		"/sys/kernel/tracing"
@@ -42,6 +43,13 @@ struct nl_rec {
 	int nerrors;		/* DEV_ERRORS nests seen */
 	uint32_t err_errno[32];
 	uint64_t err_count[32];
+	int nviewers;		/* REGION_VIEWERS nests seen */
+	struct {
+		uint32_t pid, prot;
+		char comm[16];
+		uint64_t off, len;
+		int32_t result;	/* -1000 if absent */
+	} viewer[8];
 };
 
 struct nl {
@@ -97,6 +105,38 @@ static const char *a_str(const struct nlattr *a)
 	     (char *)a + a->nla_len <= (char *)(start) + (len); \
 	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
 
+/* One REGION_VIEWERS nest (region dumps, view events). */
+static void parse_viewer(const struct nlattr *a, struct nl_rec *r)
+{
+	const struct nlattr *e;
+	int i = r->nviewers++;
+
+	r->viewer[i].result = -1000;
+	NLA_FOREACH(e, a + 1, a->nla_len - sizeof(*a)) {
+		switch (e->nla_type) {
+		case VHOST_SHMEM_A_VIEWER_PID:
+			r->viewer[i].pid = a_u32(e);
+			break;
+		case VHOST_SHMEM_A_VIEWER_COMM:
+			snprintf(r->viewer[i].comm, sizeof(r->viewer[i].comm), "%s",
+				 a_str(e));
+			break;
+		case VHOST_SHMEM_A_VIEWER_OFFSET:
+			r->viewer[i].off = a_u64(e);
+			break;
+		case VHOST_SHMEM_A_VIEWER_LEN:
+			r->viewer[i].len = a_u64(e);
+			break;
+		case VHOST_SHMEM_A_VIEWER_PROT:
+			r->viewer[i].prot = a_u32(e);
+			break;
+		case VHOST_SHMEM_A_VIEWER_RESULT:
+			r->viewer[i].result = (int32_t)a_u32(e);
+			break;
+		}
+	}
+}
+
 static void parse_rec(struct nlmsghdr *nh, struct nl_rec *r)
 {
 	struct genlmsghdr *gh = NLMSG_DATA(nh);
@@ -119,6 +159,11 @@ static void parse_rec(struct nlmsghdr *nh, struct nl_rec *r)
 			}
 			r->nerrors++;
 		}
+		if (t == VHOST_SHMEM_A_REGION_VIEWERS && r->nviewers < 8 &&
+		    (r->cmd == VHOST_SHMEM_CMD_REGION_GET ||
+		     r->cmd == VHOST_SHMEM_CMD_VIEW_ATTACH_NTF ||
+		     r->cmd == VHOST_SHMEM_CMD_VIEW_DETACH_NTF))
+			parse_viewer(a, r);
 	}
 }
 
@@ -796,6 +841,97 @@ TEST_F(nl, events)
 	ASSERT_EQ(0, next_event(&ev, id2, 5000, &r));
 	EXPECT_EQ(VHOST_SHMEM_CMD_DEV_DESTROY_NTF, r.cmd);
 	EXPECT_EQ(-ETIMEDOUT, next_event(&ev, 0, 200, &r));
+	nl_close(&ev);
+}
+
+/* A view event of @id: the viewer's attributes. */
+static void expect_view_event(struct __test_metadata *_metadata, struct nl *n,
+			      uint32_t id, int cmd, pid_t pid, uint64_t off,
+			      uint64_t len, uint32_t prot, int result)
+{
+	struct nl_rec r;
+
+	ASSERT_EQ(0, next_event(n, id, 5000, &r));
+	EXPECT_EQ(cmd, r.cmd);
+	EXPECT_EQ(0, a_u32(r.tb[VHOST_SHMEM_A_REGION_SHMID]));
+	ASSERT_EQ(1, r.nviewers);
+	EXPECT_EQ((uint32_t)pid, r.viewer[0].pid);
+	EXPECT_EQ(off, r.viewer[0].off);
+	EXPECT_EQ(len, r.viewer[0].len);
+	EXPECT_EQ(prot, r.viewer[0].prot);
+	EXPECT_EQ(result, r.viewer[0].result);
+}
+
+/*
+ * Viewers of a region in its dump (pid, comm, range, prot) and their
+ * attach and detach events: a read-write view of part of region 0, a
+ * read-only one of all of it; one unmaps its view, the other is killed.
+ */
+TEST_F(nl, viewers)
+{
+	struct vs_viewer v[2] = { { .pid = -1 }, { .pid = -1 } };
+	char comm[16] = "";
+	struct recs rs;
+	struct nl ev;
+	int vfd, i;
+	FILE *f;
+
+	f = fopen("/proc/self/comm", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	ASSERT_EQ(0, nl_open(&ev));
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&ev.events_grp, sizeof(ev.events_grp)));
+	vfd = vs_get_view(self->d.fd, 0, VHOST_SHMEM_VIEW_F_RW);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, vs_viewer_start(&v[0], vfd, 4 * PG, 8 * PG, PROT_READ | PROT_WRITE));
+	close(vfd);
+	vfd = vs_get_view(self->d.fd, 0, 0);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, vs_viewer_start(&v[1], vfd, 0, REGION_PAGES * PG, PROT_READ));
+	close(vfd);
+	expect_view_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_VIEW_ATTACH_NTF,
+			  v[0].pid, 4 * PG, 8 * PG, PROT_READ | PROT_WRITE, 0);
+	expect_view_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_VIEW_ATTACH_NTF,
+			  v[1].pid, 0, REGION_PAGES * PG, PROT_READ, 0);
+
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_REGION_GET, self->id, &rs));
+	ASSERT_EQ(2, rs.n);
+	EXPECT_EQ(2, a_u32(rs.r[0].tb[VHOST_SHMEM_A_REGION_NVIEWERS]));
+	ASSERT_EQ(2, rs.r[0].nviewers);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ((uint32_t)v[i].pid, rs.r[0].viewer[i].pid);
+		EXPECT_STREQ(comm, rs.r[0].viewer[i].comm);
+		EXPECT_EQ(-1000, rs.r[0].viewer[i].result);
+	}
+	EXPECT_EQ(4 * PG, rs.r[0].viewer[0].off);
+	EXPECT_EQ(8 * PG, rs.r[0].viewer[0].len);
+	EXPECT_EQ(PROT_READ | PROT_WRITE, rs.r[0].viewer[0].prot);
+	EXPECT_EQ(0, rs.r[0].viewer[1].off);
+	EXPECT_EQ(REGION_PAGES * PG, rs.r[0].viewer[1].len);
+	EXPECT_EQ(PROT_READ, rs.r[0].viewer[1].prot);
+	EXPECT_EQ(0, a_u32(rs.r[1].tb[VHOST_SHMEM_A_REGION_NVIEWERS]));
+	EXPECT_EQ(0, rs.r[1].nviewers);
+	recs_free(&rs);
+
+	/* Its own munmap detaches the first, its exit the second. */
+	ASSERT_EQ(0, vs_vcall(&v[0], V_MUNMAP, 0, 0, 0, 0));
+	expect_view_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_VIEW_DETACH_NTF,
+			  v[0].pid, 4 * PG, 8 * PG, PROT_READ | PROT_WRITE, -1000);
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_REGION_GET, self->id, &rs));
+	ASSERT_EQ(2, rs.n);
+	EXPECT_EQ(1, a_u32(rs.r[0].tb[VHOST_SHMEM_A_REGION_NVIEWERS]));
+	ASSERT_EQ(1, rs.r[0].nviewers);
+	EXPECT_EQ((uint32_t)v[1].pid, rs.r[0].viewer[0].pid);
+	recs_free(&rs);
+	i = v[1].pid;
+	vs_viewer_stop(&v[1]);
+	expect_view_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_VIEW_DETACH_NTF,
+			  i, 0, REGION_PAGES * PG, PROT_READ, -1000);
+	EXPECT_EQ(-ETIMEDOUT, next_event(&ev, self->id, 200, &(struct nl_rec){ 0 }));
+	vs_viewer_stop(&v[0]);
 	nl_close(&ev);
 }
 

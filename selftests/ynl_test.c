@@ -7,18 +7,21 @@
  * ($VHOST_SHMEM_SPEC, default /payload/ynl/vhost_shmem.yaml) dumps this
  * test's device and its regions; the objects must carry exactly what the
  * test set up: owner pid and comm, regions, one mapping, one failure by
- * errno (the "code" attribute), each region's shmid, size, flags, address.
+ * errno (the "code" attribute), each region's shmid, size, flags, address
+ * and viewers (one of part of a region).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "vhost_shmem_lib.h"
+#include "viewer_lib.h"
 
 static const char *env_or(const char *name, const char *def)
 {
@@ -163,11 +166,12 @@ static void expect_dump(struct __test_metadata *_metadata,
 TEST_F(ynl, dumps)
 {
 	const char *dump_all[] = { "--dump", "dev-get", NULL };
-	char sel[64], want[512], *out;
+	char sel[64], want[1024], *out;
 	const char *dump_one[] = { "--dump", "dev-get", "--json", sel, NULL };
 	const char *regions[] = { "--dump", "region-get", "--json", sel, NULL };
+	struct vs_viewer v = { .pid = -1 };
 	unsigned int id;
-	int st;
+	int st, vfd;
 
 	st = run_ynl(dump_all, &out);
 	ASSERT_NE(NULL, out);
@@ -187,15 +191,27 @@ TEST_F(ynl, dumps)
 		 id, getpid(), self->comm, 2 * PG, EINVAL);
 	expect_dump(_metadata, dump_one, want);
 
-	/* Its regions: shmid, size, flags, the owner's address. */
+	/*
+	 * Its regions: shmid, size, flags, the owner's address, and the
+	 * viewers: one read-only view of pages 1 and 2 of region 0.
+	 */
+	vfd = vs_get_view(self->d.fd, 0, 0);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, vs_viewer_start(&v, vfd, PG, 2 * PG, PROT_READ));
+	close(vfd);
 	snprintf(sel, sizeof(sel), "{\"dev-id\": %u}", id);
 	snprintf(want, sizeof(want),
-		 "[{\"dev-id\": %u, \"shmid\": 0, \"size\": %zu, \"flags\": 0, \"addr\": %lu}, "
-		 "{\"dev-id\": %u, \"shmid\": 2, \"size\": %zu, \"flags\": %u, \"addr\": %lu}]\n",
-		 id, 8 * PG, (unsigned long)self->d.r[0].addr,
+		 "[{\"dev-id\": %u, \"shmid\": 0, \"size\": %zu, \"flags\": 0, \"addr\": %lu, "
+		 "\"nviewers\": 1, \"viewers\": [{\"pid\": %d, \"comm\": \"%s\", "
+		 "\"offset\": %zu, \"len\": %zu, \"prot\": 1}]}, "
+		 "{\"dev-id\": %u, \"shmid\": 2, \"size\": %zu, \"flags\": %u, \"addr\": %lu, "
+		 "\"nviewers\": 0}]\n",
+		 id, 8 * PG, (unsigned long)self->d.r[0].addr, v.pid, self->comm,
+		 PG, 2 * PG,
 		 id, 4 * PG, (unsigned int)VHOST_SHMEM_REGION_F_FAULT_HOLES,
 		 (unsigned long)self->d.r[1].addr);
 	expect_dump(_metadata, regions, want);
+	vs_viewer_stop(&v);
 }
 
 TEST_HARNESS_MAIN

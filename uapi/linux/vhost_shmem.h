@@ -409,6 +409,11 @@ enum vhost_shmem_error_attrs {
  * @VHOST_SHMEM_A_REGION_SIZE: u64, size in bytes
  * @VHOST_SHMEM_A_REGION_FLAGS: u32, VHOST_SHMEM_REGION_F_*
  * @VHOST_SHMEM_A_REGION_ADDR: u64, the owner's address; 0 if not mmapped
+ * @VHOST_SHMEM_A_REGION_NVIEWERS: u32, viewers of the region attached now
+ * @VHOST_SHMEM_A_REGION_VIEWERS: nest, multi-attr: one enum
+ *	vhost_shmem_viewer_attrs nest per attached viewer (in a region dump
+ *	as many as fit one message; NVIEWERS counts all), or the one viewer
+ *	of a view event
  * @__VHOST_SHMEM_A_REGION_MAX: one past the last attribute
  * @VHOST_SHMEM_A_REGION_MAX: the last attribute
  */
@@ -419,6 +424,8 @@ enum vhost_shmem_region_attrs {
 	VHOST_SHMEM_A_REGION_SIZE,
 	VHOST_SHMEM_A_REGION_FLAGS,
 	VHOST_SHMEM_A_REGION_ADDR,
+	VHOST_SHMEM_A_REGION_NVIEWERS,
+	VHOST_SHMEM_A_REGION_VIEWERS,
 
 	__VHOST_SHMEM_A_REGION_MAX,
 	VHOST_SHMEM_A_REGION_MAX = (__VHOST_SHMEM_A_REGION_MAX - 1)
@@ -465,6 +472,34 @@ enum vhost_shmem_map_attrs {
 };
 
 /**
+ * enum vhost_shmem_viewer_attrs - one viewer of a region (nested in VIEWERS)
+ * @VHOST_SHMEM_A_VIEWER_PID: u32, thread group id (initial pid namespace)
+ *	of the process that mmapped the view
+ * @VHOST_SHMEM_A_VIEWER_COMM: string, its comm at that mmap
+ * @VHOST_SHMEM_A_VIEWER_PAD: padding for 64-bit attributes
+ * @VHOST_SHMEM_A_VIEWER_OFFSET: u64, region offset of the part it maps
+ * @VHOST_SHMEM_A_VIEWER_LEN: u64, bytes it maps from there
+ * @VHOST_SHMEM_A_VIEWER_PROT: u32, PROT_READ, with PROT_WRITE for a
+ *	read-write view: the most any mapping gets in the viewer
+ * @VHOST_SHMEM_A_VIEWER_RESULT: s32, attach events only: 0, or the
+ *	negative errno that kept the viewer from attaching
+ * @__VHOST_SHMEM_A_VIEWER_MAX: one past the last attribute
+ * @VHOST_SHMEM_A_VIEWER_MAX: the last attribute
+ */
+enum vhost_shmem_viewer_attrs {
+	VHOST_SHMEM_A_VIEWER_PID = 1,
+	VHOST_SHMEM_A_VIEWER_COMM,
+	VHOST_SHMEM_A_VIEWER_PAD,
+	VHOST_SHMEM_A_VIEWER_OFFSET,
+	VHOST_SHMEM_A_VIEWER_LEN,
+	VHOST_SHMEM_A_VIEWER_PROT,
+	VHOST_SHMEM_A_VIEWER_RESULT,
+
+	__VHOST_SHMEM_A_VIEWER_MAX,
+	VHOST_SHMEM_A_VIEWER_MAX = (__VHOST_SHMEM_A_VIEWER_MAX - 1)
+};
+
+/**
  * enum vhost_shmem_cmds - commands and notifications
  * @VHOST_SHMEM_CMD_DEV_GET: dump devices (enum vhost_shmem_dev_attrs)
  * @VHOST_SHMEM_CMD_REGION_GET: dump configured regions, of every device
@@ -477,6 +512,11 @@ enum vhost_shmem_map_attrs {
  *	(RESET, release of the device, or the owner's mm going away)
  * @VHOST_SHMEM_CMD_DEV_CREATE_NTF: event: a device was opened
  * @VHOST_SHMEM_CMD_DEV_DESTROY_NTF: event: a device was released
+ * @VHOST_SHMEM_CMD_VIEW_ATTACH_NTF: event: an mmap of a view fd made a
+ *	viewer, which attached or not (its RESULT); region attributes with
+ *	one VIEWERS nest
+ * @VHOST_SHMEM_CMD_VIEW_DETACH_NTF: event: an attached viewer was dropped
+ *	(its munmap, exit or execve, the owner's death)
  * @__VHOST_SHMEM_CMD_MAX: one past the last command
  * @VHOST_SHMEM_CMD_MAX: the last command
  */
@@ -489,6 +529,8 @@ enum vhost_shmem_cmds {
 	VHOST_SHMEM_CMD_RESET_NTF,
 	VHOST_SHMEM_CMD_DEV_CREATE_NTF,
 	VHOST_SHMEM_CMD_DEV_DESTROY_NTF,
+	VHOST_SHMEM_CMD_VIEW_ATTACH_NTF,
+	VHOST_SHMEM_CMD_VIEW_DETACH_NTF,
 
 	__VHOST_SHMEM_CMD_MAX,
 	VHOST_SHMEM_CMD_MAX = (__VHOST_SHMEM_CMD_MAX - 1)

@@ -3,12 +3,14 @@
  * KVM end to end: a tiny VMM puts ONE memslot over a vhost-shmem region and
  * guest code reads and writes it. After each MAP / UNMAP / re-MAP the guest
  * sees exactly the new bytes (or zeros in a hole), with no memslot change
- * after setup. The "vmm_*" tests check the VMM itself on plain memory and
+ * after setup; through a region view, another process sees the guest's
+ * writes and the guest the viewer's. The "vmm_*" tests check the VMM itself on plain memory and
  * need no module.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +19,7 @@
 #include "kselftest_harness.h"
 #include "vhost_shmem_lib.h"
 #include "kvm_vmm.h"
+#include "viewer_lib.h"
 
 #define REQUIRE_KVM() do { \
 	if (!vmm_available()) \
@@ -305,6 +308,55 @@ TEST_F(kvm, guest_write_rw)
 	ASSERT_EQ(0, vmm_write32(v, PG + 64, 0x0badf00d, &r));
 	ASSERT_EQ(0xcafef00d, file32(self->a, PG + 64));
 	ASSERT_EQ(2, v->memslot_calls);
+}
+
+/*
+ * Through a view: another process with a read-write view of the region
+ * sees the guest's writes, and the guest sees the viewer's; a read-only
+ * viewer sees them too and cannot write; after UNMAP neither reaches
+ * the file.
+ */
+TEST_F(kvm, view_guest_and_viewer)
+{
+	struct vs_viewer vw[2] = { { .pid = -1 }, { .pid = -1 } };
+	struct kvm_vmm *v = &self->v;
+	struct vmm_result r;
+	uint32_t want;
+	int vfd, i;
+
+	for (i = 0; i < 2; i++) {
+		vfd = vs_get_view(self->d.fd, 0, i ? 0 : VHOST_SHMEM_VIEW_F_RW);
+		ASSERT_LE(0, vfd);
+		ASSERT_EQ(0, vs_viewer_start(&vw[i], vfd, 0, RSIZE,
+					     PROT_READ | (i ? 0 : PROT_WRITE)));
+		close(vfd);
+	}
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	/* The guest writes, both viewers read it. */
+	ASSERT_EQ(0, vmm_write32(v, PG + 64, 0xcafef00d, &r));
+	ASSERT_EQ(VMM_HLT, r.outcome);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0xcafef00d, vs_vcall(&vw[i], V_READ32, PG + 64, 0, 0, 0));
+	/* The read-write viewer writes, the guest and the file see it. */
+	want = (vs_pat32(11, 2 * PG) & ~0xffU) | 0x5a;
+	ASSERT_EQ(0, vs_vcall(&vw[0], V_WRITE, 2 * PG, 0, 0x5a, 0));
+	ASSERT_GUEST_READS(v, 2 * PG, want);
+	EXPECT_EQ(want, file32(self->a, 2 * PG));
+	EXPECT_EQ(want, vs_vcall(&vw[1], V_READ32, 2 * PG, 0, 0, 0));
+	/* The read-only viewer cannot write; nothing changed. */
+	EXPECT_EQ(SIGSEGV, vs_vcall(&vw[1], V_WRITE, 2 * PG, 0, 0x77, 0));
+	ASSERT_GUEST_READS(v, 2 * PG, want);
+	/* After UNMAP: zeros for the guest and both viewers. */
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 4 * PG));
+	ASSERT_GUEST_READS(v, PG + 64, 0);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, vs_vcall(&vw[i], V_READ32, PG + 64, 0, 0, 0));
+	EXPECT_EQ(SIGBUS, vs_vcall(&vw[0], V_WRITE, 2 * PG, 0, 0x66, 0));
+	EXPECT_EQ(want, file32(self->a, 2 * PG));
+	EXPECT_EQ(0xcafef00d, file32(self->a, PG + 64));
+	ASSERT_EQ(2, v->memslot_calls);
+	vs_viewer_stop(&vw[0]);
+	vs_viewer_stop(&vw[1]);
 }
 
 /* RO mapping: the guest write does not reach the file; the VMM survives. */

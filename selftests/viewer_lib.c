@@ -46,10 +46,14 @@ long vs_inflate_maps(long n)
 static long viewer_op(const struct vcmd *c, uint8_t *p, uint8_t *r, int vfd,
 		      uint64_t off, uint64_t size, int prot)
 {
+	uint32_t v32;
 	pid_t pid;
 	int st;
 
 	switch (c->op) {
+	case V_READ32:
+		st = vs_probe_copy(&v32, r + c->off, sizeof(v32));
+		return st ? -st : (long)v32;
 	case V_CHECK_PAT:
 		return vs_check_pat(r + c->off, c->len, c->seed, c->n, NULL) + 1;
 	case V_CHECK_ZERO:

@@ -21,6 +21,7 @@ enum vs_vop {
 	V_INFLATE,		/* own vmas up to n: the count reached */
 	V_FORK_VMAS,		/* a child's vmas in the view's range */
 	V_REMAP,		/* mmap the view fd again, MAP_FIXED over the view */
+	V_READ32,		/* off: the u32 there, or -(the signal) */
 };
 
 /* A viewer process; @sock is the test's end of its command socket. */

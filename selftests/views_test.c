@@ -409,6 +409,112 @@ TEST(owner_death_ends_views)
 	close(sv[0]);
 }
 
+/* ---- 10,000 live mappings with two viewers ---- */
+
+#define MANY	10000
+
+FIXTURE(many) {
+	struct vs_dev d;
+	struct vs_viewer v[2];
+	int mfd;		/* MANY pages of pattern 5 */
+};
+
+FIXTURE_SETUP(many)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = MANY * PG } };
+
+	VS_REQUIRE_DEV_IN_SETUP();
+	self->v[0].pid = self->v[1].pid = -1;
+	ASSERT_EQ(0, vs_dev_setup(&self->d, l, 1, true));
+	self->mfd = vs_memfd("views-many", MANY * PG, 5);
+	ASSERT_LE(0, self->mfd);
+}
+
+FIXTURE_TEARDOWN(many)
+{
+	vs_viewer_stop(&self->v[0]);
+	vs_viewer_stop(&self->v[1]);
+	close(self->mfd);
+	vs_dev_close(&self->d);
+}
+
+/* MAP (@map) or UNMAP pages first, first + step, ... below MANY, batched. */
+static int many_ops(int fd, int mfd, bool map, int first, int step)
+{
+	struct vhost_shmem_op ops[VHOST_SHMEM_BATCH_MAX];
+	int i = first, n, k, ret;
+
+	while (i < MANY) {
+		for (n = 0; n < VHOST_SHMEM_BATCH_MAX && i < MANY; n++, i += step)
+			ops[n] = map ? vs_op_map(0, mfd, i * PG, i * PG, PG,
+						 i & 1 ? 0 : VHOST_SHMEM_MAP_F_RW) :
+				       vs_op_unmap(0, i * PG, PG);
+		ret = vs_batch(fd, ops, n);
+		for (k = 0; !ret && k < n; k++)
+			ret = ops[k].result;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Every page of the region is its own mapping (every other one read-only):
+ * two viewers, attached with all of them live, see every byte; UNMAP of
+ * every tenth shows zeros there in both and nothing else changes; MAP
+ * them back with the viewers attached; RESET leaves each one vma of zeros.
+ */
+TEST_F_TIMEOUT(many, ten_thousand_mappings_two_viewers, 600)
+{
+	struct vhost_shmem_stats st;
+	struct timespec t0, t1;
+	int i, k, vfd;
+
+	ASSERT_EQ(0, many_ops(self->d.fd, self->mfd, true, 0, 1));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	ASSERT_EQ(MANY, st.mappings);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 2; i++) {
+		vfd = vs_get_view(self->d.fd, 0, i ? 0 : VHOST_SHMEM_VIEW_F_RW);
+		ASSERT_LE(0, vfd);
+		ASSERT_EQ(0, vs_viewer_start(&self->v[i], vfd, 0, MANY * PG,
+					     PROT_READ | (i ? 0 : PROT_WRITE)));
+		close(vfd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TH_LOG("two viewers attached with %d live mappings in %.2f s", MANY,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, vs_vcall(&self->v[i], V_CHECK_PAT, 0, MANY * PG, 5, 0));
+		EXPECT_EQ(MANY, vs_vcall(&self->v[i], V_VMAS, 0, 0, 0, 0));
+	}
+	ASSERT_EQ(0, many_ops(self->d.fd, self->mfd, false, 0, 10));
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < MANY; k += 10) {
+			ASSERT_EQ(0, vs_vcall(&self->v[i], V_CHECK_ZERO, k * PG, PG, 0, 0))
+				TH_LOG("viewer %d page %d", i, k);
+			ASSERT_EQ(0, vs_vcall(&self->v[i], V_CHECK_PAT, (k + 1) * PG,
+					      9 * PG, 5, (k + 1) * PG))
+				TH_LOG("viewer %d pages %d..%d", i, k + 1, k + 9);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, many_ops(self->d.fd, self->mfd, true, 0, 10));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TH_LOG("%d MAPs with two viewers and %d live mappings: %.2f ms each",
+	       MANY / 10, MANY - MANY / 10,
+	       ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6) /
+	       (MANY / 10));
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, vs_vcall(&self->v[i], V_CHECK_PAT, 0, MANY * PG, 5, 0));
+	EXPECT_EQ(0, vs_check_pat(R(self), MANY * PG, 5, 0, NULL) + 1);
+	ASSERT_EQ(0, vs_reset(self->d.fd));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, vs_vcall(&self->v[i], V_CHECK_ZERO, 0, MANY * PG, 0, 0));
+		EXPECT_EQ(1, vs_vcall(&self->v[i], V_VMAS, 0, 0, 0, 0));
+	}
+}
+
 /* MAP+UNMAP by the owner, without and with one viewer (logged). */
 TEST_F(views, cost_with_one_viewer)
 {

@@ -69,23 +69,6 @@ FIXTURE_TEARDOWN(api)
 #define R0(d) ((d)->r[0].addr)
 #define R1(d) ((d)->r[1].addr)
 
-#define ASSERT_PAT(p, len, seed, fd_off) do { \
-	int __got; \
-	long __bad = vs_check_pat(p, len, seed, fd_off, &__got); \
-	if (__bad >= 0) \
-		TH_LOG("byte %ld: got %d, want pattern %u byte %#llx", __bad, __got, \
-		       seed, (unsigned long long)(fd_off) + __bad); \
-	ASSERT_EQ(-1, __bad); \
-} while (0)
-
-#define ASSERT_ZERO(p, len) do { \
-	int __got; \
-	long __bad = vs_check_zero(p, len, &__got); \
-	if (__bad >= 0) \
-		TH_LOG("byte %ld: got %d, want 0", __bad, __got); \
-	ASSERT_EQ(-1, __bad); \
-} while (0)
-
 static int config_ioctl(int fd, const struct vhost_shmem_config *cfg)
 {
 	return ioctl(fd, VHOST_SHMEM_SET_CONFIG, cfg) < 0 ? -errno : 0;

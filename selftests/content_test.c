@@ -455,15 +455,6 @@ FIXTURE_TEARDOWN(content)
 	content_cleanup(self);
 }
 
-#define ASSERT_PAT(p, len, fd_off) do { \
-	int __got; \
-	long __bad = vs_check_pat(p, len, 61, fd_off, &__got); \
-	if (__bad >= 0) \
-		TH_LOG("byte %ld: got %d, want file byte %#llx", __bad, __got, \
-		       (unsigned long long)(fd_off) + __bad); \
-	ASSERT_EQ(-1, __bad); \
-} while (0)
-
 /* RW: exact bytes, owner writes reach the file, file writes reach the owner. */
 TEST_F(content, rw)
 {
@@ -472,9 +463,9 @@ TEST_F(content, rw)
 	uint8_t *other;
 
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, u, 2 * u, 2 * u, VHOST_SHMEM_MAP_F_RW));
-	ASSERT_PAT(r + 2 * u, 2 * u, u);
-	ASSERT_EQ(-1, vs_check_zero(r, 2 * u, NULL));
-	ASSERT_EQ(-1, vs_check_zero(r + 4 * u, 4 * u, NULL));
+	ASSERT_PAT(r + 2 * u, 2 * u, 61, u);
+	ASSERT_ZERO(r, 2 * u);
+	ASSERT_ZERO(r + 4 * u, 4 * u);
 	r[2 * u + 3] = 0xe1;
 	r[4 * u - 1] = 0xe2;
 	EXPECT_EQ(0xe1, file_byte(self->fd, u, u + 3));
@@ -486,7 +477,7 @@ TEST_F(content, rw)
 	EXPECT_EQ(0xe3, r[3 * u + 17]);
 	munmap(other, u);
 	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 2 * u, 2 * u));
-	ASSERT_EQ(-1, vs_check_zero(r, 8 * u, NULL));
+	ASSERT_ZERO(r, 8 * u);
 	EXPECT_EQ(SIGBUS, vs_probe_write(r + 2 * u, 1));
 	EXPECT_EQ(0xe1, file_byte(self->fd, u, u + 3));
 	if (variant->size_checked)
@@ -506,11 +497,11 @@ TEST_F(content, ro)
 	 */
 	if (variant->kind == B_UDMABUF) {
 		EXPECT_EQ(-EACCES, vs_map(self->d.fd, 0, self->fd, 0, 5 * u, 3 * u, 0));
-		ASSERT_EQ(-1, vs_check_zero(r, 8 * u, NULL));
+		ASSERT_ZERO(r, 8 * u);
 		return;
 	}
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, 0, 5 * u, 3 * u, 0));
-	ASSERT_PAT(r + 5 * u, 3 * u, 0);
+	ASSERT_PAT(r + 5 * u, 3 * u, 61, 0);
 	sig = vs_probe_write(r + 6 * u + 9, 0x7e);
 	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
 	EXPECT_EQ(-1, mprotect(r + 5 * u, 3 * u, PROT_READ | PROT_WRITE));
@@ -519,12 +510,12 @@ TEST_F(content, ro)
 	sig = vs_probe_write(r + 6 * u + 9, 0x7e);
 	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
 	EXPECT_EQ(vs_pat(61, u + 9), file_byte(self->fd, u, u + 9));
-	ASSERT_PAT(r + 5 * u, 3 * u, 0);
+	ASSERT_PAT(r + 5 * u, 3 * u, 61, 0);
 	/* Re-map RW of another part next to it works. */
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->fd, 3 * u, 4 * u, u, VHOST_SHMEM_MAP_F_RW));
-	ASSERT_PAT(r + 4 * u, u, 3 * u);
+	ASSERT_PAT(r + 4 * u, u, 61, 3 * u);
 	ASSERT_EQ(0, vs_reset(self->d.fd));
-	ASSERT_EQ(-1, vs_check_zero(r, 8 * u, NULL));
+	ASSERT_ZERO(r, 8 * u);
 }
 
 /*
@@ -584,9 +575,9 @@ TEST_F(content, backend_fd_closed)
 		ASSERT_EQ(0, unlink(self->path));
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_PAT(r, 2 * u, 2 * u);
+	ASSERT_PAT(r, 2 * u, 61, 2 * u);
 	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 0, 2 * u));
-	ASSERT_EQ(-1, vs_check_zero(r, 2 * u, NULL));
+	ASSERT_ZERO(r, 2 * u);
 }
 
 /* ---- a DRM exporter's dma-buf: vgem ---- */
@@ -657,9 +648,9 @@ TEST_F(vgem, rw)
 	ASSERT_LE(0, buf);
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, buf, 0, 2 * PG, 8 * PG, VHOST_SHMEM_MAP_F_RW));
 	TH_LOG("installed: %s", maps_line(r + 2 * PG));
-	ASSERT_EQ(-1, vs_check_pat(r + 2 * PG, 8 * PG, 71, 0, NULL));
-	ASSERT_EQ(-1, vs_check_zero(r, 2 * PG, NULL));
-	ASSERT_EQ(-1, vs_check_zero(r + 10 * PG, 6 * PG, NULL));
+	ASSERT_PAT(r + 2 * PG, 8 * PG, 71, 0);
+	ASSERT_ZERO(r, 2 * PG);
+	ASSERT_ZERO(r + 10 * PG, 6 * PG);
 	other = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, other);
 	r[3 * PG + 7] = 0xa1;
@@ -674,7 +665,7 @@ TEST_F(vgem, rw)
 	vs_snap_free(&snap);
 
 	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 2 * PG, 8 * PG));
-	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	ASSERT_ZERO(r, VG_PAGES * PG);
 	EXPECT_EQ(SIGBUS, vs_probe_write(r + 3 * PG, 1));
 	/* The buffer kept what was written through the region. */
 	EXPECT_EQ(0xa1, other[PG + 7]);
@@ -702,10 +693,10 @@ TEST_F(vgem, offset_like_mmap)
 	       vs_check_pat(ref, PG, 72, 3 * PG, NULL) == -1 ? "3" :
 	       vs_check_pat(ref, PG, 72, 0, NULL) == -1 ? "0 (the exporter ignores the offset)" :
 	       "?");
-	ASSERT_EQ(-1, vs_check_pat(r + 8 * PG, 2 * PG, 72, 0, NULL));
+	ASSERT_PAT(r + 8 * PG, 2 * PG, 72, 0);
 	munmap(ref, 2 * PG);
 	ASSERT_EQ(0, vs_reset(self->d.fd));
-	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	ASSERT_ZERO(r, VG_PAGES * PG);
 	close(buf);
 }
 
@@ -725,22 +716,22 @@ TEST_F(vgem, ro)
 	ASSERT_LE(0, ro);
 	EXPECT_EQ(-EACCES, vs_map(self->d.fd, 0, rw, 0, 0, 4 * PG, 0));
 	EXPECT_EQ(-EACCES, vs_map(self->d.fd, 0, ro, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
-	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	ASSERT_ZERO(r, VG_PAGES * PG);
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, ro, 0, 4 * PG, 4 * PG, 0));
-	ASSERT_EQ(-1, vs_check_pat(r + 4 * PG, 4 * PG, 74, 0, NULL));
+	ASSERT_PAT(r + 4 * PG, 4 * PG, 74, 0);
 	sig = vs_probe_write(r + 5 * PG + 9, 0x7e);
 	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
 	EXPECT_EQ(-1, mprotect(r + 4 * PG, 4 * PG, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(EACCES, errno);
 	sig = vs_probe_write(r + 5 * PG + 9, 0x7e);
 	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS);
-	ASSERT_EQ(-1, vs_check_pat(r + 4 * PG, 4 * PG, 74, 0, NULL));
+	ASSERT_PAT(r + 4 * PG, 4 * PG, 74, 0);
 	/* A read-write one next to it. */
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, rw, 0, 8 * PG, 4 * PG, VHOST_SHMEM_MAP_F_RW));
 	EXPECT_EQ(0, vs_probe_write(r + 9 * PG, 0x7f));
 	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, 4 * PG));
 	ASSERT_EQ(0, vs_reset(self->d.fd));
-	ASSERT_EQ(-1, vs_check_zero(r, VG_PAGES * PG, NULL));
+	ASSERT_ZERO(r, VG_PAGES * PG);
 	close(rw);
 	close(ro);
 }

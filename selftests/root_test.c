@@ -65,23 +65,6 @@ FIXTURE_TEARDOWN(root)
 		close(self->c);
 }
 
-#define ASSERT_PAT(p, len, seed, fd_off) do { \
-	int __got; \
-	long __bad = vs_check_pat(p, len, seed, fd_off, &__got); \
-	if (__bad >= 0) \
-		TH_LOG("byte %ld: got %d, want pattern %u byte %#llx", __bad, __got, \
-		       seed, (unsigned long long)(fd_off) + __bad); \
-	ASSERT_EQ(-1, __bad); \
-} while (0)
-
-#define ASSERT_ZERO(p, len) do { \
-	int __got; \
-	long __bad = vs_check_zero(p, len, &__got); \
-	if (__bad >= 0) \
-		TH_LOG("byte %ld: got %d, want 0", __bad, __got); \
-	ASSERT_EQ(-1, __bad); \
-} while (0)
-
 /* ENOSPC at the max_mappings module parameter; clean and recoverable. */
 TEST_F(root, max_mappings_enospc)
 {

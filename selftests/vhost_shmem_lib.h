@@ -99,6 +99,27 @@ int vs_memfd(const char *name, uint64_t size, unsigned int seed);
 long vs_check_pat(const uint8_t *p, uint64_t len, unsigned int seed,
 		  uint64_t fd_off, int *got);
 long vs_check_zero(const uint8_t *p, uint64_t len, int *got);
+/*
+ * For kselftest_harness tests: assert that @len bytes at @p are pattern
+ * @seed from file offset @fd_off (or zeros), logging the first bad byte.
+ */
+#define ASSERT_PAT(p, len, seed, fd_off) do { \
+	int __got; \
+	long __bad = vs_check_pat(p, len, seed, fd_off, &__got); \
+	if (__bad >= 0) \
+		TH_LOG("byte %ld: got %d, want pattern %u byte %#llx", __bad, __got, \
+		       seed, (unsigned long long)(fd_off) + __bad); \
+	ASSERT_EQ(-1, __bad); \
+} while (0)
+
+#define ASSERT_ZERO(p, len) do { \
+	int __got; \
+	long __bad = vs_check_zero(p, len, &__got); \
+	if (__bad >= 0) \
+		TH_LOG("byte %ld: got %d, want 0", __bad, __got); \
+	ASSERT_EQ(-1, __bad); \
+} while (0)
+
 /* Same for a file read with pread. */
 long vs_check_file_pat(int fd, uint64_t off, uint64_t len, unsigned int seed,
 		       uint64_t pat_off, int *got);

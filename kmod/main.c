@@ -42,6 +42,60 @@ MODULE_PARM_DESC(max_devices, "Open devices system-wide (ENOSPC beyond)");
 
 static atomic_t nr_devices = ATOMIC_INIT(0);
 
+/*
+ * Each mapping keeps a struct file of its own (the backend file opened
+ * again, request.c) that no fd table holds, so RLIMIT_NOFILE does not see
+ * it. Live mappings are counted per owner (the real uid at SET_OWNER),
+ * across all of that user's devices, as inotify counts watches per user:
+ * beyond max_user_mappings MAP fails with EMFILE. A kernel module cannot
+ * add a ucounts type, so the count is a value entry per uid here.
+ */
+static unsigned int max_user_mappings = 262144;
+module_param(max_user_mappings, uint, 0644);
+MODULE_PARM_DESC(max_user_mappings,
+		 "Live mappings of all devices of one owner uid (EMFILE beyond)");
+
+/* Live mappings per owner uid: xa_mk_value(count), no entry for 0. */
+static DEFINE_XARRAY(user_mappings);
+
+/**
+ * vhost_shmem_user_charge() - count one more mapping for @dev's owner
+ * @dev: the device, its owner set
+ *
+ * Return: 0, -EMFILE at max_user_mappings, or -ENOMEM.
+ */
+int vhost_shmem_user_charge(struct vhost_shmem_dev *dev)
+{
+	unsigned long uid = __kuid_val(dev->owner_uid), n;
+	int ret = -EMFILE;
+
+	xa_lock(&user_mappings);
+	n = xa_to_value(xa_load(&user_mappings, uid));
+	if (n < READ_ONCE(max_user_mappings))
+		ret = xa_err(__xa_store(&user_mappings, uid, xa_mk_value(n + 1),
+					GFP_ATOMIC));
+	xa_unlock(&user_mappings);
+	return ret;
+}
+
+/**
+ * vhost_shmem_user_uncharge() - a mapping of @dev's owner is gone
+ * @dev: the device
+ */
+void vhost_shmem_user_uncharge(struct vhost_shmem_dev *dev)
+{
+	unsigned long uid = __kuid_val(dev->owner_uid), n;
+
+	xa_lock(&user_mappings);
+	n = xa_to_value(xa_load(&user_mappings, uid));
+	if (n == 1)
+		__xa_erase(&user_mappings, uid);
+	else if (!WARN_ON_ONCE(!n))
+		/* Replaces a present entry: allocates nothing, cannot fail. */
+		__xa_store(&user_mappings, uid, xa_mk_value(n - 1), GFP_ATOMIC);
+	xa_unlock(&user_mappings);
+}
+
 static void vhost_shmem_drain(struct work_struct *work)
 {
 	struct vhost_shmem_dev *dev =
@@ -183,6 +237,7 @@ static long vhost_shmem_set_owner(struct vhost_shmem_dev *dev)
 	}
 	mmgrab(mm);
 	dev->memcg = get_mem_cgroup_from_mm(mm);
+	dev->owner_uid = current_uid();
 	/* Pairs with vhost_shmem_owner_mm(): worker, memcg and notifier first. */
 	smp_store_release(&dev->mm, mm);
 	vhost_shmem_nl_set_owner(dev);
@@ -433,6 +488,7 @@ static void __exit vhost_shmem_exit(void)
 	misc_deregister(&vhost_shmem_misc);
 	vhost_shmem_nl_exit();
 	vhost_shmem_views_exit();
+	WARN_ON(!xa_empty(&user_mappings));
 }
 module_exit(vhost_shmem_exit);
 

@@ -1069,11 +1069,14 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	ret = -ENOSPC;
 	if (dev->nr_mappings >= READ_ONCE(vhost_shmem_max_mappings))
 		goto out;
+	ret = vhost_shmem_user_charge(dev);
+	if (ret)
+		goto out;
 	/* The maple tree refuses a range that overlaps any entry: O(log n). */
 	ret = mtree_insert_range(&region->mappings, first, last, m,
 				 GFP_KERNEL_ACCOUNT);
 	if (ret)
-		goto out;
+		goto out_uncharge;
 	*m = (struct vhost_shmem_mapping) {
 		.file = req->file,	/* the request's reference */
 		.private = req->private,
@@ -1117,6 +1120,8 @@ out_erase:
 		fput(m->ro_file);
 	/* The request still owns req->file and req->mapping. */
 	*m = (struct vhost_shmem_mapping) {};
+out_uncharge:
+	vhost_shmem_user_uncharge(dev);
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
@@ -1129,6 +1134,7 @@ static void forget_mapping(struct vhost_shmem_dev *dev,
 {
 	mtree_erase(&region->mappings, m->shm_offset >> PAGE_SHIFT);
 	dev->nr_mappings--;
+	vhost_shmem_user_uncharge(dev);
 	dev->mapped_bytes -= m->len;
 	dev->unmaps++;
 	if (m->ro_vm_file)

@@ -34,6 +34,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/workqueue.h>
 #include <linux/vhost_shmem.h>
 
@@ -205,6 +206,8 @@ struct vhost_shmem_worker {
  * @mm_dead: set by the mmu notifier when the owner's mm is torn down
  * @mn: the notifier that reports the owner's mm going away
  * @memcg: the owner's memcg; the worker charges page tables to it
+ * @owner_uid: the owner's real uid at SET_OWNER; its live mappings count
+ *	against max_user_mappings (main.c). Set with @memcg.
  * @worker: executes requests of non-owner callers in @mm
  * @drain_work: drops the mapping table once @mm is dead
  * @installer: the task currently changing the owner's mm for the device
@@ -237,6 +240,7 @@ struct vhost_shmem_dev {
 	bool mm_dead;
 	struct mmu_notifier mn;
 	struct mem_cgroup *memcg;
+	kuid_t owner_uid;
 	struct vhost_shmem_worker worker;
 	struct work_struct drain_work;
 	struct task_struct *installer;
@@ -268,6 +272,8 @@ struct vhost_shmem_dev {
 /* main.c: module parameters and the device's file operations. */
 extern unsigned int vhost_shmem_max_mappings;
 extern const struct file_operations vhost_shmem_fops;
+int vhost_shmem_user_charge(struct vhost_shmem_dev *dev);
+void vhost_shmem_user_uncharge(struct vhost_shmem_dev *dev);
 
 /* region.c: the region vmas and the install/remove mechanics. */
 void vhost_shmem_region_init(struct vhost_shmem_dev *dev, u32 shmid);

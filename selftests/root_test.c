@@ -3,7 +3,8 @@
  * What only root may do to the module, in the one suite the VM's runner
  * runs as root besides the admin-only netlink_test and the fuzzer (every
  * other suite runs as an unprivileged user in group kvm, as a VMM does;
- * tools/vm/run-suites.sh): the max_mappings parameter, vm.max_map_count
+ * tools/vm/run-suites.sh): the max_mappings and max_user_mappings
+ * parameters (the latter needs devices of two owner uids), vm.max_map_count
  * lowered to make a MAP fail (also in a viewer of a region view), the
  * max_viewers parameter, and the module unloaded (refused while a
  * device is open) and loaded again from $VHOST_SHMEM_KO or
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@ FIXTURE(root) {
 	int a, c;		/* memfds: 32 and 128 pages */
 	long orig_mmc;		/* vm.max_map_count to restore, or -1 */
 	long orig_maxmap;	/* max_mappings parameter to restore, or -1 */
+	long orig_maxuser;	/* max_user_mappings parameter to restore, or -1 */
 };
 
 FIXTURE_SETUP(root)
@@ -39,7 +42,7 @@ FIXTURE_SETUP(root)
 	int ret;
 
 	self->a = self->c = -1;
-	self->orig_mmc = self->orig_maxmap = -1;
+	self->orig_mmc = self->orig_maxmap = self->orig_maxuser = -1;
 	self->d.fd = -1;
 	VS_REQUIRE_DEV_IN_SETUP();
 	ret = vs_dev_setup(&self->d, l, 1, true);
@@ -58,6 +61,8 @@ FIXTURE_TEARDOWN(root)
 		vs_write_long("/proc/sys/vm/max_map_count", self->orig_mmc);
 	if (self->orig_maxmap >= 0)
 		vs_write_long(VS_PARAM_DIR "/max_mappings", self->orig_maxmap);
+	if (self->orig_maxuser >= 0)
+		vs_write_long(VS_PARAM_DIR "/max_user_mappings", self->orig_maxuser);
 	vs_dev_close(&self->d);
 	if (self->a >= 0)
 		close(self->a);
@@ -217,6 +222,78 @@ TEST_F(root_views, viewer_exit_frees_slot)
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 4 * PG, PG, 0));
 	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 4 * PG, PG, 1, 0));
 	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, PG));
+}
+
+/*
+ * A device of another owner: a child with real uid 65534 (euid 0, so it
+ * can open the device) sets it up and MAPs @n pages. Its exit status: 0,
+ * or 1 + the index of the first MAP that failed.
+ */
+static int other_owner_maps(int memfd, int n)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 32 * PG } };
+	int status, i;
+	pid_t pid = fork();
+
+	if (!pid) {
+		struct vs_dev d;
+
+		if (setresuid(65534, 0, 0) || vs_dev_setup(&d, l, 1, true))
+			_exit(100);
+		for (i = 0; i < n; i++)
+			if (vs_map(d.fd, 0, memfd, 0, i * PG, PG, 0))
+				_exit(1 + i);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * EMFILE at the max_user_mappings module parameter: the live mappings of
+ * all devices of one owner uid count together, another uid's do not, and
+ * UNMAP and close() give them back. A refused MAP leaves the region as it
+ * was.
+ */
+TEST_F(root, max_user_mappings_emfile)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 32 * PG } };
+	struct vhost_shmem_stats st;
+	struct vs_snap snap;
+	struct vs_dev d2;
+	long v;
+	int i;
+
+	ASSERT_EQ(0, vs_read_long(VS_PARAM_DIR "/max_user_mappings", &v));
+	self->orig_maxuser = v;
+	ASSERT_EQ(0, vs_write_long(VS_PARAM_DIR "/max_user_mappings", 4));
+	ASSERT_EQ(0, vs_dev_setup(&d2, l, 1, true));
+	/* Four of root's: three in the fixture's device, one in d2. */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, i * PG, 2 * i * PG, PG, 0));
+	ASSERT_EQ(0, vs_map(d2.fd, 0, self->a, 0, 0, PG, 0));
+	ASSERT_EQ(0, vs_snap_take(&d2, 0, 0, 32 * PG, &snap));
+	EXPECT_EQ(-EMFILE, vs_map(d2.fd, 0, self->a, 0, 4 * PG, PG, 0));
+	ASSERT_SNAP_SAME(&d2, 0, &snap, 1);
+	vs_snap_free(&snap);
+	EXPECT_EQ(-EMFILE, vs_map(self->d.fd, 0, self->a, 0, 10 * PG, PG, 0));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(3, st.mappings);
+	/* Another owner uid has its own four. */
+	EXPECT_EQ(0, other_owner_maps(self->a, 4));
+	EXPECT_EQ(1 + 4, other_owner_maps(self->a, 5));
+	/* UNMAP gives one back... */
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 2 * PG, PG));
+	ASSERT_EQ(0, vs_map(d2.fd, 0, self->a, 1 * PG, 4 * PG, PG, 0));
+	ASSERT_PAT(d2.r[0].addr + 4 * PG, PG, 1, PG);
+	EXPECT_EQ(-EMFILE, vs_map(d2.fd, 0, self->a, 0, 6 * PG, PG, 0));
+	/* ...and so does the release of a device, all of its. */
+	vs_dev_close(&d2);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, (20 + i) * PG, PG, 0));
+	EXPECT_EQ(-EMFILE, vs_map(self->d.fd, 0, self->a, 0, 22 * PG, PG, 0));
+	ASSERT_EQ(0, vs_reset(self->d.fd));
 }
 
 /* ENOMEM at vm.max_map_count; the failing range stays a hole. */

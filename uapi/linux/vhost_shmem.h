@@ -249,6 +249,8 @@ struct vhost_shmem_view_req {
  *   ENXIO      the region is not mmapped, or it is detached: the owner
  *              itself munmapped, mremapped or mmapped over part of it
  *   ENOSPC     the device has max_mappings live mappings
+ *   EMFILE     the owner's uid has max_user_mappings live mappings, all
+ *              its devices together
  *   EEXIST     the range overlaps a live mapping
  *   EXDEV      the owner mprotect'ed a hole of the range
  *   EBUSY      the range is registered with userfaultfd

@@ -10,7 +10,8 @@
  * after dev->configured, both with acquire loads) and the caller's own
  * files, so a request that fails a check never waits for the device.
  * What prepare takes (the backend file, a table entry) is the request's
- * until finish drops it, or until region.c moved it into the table.
+ * until finish drops it, or until region.c moved it into the table; it is
+ * charged to the owner's memory cgroup (dev->memcg), whoever asks.
  * Finishing holds no lock either; the netlink event it sends takes
  * dev->mutex bounded (see lock_dev_bounded() in netlink.c).
  */
@@ -18,6 +19,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -127,6 +129,7 @@ int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
 			    struct vhost_shmem_map_req *req)
 {
 	struct vhost_shmem_map *a = &req->args;
+	struct mem_cgroup *old_memcg;
 	struct file *file;
 	int ret;
 
@@ -141,22 +144,31 @@ int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
 	if (!file)
 		return -EBADF;
 	ret = check_backend(file, a);
-	if (!ret) {
-		req->file = backend_file(file, a, &req->private);
-		if (IS_ERR(req->file)) {
-			ret = PTR_ERR(req->file);
+	if (ret)
+		goto out;
+	/*
+	 * What the mapping keeps (the reopened file, its table entry) is the
+	 * owner's, like the vmas the worker builds: charge the owner's memcg,
+	 * not the requester's. dev->memcg is set before dev->mm is published
+	 * (check_range_args() saw it) and lives until release.
+	 */
+	old_memcg = set_active_memcg(dev->memcg);
+	req->file = backend_file(file, a, &req->private);
+	if (IS_ERR(req->file)) {
+		ret = PTR_ERR(req->file);
+		req->file = NULL;
+	} else {
+		req->mapping = kzalloc(sizeof(*req->mapping), GFP_KERNEL_ACCOUNT);
+		if (!req->mapping) {
+			fput(req->file);
 			req->file = NULL;
+			ret = -ENOMEM;
 		}
 	}
+	set_active_memcg(old_memcg);
+out:
 	fput(file);
-	if (ret)
-		return ret;
-	req->mapping = kzalloc(sizeof(*req->mapping), GFP_KERNEL_ACCOUNT);
-	if (req->mapping)
-		return 0;
-	fput(req->file);
-	req->file = NULL;
-	return -ENOMEM;
+	return ret;
 }
 
 /**

@@ -305,6 +305,8 @@ struct vhost_shmem_view_req {
  * passed its checks but could not run gets ENOMEM, EINTR (killed while
  * queued) or ESRCH (owner gone) as its result.
  * EFAULT after the operations ran if their results cannot be written back.
+ * _IOW, not _IOWR: struct vhost_shmem_batch itself is only read; the
+ * results are written through @ops, which the number does not describe.
  */
 #define VHOST_SHMEM_BATCH	_IOW(VHOST_SHMEM_IOC_MAGIC, 0x14, struct vhost_shmem_batch)
 

@@ -626,6 +626,13 @@ static int space_install(struct vhost_shmem_dev *dev,
 	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW;
 	unsigned long start = space_addr(space, a->shm_offset);
 	unsigned long end = start + a->len;
+	/*
+	 * Read-write mappings are writable in the owner, and in a viewer
+	 * only if it mmapped its view with PROT_WRITE (it may mprotect()
+	 * them writable later: a read-write view may write).
+	 */
+	bool writable = rw && (space == &space->region->owner ||
+			       (space->prot & PROT_WRITE));
 	unsigned long addr;
 	int ret;
 
@@ -635,7 +642,7 @@ static int space_install(struct vhost_shmem_dev *dev,
 		return ret;
 
 	WRITE_ONCE(dev->installer, current);
-	addr = vm_mmap(file, start, a->len, PROT_READ | (rw ? PROT_WRITE : 0),
+	addr = vm_mmap(file, start, a->len, PROT_READ | (writable ? PROT_WRITE : 0),
 		       MAP_SHARED | MAP_FIXED, a->fd_offset);
 	WRITE_ONCE(dev->installer, NULL);
 	if (IS_ERR_VALUE(addr)) {

@@ -127,6 +127,31 @@ TEST_F(views, rw_view_writes_reach_file)
 	EXPECT_EQ(SIGBUS, vs_vcall(&self->v[0], V_WRITE, 30 * PG, 0, 1, 0));
 }
 
+/*
+ * A read-write view mmapped without PROT_WRITE gets its read-write
+ * mappings read-only: a write faults and leaves the file alone, until the
+ * viewer itself mprotect()s one writable (a read-write view may write).
+ */
+TEST_F(views, rw_view_mapped_read_only_stays_read_only)
+{
+	uint8_t b = 0;
+
+	ASSERT_EQ(0, start_view(self, 0, VHOST_SHMEM_VIEW_F_RW, PROT_READ));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 4 * PG, 4 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 4 * PG, 4 * PG, 1, 0));
+	EXPECT_EQ(SIGSEGV, vs_vcall(&self->v[0], V_WRITE, 5 * PG, 0, 0x5a, 0));
+	ASSERT_EQ(0, vs_check_file_pat(self->mfd, 0, NPAGES * PG, 1, 0, NULL) + 1);
+	ASSERT_EQ(0, vs_vcall(&self->v[0], V_MPROTECT, 5 * PG, PG, 0,
+			      PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, vs_vcall(&self->v[0], V_WRITE, 5 * PG, 0, 0x5a, 0));
+	ASSERT_EQ(1, pread(self->mfd, &b, 1, PG));
+	EXPECT_EQ(0x5a, b);
+	/* UNMAP takes it out all the same. */
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, 4 * PG));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, SZ, 0, 0));
+}
+
 /* Nothing writes through a read-only view or a read-only mapping. */
 TEST_F(views, ro_cannot_be_written)
 {

@@ -99,6 +99,9 @@ static inline int vu_recv(int s, struct vu_hdr *h, void *p, size_t max, int *fd,
 	n = recvmsg(s, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
 	if (n == 0)
 		return 1;
+	/* Failed (ECONNRESET...): msg_controllen is still cbuf's, unfilled. */
+	if (n < 0)
+		return -1;
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		int nf = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -14,7 +15,7 @@ static const char usage[] =
 "usage: vhost-shmem-helper (--listen PATH | --frontend-fd N)\n"
 "                          (--backend PATH | --backend-fd N)\n"
 "                          (--device-fd N | --device-socket PATH)\n"
-"                          [--shmem-feature-bit N] [--share-region SHMID@GPA]...\n"
+"                          [--shmem-feature-bit N] [--share-region SHMID@GPA[,ro]]...\n"
 "                          [--verbose]\n"
 "       vhost-shmem-helper --help | --version\n";
 
@@ -52,8 +53,9 @@ static int parse_num(const char *s, long min, long max, long *out)
 }
 
 /*
- * --share-region SHMID@GPA: a shmid of 0..255, a page-aligned GPA below
- * 2^63, each shmid once, at most PROXY_SHARES_MAX. 0 or a usage error.
+ * --share-region SHMID@GPA[,ro]: a shmid of 0..255, a page-aligned GPA
+ * below 2^63, each shmid once, at most PROXY_SHARES_MAX. 0 or a usage
+ * error.
  */
 static int parse_share(const char *arg, struct helper_opts *o)
 {
@@ -68,8 +70,10 @@ static int parse_share(const char *arg, struct helper_opts *o)
 		return bad_usage("--share-region takes SHMID@GPA (SHMID 0..255), not '%s'",
 				 arg);
 	gpa = strtoull(at + 1, &end, 0);
-	if (end == at + 1 || *end || errno || at[1] == '-')
+	if (end == at + 1 || (*end && *end != ',') || errno || at[1] == '-')
 		return bad_usage("--share-region '%s': GPA is not a number", arg);
+	if (*end && strcmp(end, ",ro"))
+		return bad_usage("--share-region '%s': only ',ro' may follow the GPA", arg);
 	if (gpa % page) {
 		snprintf(why, sizeof(why), "--share-region '%s': GPA is not a multiple of "
 			 "the page size (%" PRIu64 ")", arg, page);
@@ -85,7 +89,7 @@ static int parse_share(const char *arg, struct helper_opts *o)
 			 "shared", arg, PROXY_SHARES_MAX);
 		return bad_usage("%s", why);
 	}
-	o->share[o->nshares++] = (struct proxy_share_opt){ (uint32_t)shmid, gpa };
+	o->share[o->nshares++] = (struct proxy_share_opt){ (uint32_t)shmid, gpa, *end != 0 };
 	return 0;
 }
 

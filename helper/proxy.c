@@ -225,7 +225,7 @@ static bool slots_mode(const struct proxy *p)
 /*
  * Once per session: checks every --share-region against the device's
  * configuration (the shmid is a region; shares do not overlap) and gets a
- * read-write view of each. Returns 0, or -1 with the session ended.
+ * view of each, read-write unless ",ro". Returns 0, or -1 with the session ended.
  */
 static int share_prepare(struct proxy *p)
 {
@@ -278,7 +278,8 @@ static int share_prepare(struct proxy *p)
 		struct proxy_share *s = &p->shares[i];
 
 		r = d->get_view ? d->get_view(p->dev->ctx, p->dev->fd, s->opt.shmid,
-					      VHOST_SHMEM_VIEW_F_RW) : -EOPNOTSUPP;
+					      s->opt.ro ? 0 : VHOST_SHMEM_VIEW_F_RW) :
+				  -EOPNOTSUPP;
 		if (r < 0) {
 			log_err(p->log, "--share-region %u@0x%" PRIx64 ": VHOST_SHMEM_GET_VIEW "
 				"failed: %s (%s); refusing to serve", s->opt.shmid, s->opt.gpa,
@@ -287,7 +288,8 @@ static int share_prepare(struct proxy *p)
 		}
 		s->view_fd = r;
 		log_info(p->log, "region %u (0x%" PRIx64 " bytes) shared with the back-end "
-			 "at GPA 0x%" PRIx64, s->opt.shmid, s->size, s->opt.gpa);
+			 "at GPA 0x%" PRIx64 "%s", s->opt.shmid, s->size, s->opt.gpa,
+			 s->opt.ro ? ", read-only" : "");
 	}
 	p->shares_ready = true;
 	return 0;

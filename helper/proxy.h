@@ -47,10 +47,11 @@ struct proxy_staged {
  */
 #define PROXY_SHARE_UADDR_BIT (1ull << 63)
 
-/* What --share-region SHMID@GPA asks for. */
+/* What --share-region SHMID@GPA[,ro] asks for. */
 struct proxy_share_opt {
 	uint32_t shmid;
 	uint64_t gpa;
+	bool ro;		/* a read-only view */
 };
 
 /*

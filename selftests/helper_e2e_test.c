@@ -735,6 +735,28 @@ static long long send_ram(FIXTURE_DATA(e2e) *self, bool slots, int ram, uint64_t
 #define REGIONS() be_cmd(self, "regions\n")
 
 /*
+ * The permissions ("rw-s", "r--s") of the back-end's first mapping of the
+ * view file, as /proc/PID/maps shows them; "" if it has none.
+ */
+static const char *view_perms(pid_t pid)
+{
+	static char perms[8];
+	char path[64], line[512];
+	FILE *f;
+
+	perms[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[vhost-shmem-view]") &&
+		    sscanf(line, "%*s %7s", perms) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return perms;
+}
+
+/*
  * vhost-user-test-backend behind a helper with --share-region 0@SHARE_GPA:
  * what it maps into region 0 it reads back at SHARE_GPA + offset through
  * its ordinary GPA translation, as the KVM guest sees it; UNMAP and RESET
@@ -760,6 +782,8 @@ static void share_case(struct __test_metadata *_metadata, FIXTURE_DATA(e2e) *sel
 	CHECK(REGIONS() == 2);
 	CHECK(be_cmd(self, "read 0x1004\n") == vs_pat32(7, 0x1004));
 	CHECK(READ_SHARE(0x10000) == 0);
+	/* A read-write view: the back-end mapped it as libvhost-user does. */
+	ASSERT_STREQ("rw-s", view_perms(self->backend));
 
 	CHECK(MAP(0x10000, MAP_LEN, "ro", T1) == 0);
 	CHECK(READ_SHARE(0x10000) == text32(T1, 0));
@@ -809,6 +833,29 @@ TEST_F_TIMEOUT(e2e, share_region_set_mem_table_peer, 120)
 TEST_F_TIMEOUT(e2e, share_region_add_mem_reg_peer, 120)
 {
 	share_case(_metadata, self, true);
+}
+
+/*
+ * ",ro": the back-end gets a read-only view (its read-write mmap is refused,
+ * the test back-end maps it read-only) and still reads every mapping.
+ */
+TEST_F_TIMEOUT(e2e, share_region_read_only, 120)
+{
+	const struct start_opts o = { .share = "0@0x40000000,ro" };
+	int ram = vs_memfd("e2e-ram", RAM_SIZE, 7);
+
+	ASSERT_LE(0, ram);
+	START_OPTS(false, &o);
+	CHECK(send_ram(self, false, ram, 0) == 0);
+	CHECK(REGIONS() == 2);
+	ASSERT_STREQ("r--s", view_perms(self->backend));
+	CHECK(MAP(0x10000, MAP_LEN, "rw", T1) == 0);
+	CHECK(READ_SHARE(0x10000 + 0x7fc) == text32(T1, 0x7fc));
+	ASSERT_GUEST_TEXT(0x10000, MAP_LEN, T1);
+	CHECK(UNMAP(0x10000, MAP_LEN) == 0);
+	CHECK(READ_SHARE(0x10000 + 0x7fc) == 0);
+	close(ram);
+	CHECK(wait_log(self, "at GPA 0x40000000, read-only"));
 }
 
 /* A back-end with one memory slot: no room for the share and the RAM. */

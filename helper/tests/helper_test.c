@@ -1203,6 +1203,34 @@ TEST_F(h, share_set_mem_table_adds_the_view)
 			       "memory table (SET_MEM_TABLE of the front-end's 1 region(s))"));
 }
 
+/* ",ro": a read-only view, said in the log; the table entry is the same. */
+TEST_F(h, share_read_only_view)
+{
+	struct vu_memory mem = { .nregions = 1 };
+	struct vu_mem_region want = share_desc(SHARE_GPA, 4 * PAGE);
+	int ram = vuc_memfd_pattern("ram", RAM_SIZE);
+	struct fake_rec v;
+
+	ASSERT_LE(0, ram);
+	mem.regions[0] = ram_region(0, RAM_SIZE);
+	ASSERT_EQ(0, start(self, "--share-region 3@0x100000000,ro"));
+	session_setup(_metadata, self);
+	v = next_op(self, 3000);
+	ASSERT_EQ('V', v.op);
+	EXPECT_EQ(3u, v.map.shmid);
+	EXPECT_EQ(0u, v.map.flags);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_SET_MEM_TABLE, 0, &mem, 8 + 32, &ram, 1));
+	RECV(self->be, VU_SET_MEM_TABLE, 0);
+	ASSERT_EQ(2u, self->m.payload.mem.nregions);
+	EXPECT_TRUE(region_eq(&want, &self->m.payload.mem.regions[1]));
+	EXPECT_EQ(v.ino, ino_of(self->m.fds[1]));
+	vu_msg_close_fds(&self->m);
+	close(ram);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "region 3 (0x4000 bytes) shared with the "
+			       "back-end at GPA 0x100000000, read-only")) TH_LOG("%s", self->log);
+}
+
 /* A slots session (CONFIGURE_MEM_SLOTS) with --share-region 0@SHARE_GPA. */
 static void slots_session(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
 			  uint64_t max_slots)
@@ -1958,6 +1986,10 @@ static const struct usage_case usage_cases[] = {
 	  "--share-region takes SHMID@GPA (SHMID 0..255), not '256@0x1000'" },
 	{ { "vhost-shmem-helper", "--share-region", "0@ram", NULL },
 	  "--share-region '0@ram': GPA is not a number" },
+	{ { "vhost-shmem-helper", "--share-region", "0@0x1000,rw", NULL },
+	  "--share-region '0@0x1000,rw': only ',ro' may follow the GPA" },
+	{ { "vhost-shmem-helper", "--share-region", "0@0x1000ro", NULL },
+	  "--share-region '0@0x1000ro': GPA is not a number" },
 	{ { "vhost-shmem-helper", "--share-region", "0@0x100800", NULL },
 	  "--share-region '0@0x100800': GPA is not a multiple of the page size" },
 	{ { "vhost-shmem-helper", "--share-region", "0@0x8000000000000000", NULL },

@@ -886,17 +886,87 @@ int vhost_shmem_do_reap(struct vhost_shmem_dev *dev, void *arg)
 }
 
 /*
+ * A kthread's tour of the viewers for one request: it goes straight from
+ * one viewer's mm to the next, and back to where it began (the owner's mm
+ * in the worker, none in the drain kworker) once at the end, so a request
+ * costs one mm switch per viewer and one more, not two per viewer visited.
+ * Under TCG each switch flushes the emulated TLB and the work after it
+ * pays for the refill (see Documentation/performance). Never with an
+ * mmap_lock held; the mm visited is pinned (mmget) while it is current.
+ */
+struct vhost_shmem_tour {
+	struct mm_struct *home;		/* current->mm when the tour began */
+	struct vhost_shmem_viewer *at;	/* whose mm is current now, or NULL */
+	struct mem_cgroup *old_memcg;	/* the active memcg at home */
+};
+
+static void tour_begin(struct vhost_shmem_tour *t)
+{
+	t->home = current->mm;
+	t->at = NULL;
+}
+
+/*
+ * Make @v's mm current->mm, with its memcg active.
+ * Return: 0, or -ESRCH when the viewer's mm is gone (it is then detached).
+ */
+static int tour_visit(struct vhost_shmem_tour *t, struct vhost_shmem_viewer *v)
+{
+	struct mm_struct *prev = current->mm;
+
+	if (t->at == v)
+		return 0;
+	if (WARN_ON_ONCE(!(current->flags & PF_KTHREAD)))
+		return -ESRCH;
+	if (!mmget_not_zero(v->mm)) {
+		WRITE_ONCE(v->space.detached, true);
+		return -ESRCH;
+	}
+	if (prev != v->mm) {
+		if (prev)
+			kthread_unuse_mm(prev);
+		kthread_use_mm(v->mm);
+	}
+	if (t->at) {
+		set_active_memcg(v->memcg);
+		/* The last reference may be ours: never tear an mm down here. */
+		mmput_async(t->at->mm);
+	} else {
+		t->old_memcg = set_active_memcg(v->memcg);
+	}
+	t->at = v;
+	return 0;
+}
+
+/* Back where the tour began. */
+static void tour_end(struct vhost_shmem_tour *t)
+{
+	struct vhost_shmem_viewer *v = t->at;
+
+	if (!v)
+		return;
+	set_active_memcg(t->old_memcg);
+	if (v->mm != t->home) {
+		kthread_unuse_mm(v->mm);
+		if (t->home)
+			kthread_use_mm(t->home);
+	}
+	mmput_async(v->mm);
+	t->at = NULL;
+}
+
+/*
  * Can every attached viewer take [shm_offset, shm_offset + len)? Each is
- * checked in its own mm, like the owner's range. A viewer that went away
- * meanwhile is not a failure (it is reaped). dev->mutex held, in a kthread.
+ * checked in its own mm, like the owner's range, in list order; the tour
+ * stays at the last one. A viewer that went away meanwhile is not a
+ * failure (it is reaped). dev->mutex held, in a kthread.
  *
  * Return: 0 or the first viewer's errno of check_range().
  */
 static int viewers_check(struct vhost_shmem_dev *dev,
 			 struct vhost_shmem_region *region, u64 shm_offset,
-			 u64 len)
+			 u64 len, struct vhost_shmem_tour *t)
 {
-	struct vhost_shmem_in_viewer s;
 	struct vhost_shmem_viewer *v;
 	unsigned long start;
 	u64 ps, pe;
@@ -904,36 +974,53 @@ static int viewers_check(struct vhost_shmem_dev *dev,
 
 	list_for_each_entry(v, &region->viewers, node) {
 		if (!space_part(&v->space, shm_offset, len, &ps, &pe) ||
-		    enter_viewer(v, &s))
+		    tour_visit(t, v))
 			continue;
 		start = space_addr(&v->space, ps);
 		ret = check_range(&v->space, NULL, start, start + (pe - ps));
-		leave_viewer(v, &s);
 		if (ret && ret != -ENXIO)
 			return ret;
 	}
 	return 0;
 }
 
+/* Take @m out of every attached viewer. Return: -EBUSY if one keeps it. */
+static int viewers_remove(struct vhost_shmem_dev *dev,
+			  struct vhost_shmem_region *region,
+			  struct vhost_shmem_mapping *m, bool restore,
+			  struct vhost_shmem_tour *t)
+{
+	struct vhost_shmem_viewer *v;
+	int ret = 0;
+
+	list_for_each_entry(v, &region->viewers, node) {
+		if (tour_visit(t, v))
+			continue;
+		if (viewer_remove(dev, v, m, restore))
+			ret = -EBUSY;
+	}
+	return ret;
+}
+
 /*
- * Install @m in every attached viewer of @region; on a failure, take it
- * out of those that took it. dev->mutex held, in a kthread.
+ * Install @m in every attached viewer of @region, in reverse list order
+ * (the tour is at the last one after viewers_check()); on a failure, take
+ * it out of those that took it. dev->mutex held, in a kthread.
  *
  * Return: 0 or the errno of the viewer that could not take it.
  */
 static int viewers_install(struct vhost_shmem_dev *dev,
 			   struct vhost_shmem_region *region,
-			   struct vhost_shmem_mapping *m)
+			   struct vhost_shmem_mapping *m,
+			   struct vhost_shmem_tour *t)
 {
-	struct vhost_shmem_in_viewer s;
 	struct vhost_shmem_viewer *v;
 	int ret = 0;
 
-	list_for_each_entry(v, &region->viewers, node) {
-		if (enter_viewer(v, &s))
+	list_for_each_entry_reverse(v, &region->viewers, node) {
+		if (tour_visit(t, v))
 			continue;
 		ret = viewer_install(dev, v, m);
-		leave_viewer(v, &s);
 		/* Detached meanwhile: its own doing, reaped next time. */
 		if (ret == -ENXIO)
 			ret = 0;
@@ -942,30 +1029,10 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 	}
 	if (!ret)
 		return 0;
-	list_for_each_entry_continue_reverse(v, &region->viewers, node) {
-		if (enter_viewer(v, &s))
+	list_for_each_entry_continue(v, &region->viewers, node) {
+		if (tour_visit(t, v))
 			continue;
 		viewer_remove(dev, v, m, true);
-		leave_viewer(v, &s);
-	}
-	return ret;
-}
-
-/* Take @m out of every attached viewer. Return: -EBUSY if one keeps it. */
-static int viewers_remove(struct vhost_shmem_dev *dev,
-			  struct vhost_shmem_region *region,
-			  struct vhost_shmem_mapping *m, bool restore)
-{
-	struct vhost_shmem_in_viewer s;
-	struct vhost_shmem_viewer *v;
-	int ret = 0;
-
-	list_for_each_entry(v, &region->viewers, node) {
-		if (enter_viewer(v, &s))
-			continue;
-		if (viewer_remove(dev, v, m, restore))
-			ret = -EBUSY;
-		leave_viewer(v, &s);
 	}
 	return ret;
 }
@@ -1047,8 +1114,10 @@ out:
  * @dev: the device, in the owner's mm
  * @arg: struct vhost_shmem_map_req; its mapping is consumed on success
  *
- * Installs in the owner, then in every viewer of the region. Any failure
- * leaves the owner and every viewer as they were (holes where holes were).
+ * Checks the owner's range and every viewer's, then installs in every
+ * viewer (last attached first) and in the owner last, visiting each
+ * viewer's mm once (struct vhost_shmem_tour). Any failure leaves the
+ * owner and every viewer as they were (holes where holes were).
  *
  * Return: 0 or a negative errno (see VHOST_SHMEM_MAP in the uapi header);
  * VHOST_SHMEM_REQUEUE in the owner's thread when the region has viewers.
@@ -1061,6 +1130,8 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	struct vhost_shmem_mapping *m = req->mapping;
 	unsigned long first = a->shm_offset >> PAGE_SHIFT;
 	unsigned long last = first + (a->len >> PAGE_SHIFT) - 1;
+	struct vhost_shmem_tour tour;
+	struct file *vm_file;
 	unsigned long start;
 	int ret;
 
@@ -1093,22 +1164,50 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		.flags = a->flags,
 	};
 
-	/* What every space can be asked before anything is replaced. */
-	ret = viewers_check(dev, region, a->shm_offset, a->len);
+	if (list_empty(&region->viewers)) {
+		/* m->vm_file gets seal_mapping()'s reference. */
+		ret = space_install(dev, &region->owner, req->file, a,
+				    &m->vm_file);
+		if (ret)
+			goto out_erase;
+		goto done;
+	}
+	/*
+	 * What every space can be asked before anything is replaced: the
+	 * owner here, then each viewer on the tour. Then the viewers install
+	 * on the way back, the owner last, so each viewer is visited once.
+	 */
+	start = region->owner.addr + a->shm_offset;
+	ret = check_range(&region->owner, NULL, start, start + a->len);
 	if (ret)
 		goto out_erase;
-	/* m->vm_file gets seal_mapping()'s reference. */
-	ret = space_install(dev, &region->owner, req->file, a, &m->vm_file);
+	tour_begin(&tour);
+	ret = viewers_check(dev, region, a->shm_offset, a->len, &tour);
+	if (!ret)
+		ret = viewers_install(dev, region, m, &tour);
+	tour_end(&tour);
 	if (ret)
 		goto out_erase;
-	ret = viewers_install(dev, region, m);
-	if (ret) {
-		start = region->owner.addr + a->shm_offset;
-		undo_install(dev, &region->owner, m->vm_file, start,
+	ret = space_install(dev, &region->owner, req->file, a, &vm_file);
+	/* Every space maps the file the first one got (not so: /dev/zero). */
+	if (!ret && m->vm_file && vm_file != m->vm_file) {
+		undo_install(dev, &region->owner, vm_file, start,
 			     start + a->len);
+		fput(vm_file);
+		ret = -EBUSY;
+	} else if (!ret && !m->vm_file) {
+		m->vm_file = vm_file;	/* space_install()'s reference */
+	} else if (!ret) {
+		fput(vm_file);
+	}
+	if (ret) {
+		tour_begin(&tour);
+		viewers_remove(dev, region, m, true, &tour);
+		tour_end(&tour);
 		goto out_erase;
 	}
 
+done:
 	req->mapping = NULL;
 	req->file = NULL;
 	dev->nr_mappings++;
@@ -1187,6 +1286,7 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	struct vhost_shmem_unmap *a = arg;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_space *space;
+	struct vhost_shmem_tour tour;
 	struct vhost_shmem_mapping *m;
 	unsigned long start;
 	int ret;
@@ -1208,7 +1308,9 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	start = space->addr + a->shm_offset;
 	ret = install_hole(dev, space, m->vm_file, start, start + a->len);
 	if (!ret) {
-		ret = viewers_remove(dev, region, m, true);
+		tour_begin(&tour);
+		ret = viewers_remove(dev, region, m, true, &tour);
+		tour_end(&tour);
 		/* Hold the file past forget_mapping(): its vmas are gone. */
 		if (!ret && mapping_copied(m))
 			ret = -EBUSY;

@@ -731,8 +731,10 @@ static struct file *viewer_vm_file(struct vhost_shmem_viewer *v,
  * viewer's mm, with protection min(view, mapping). A read-only view of a
  * read-write mapping gets m->ro_file, a read-only reopening of the
  * module's own file, opened on first need; a file that cannot be reopened
- * (not m->private: a dma-buf) cannot be shown read-only (-EACCES). Every
- * space must map the same file as the first that took it (-EBUSY).
+ * (not m->private: a dma-buf, /dev/zero) cannot be shown read-only
+ * (-EACCES). Every space maps the file the first one's vmas got
+ * (m->vm_file: /dev/zero's shmem file, not /dev/zero) and must end up
+ * with it (-EBUSY).
  * dev->mutex held.
  *
  * Return: 0 or a negative errno; on failure the viewer is as it was.
@@ -755,6 +757,12 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 	a.len = e - s;
 	a.fd_offset = m->fd_offset + (s - m->shm_offset);
 	start = space_addr(&v->space, s);
+	/*
+	 * Once a space took it, the file its vmas map: the same but for
+	 * /dev/zero, whose ->mmap makes a new shmem file each time.
+	 */
+	if (m->vm_file)
+		file = m->vm_file;
 	if (viewer_ro_copy(v, m)) {
 		if (!m->private)
 			return -EACCES;
@@ -1183,13 +1191,34 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		goto out_erase;
 	tour_begin(&tour);
 	ret = viewers_check(dev, region, a->shm_offset, a->len, &tour);
+	if (!ret && !m->private) {
+		/*
+		 * A file the module did not open may map another file than
+		 * itself (/dev/zero: a shmem file as large as the first vma):
+		 * the owner, which maps all of the range, takes it first.
+		 */
+		tour_end(&tour);
+		ret = space_install(dev, &region->owner, req->file, a,
+				    &m->vm_file);
+		if (ret)
+			goto out_erase;
+		ret = viewers_install(dev, region, m, &tour);
+		tour_end(&tour);
+		if (ret) {
+			undo_install(dev, &region->owner, m->vm_file, start,
+				     start + a->len);
+			goto out_erase;
+		}
+		goto done;
+	}
 	if (!ret)
 		ret = viewers_install(dev, region, m, &tour);
 	tour_end(&tour);
 	if (ret)
 		goto out_erase;
-	ret = space_install(dev, &region->owner, req->file, a, &vm_file);
-	/* Every space maps the file the first one got (not so: /dev/zero). */
+	ret = space_install(dev, &region->owner,
+			    m->vm_file ? m->vm_file : req->file, a, &vm_file);
+	/* Every space maps the file the first one got. */
 	if (!ret && m->vm_file && vm_file != m->vm_file) {
 		undo_install(dev, &region->owner, vm_file, start,
 			     start + a->len);

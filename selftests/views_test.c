@@ -152,6 +152,32 @@ TEST_F(views, rw_view_mapped_read_only_stays_read_only)
 	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, SZ, 0, 0));
 }
 
+/*
+ * /dev/zero makes a new shmem file at each mmap(): every space must map
+ * the one the first space got, so writes are shared both ways, also with
+ * a viewer that attaches later.
+ */
+TEST_F(views, dev_zero_shared)
+{
+	int zfd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, zfd);
+	ASSERT_EQ(0, start_view(self, 0, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, zfd, 0, 4 * PG, 2 * PG, VHOST_SHMEM_MAP_F_RW));
+	close(zfd);
+	R(self)[4 * PG + 3] = 0x3c;
+	/* Not zero any more: the owner's write, seen by the viewer. */
+	EXPECT_NE(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 4 * PG, PG, 0, 0));
+	ASSERT_EQ(0, vs_vcall(&self->v[0], V_WRITE, 5 * PG + 1, 0, 0xa5, 0));
+	EXPECT_EQ(0xa5, R(self)[5 * PG + 1]);
+	ASSERT_EQ(0, start_view(self, 1, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	EXPECT_NE(0, vs_vcall(&self->v[1], V_CHECK_ZERO, 4 * PG, PG, 0, 0));
+	EXPECT_NE(0, vs_vcall(&self->v[1], V_CHECK_ZERO, 5 * PG, PG, 0, 0));
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, 2 * PG));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, SZ, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_ZERO, 0, SZ, 0, 0));
+}
+
 /* Nothing writes through a read-only view or a read-only mapping. */
 TEST_F(views, ro_cannot_be_written)
 {

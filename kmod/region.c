@@ -999,10 +999,12 @@ static int viewers_remove(struct vhost_shmem_dev *dev,
 			  struct vhost_shmem_tour *t)
 {
 	struct vhost_shmem_viewer *v;
+	u64 ps, pe;
 	int ret = 0;
 
 	list_for_each_entry(v, &region->viewers, node) {
-		if (tour_visit(t, v))
+		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
+		    tour_visit(t, v))
 			continue;
 		if (viewer_remove(dev, v, m, restore))
 			ret = -EBUSY;
@@ -1023,10 +1025,12 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 			   struct vhost_shmem_tour *t)
 {
 	struct vhost_shmem_viewer *v;
+	u64 ps, pe;
 	int ret = 0;
 
 	list_for_each_entry_reverse(v, &region->viewers, node) {
-		if (tour_visit(t, v))
+		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
+		    tour_visit(t, v))
 			continue;
 		ret = viewer_install(dev, v, m);
 		/* Detached meanwhile: its own doing, reaped next time. */
@@ -1038,7 +1042,8 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 	if (!ret)
 		return 0;
 	list_for_each_entry_continue(v, &region->viewers, node) {
-		if (tour_visit(t, v))
+		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
+		    tour_visit(t, v))
 			continue;
 		viewer_remove(dev, v, m, true);
 	}

@@ -29,9 +29,18 @@ struct vhost_shmem_batch_op {
 	};
 };
 
+/**
+ * struct vhost_shmem_batch_req - the argument of the whole batch
+ * @ops: the operations; owned by the request until batch_finish()
+ * @uops: where their results go
+ * @nops: how many
+ * @fault: a result could not be written back
+ */
 struct vhost_shmem_batch_req {
 	struct vhost_shmem_batch_op *ops;
+	struct vhost_shmem_op __user *uops;
 	u32 nops;
+	bool fault;
 };
 
 /* Runs in the owner's mm: every operation that passed its checks, in order. */
@@ -88,21 +97,49 @@ static void finish_op(struct vhost_shmem_dev *dev,
 		vhost_shmem_unmap_finish(dev, &k->unmap, k->ret);
 }
 
+/*
+ * Every operation finished with its result; nothing ran ones get @err
+ * (the owner's mm is gone, or killed). With @gone (the requester was
+ * killed, this is the worker's copy) no result is written back.
+ */
+static void batch_finish(struct vhost_shmem_dev *dev, void *arg, int err,
+			 bool gone)
+{
+	struct vhost_shmem_batch_req *req = arg;
+	u32 i;
+
+	for (i = 0; i < req->nops; i++) {
+		struct vhost_shmem_batch_op *k = &req->ops[i];
+
+		if (!k->ret && !k->ran)
+			k->ret = err;
+		finish_op(dev, k);
+		if (!gone && put_user(k->ret, &req->uops[i].result))
+			req->fault = true;
+	}
+	kfree(req->ops);
+}
+
+static const struct vhost_shmem_call batch_call = {
+	.fn = vhost_shmem_do_batch,
+	.finish = batch_finish,
+	.size = sizeof(struct vhost_shmem_batch_req),
+};
+
 /**
  * vhost_shmem_batch() - the VHOST_SHMEM_BATCH ioctl
  * @dev: the device
  * @argp: struct vhost_shmem_batch
  *
  * Return: 0 once every operation ran (results in ops[i].result), or
- * EFAULT, EINVAL, E2BIG, ENOMEM with no operation run (see the uapi).
+ * EFAULT, EINVAL, E2BIG, ENOMEM with no operation run (see the uapi), or
+ * EINTR when killed (then the process never sees it).
  */
 long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp)
 {
 	struct vhost_shmem_batch_req req = {};
-	struct vhost_shmem_op __user *uops;
 	struct vhost_shmem_batch b;
 	struct vhost_shmem_op *u;
-	long ret = 0;
 	int err;
 	u32 i;
 
@@ -112,8 +149,8 @@ long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp)
 		return -EINVAL;
 	if (b.nops > VHOST_SHMEM_BATCH_MAX)
 		return -E2BIG;
-	uops = u64_to_user_ptr(b.ops);
-	u = memdup_user(uops, array_size(b.nops, sizeof(*u)));
+	req.uops = u64_to_user_ptr(b.ops);
+	u = memdup_user(req.uops, array_size(b.nops, sizeof(*u)));
 	if (IS_ERR(u))
 		return PTR_ERR(u);
 	req.ops = kcalloc(b.nops, sizeof(*req.ops), GFP_KERNEL);
@@ -129,21 +166,15 @@ long vhost_shmem_batch(struct vhost_shmem_dev *dev, void __user *argp)
 		if (!req.ops[i].ret)
 			err = 0;
 	}
-	/* Only a batch with something to run needs the owner (and a worker). */
-	if (!err)
-		err = vhost_shmem_run_in_owner(dev, vhost_shmem_do_batch, &req,
-					       true);
-	for (i = 0; i < req.nops; i++) {
-		struct vhost_shmem_batch_op *k = &req.ops[i];
-
-		/* Nothing ran: the owner's mm is gone, or we were killed. */
-		if (!k->ret && !k->ran)
-			k->ret = err;
-		finish_op(dev, k);
-		if (put_user(k->ret, &uops[i].result))
-			ret = -EFAULT;
-	}
-	kfree(req.ops);
 	kfree(u);
-	return ret;
+	/* Only a batch with something to run needs the owner (and a worker). */
+	if (err) {
+		batch_finish(dev, &req, err, false);
+	} else {
+		err = vhost_shmem_run_in_owner(dev, &batch_call, &req);
+		/* Killed: the worker has the operations now, or finished them. */
+		if (err == -EINTR)
+			return err;
+	}
+	return req.fault ? -EFAULT : 0;
 }

@@ -8,11 +8,13 @@
  * This file holds the file operations and the ioctls; MAP and UNMAP are
  * checked in request.c, shared with VHOST_SHMEM_BATCH (batch.c).
  *
- * Lifetime: the device lives as long as its file. The file is referenced by
- * every fd and by every region vma (placeholders map it), so it outlives
- * both the VMM's fds and the regions. The owner's mm is pinned with mmgrab()
- * only; when it dies, the mmu notifier marks the device dead and the table
- * of mappings is dropped (the mm teardown already unmapped the files).
+ * Lifetime: the device lives as long as its file, and, once it has an
+ * owner, until its worker finished the release (see obs.refs). The file is
+ * referenced by every fd and by every region vma (placeholders map it), so
+ * it outlives both the VMM's fds and the regions. The owner's mm is pinned
+ * with mmgrab() only; when it dies, the mmu notifier marks the device dead
+ * and the table of mappings is dropped (the mm teardown already unmapped
+ * the files).
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -149,6 +151,7 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	}
 	mutex_init(&dev->mutex);
+	init_completion(&dev->released);
 	INIT_WORK(&dev->drain_work, vhost_shmem_drain);
 	INIT_WORK(&dev->reap_work, vhost_shmem_reap_work);
 	dev->file = file;
@@ -164,36 +167,13 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int vhost_shmem_release(struct inode *inode, struct file *file)
-{
-	struct vhost_shmem_dev *dev = file->private_data;
-
-	vhost_shmem_viewers_release(dev);
-	if (dev->mm) {
-		/* Unmap the files from a live owner; ESRCH if it is gone. */
-		if (!READ_ONCE(dev->mm_dead))
-			vhost_shmem_run_in_owner(dev, vhost_shmem_do_teardown,
-						 NULL, false);
-		vhost_shmem_worker_stop(dev);
-		/* Calls ->release if the mm still lives; then no more calls. */
-		mmu_notifier_unregister(&dev->mn, dev->mm);
-		flush_work(&dev->drain_work);
-		vhost_shmem_drop_all(dev);
-		mem_cgroup_put(dev->memcg);
-		mmdrop(dev->mm);
-	}
-	/* The last reference frees it: this one, or a dump's (netlink.c). */
-	vhost_shmem_nl_dev_del(dev);
-	return 0;
-}
-
 /**
  * vhost_shmem_dev_free() - free a released device
  * @dev: the device, unlisted, its last reference gone
  *
- * Called by the last user: release, or a netlink dump that found the
- * device before release unlisted it. Its slot in max_devices is given
- * back here.
+ * Called by the last user (vhost_shmem_dev_put()): the release, its worker,
+ * a waiting releaser or a netlink dump that found the device before the
+ * release unlisted it. Its slot in max_devices is given back here.
  */
 void vhost_shmem_dev_free(struct vhost_shmem_dev *dev)
 {
@@ -204,6 +184,61 @@ void vhost_shmem_dev_free(struct vhost_shmem_dev *dev)
 	mutex_destroy(&dev->mutex);
 	kvfree(dev);
 	atomic_dec(&nr_devices);
+}
+
+/**
+ * vhost_shmem_dev_put() - drop a reference to the device (obs.refs)
+ * @dev: the device; freed with the last reference
+ */
+void vhost_shmem_dev_put(struct vhost_shmem_dev *dev)
+{
+	if (refcount_dec_and_test(&dev->obs.refs))
+		vhost_shmem_dev_free(dev);
+}
+
+/**
+ * vhost_shmem_dev_released() - the end of the release of a device with owner
+ * @dev: the device. Called by its worker, in no mm, once it ran the
+ *	teardown (vhost_shmem_release_call) in a live owner's mm; no request
+ *	can come any more. Drops the registry's reference: @dev may be freed.
+ */
+void vhost_shmem_dev_released(struct vhost_shmem_dev *dev)
+{
+	/* Calls ->release if the mm still lives; then no more calls. */
+	mmu_notifier_unregister(&dev->mn, dev->mm);
+	flush_work(&dev->drain_work);
+	vhost_shmem_drop_all(dev);
+	mem_cgroup_put(dev->memcg);
+	mmdrop(dev->mm);
+	complete_all(&dev->released);
+	/* The last reference frees it: this one, a releaser's or a dump's. */
+	vhost_shmem_nl_dev_del(dev);
+}
+
+/* The worker's last request: unmap the files from a live owner. */
+const struct vhost_shmem_call vhost_shmem_release_call = {
+	.fn = vhost_shmem_do_teardown,
+};
+
+/*
+ * Without an owner nothing can wait: the device goes here. With one, the
+ * worker takes the mappings out of the owner's mm, which may mean waiting
+ * for the owner's mmap_lock as long as the owner holds it, and ends the
+ * device (vhost_shmem_worker_release()); a close() waits for that killable.
+ */
+static int vhost_shmem_release(struct inode *inode, struct file *file)
+{
+	struct vhost_shmem_dev *dev = file->private_data;
+
+	/* No reap after this: it could queue behind the release. */
+	vhost_shmem_viewers_release(dev);
+	if (dev->mm) {
+		vhost_shmem_worker_release(dev);
+		return 0;
+	}
+	/* The last reference frees it: this one, or a dump's (netlink.c). */
+	vhost_shmem_nl_dev_del(dev);
+	return 0;
 }
 
 /*
@@ -361,10 +396,11 @@ static long vhost_shmem_map(struct vhost_shmem_dev *dev, void __user *argp)
 	if (copy_from_user(&req.args, argp, sizeof(req.args)))
 		return -EFAULT;
 	ret = vhost_shmem_map_prepare(dev, &req);
-	if (!ret)
-		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_map, &req, true);
-	vhost_shmem_map_finish(dev, &req, ret);
-	return ret;
+	if (ret) {
+		vhost_shmem_map_finish(dev, &req, ret);
+		return ret;
+	}
+	return vhost_shmem_run_in_owner(dev, &vhost_shmem_map_call, &req);
 }
 
 static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
@@ -375,11 +411,16 @@ static long vhost_shmem_unmap(struct vhost_shmem_dev *dev, void __user *argp)
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	ret = vhost_shmem_unmap_prepare(dev, &a);
-	if (!ret)
-		ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_unmap, &a, true);
-	vhost_shmem_unmap_finish(dev, &a, ret);
-	return ret;
+	if (ret) {
+		vhost_shmem_unmap_finish(dev, &a, ret);
+		return ret;
+	}
+	return vhost_shmem_run_in_owner(dev, &vhost_shmem_unmap_call, &a);
 }
+
+static const struct vhost_shmem_call reset_call = {
+	.fn = vhost_shmem_do_reset,
+};
 
 static long vhost_shmem_reset(struct vhost_shmem_dev *dev)
 {
@@ -387,7 +428,7 @@ static long vhost_shmem_reset(struct vhost_shmem_dev *dev)
 
 	if (!vhost_shmem_owner_mm(dev))
 		return -EBADFD;
-	ret = vhost_shmem_run_in_owner(dev, vhost_shmem_do_reset, NULL, true);
+	ret = vhost_shmem_run_in_owner(dev, &reset_call, NULL);
 	/* With the owner gone, its mm teardown removed the files already. */
 	if (ret == -ESRCH) {
 		vhost_shmem_drop_all(dev);

@@ -280,12 +280,6 @@ static struct vhost_shmem_dev *dev_get_next(unsigned long *id,
 	return dev;
 }
 
-static void dev_put(struct vhost_shmem_dev *dev)
-{
-	if (refcount_dec_and_test(&dev->obs.refs))
-		vhost_shmem_dev_free(dev);
-}
-
 /*
  * Calls @fill for each registered device from cb->args[0] (or the filtered
  * one), each under its mutex, until @fill fails; cb->args[0] keeps the
@@ -328,7 +322,7 @@ static int dump_devs(struct sk_buff *skb, struct netlink_callback *cb,
 				err = fill(skb, cb, dev, buf);
 			mutex_unlock(&dev->mutex);
 		}
-		dev_put(dev);
+		vhost_shmem_dev_put(dev);
 		if (err)
 			break;
 		cb->args[0] = id + 1;
@@ -732,7 +726,7 @@ void vhost_shmem_nl_dev_del(struct vhost_shmem_dev *dev)
 	WRITE_ONCE(dev->obs.unlisted, true);
 	mutex_unlock(&vhost_shmem_devs_lock);
 	dev_event(dev, VHOST_SHMEM_CMD_DEV_DESTROY_NTF);
-	dev_put(dev);
+	vhost_shmem_dev_put(dev);
 }
 
 /**

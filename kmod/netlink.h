@@ -38,7 +38,8 @@ struct vhost_shmem_viewer;
  * @owner_comm: the owner's comm at SET_OWNER. Written under dev->mutex.
  * @errors: failed MAP/UNMAP requests per errno bucket (atomic, no lock)
  * @refs: the registry's reference while listed, plus one per dump
- *	that found the device and is using it; the last one frees it
+ *	that found the device and is using it, and one of a task waiting
+ *	in release for the worker (worker.c); the last one frees it
  * @unlisted: removed from the registry (release): dumps that still hold
  *	a reference skip it. Written under the registry lock.
  */

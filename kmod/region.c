@@ -256,13 +256,17 @@ static int check_range_locked(struct vhost_shmem_space *space,
 	return 0;
 }
 
-/* check_range_locked() under its own read lock, for the backend's mmap. */
+/*
+ * check_range_locked() under its own read lock, for the backend's mmap.
+ * Return: as check_range_locked(), or -EINTR (killed, nothing checked).
+ */
 static int check_range(struct vhost_shmem_space *space, struct file *expect,
 		       unsigned long start, unsigned long end)
 {
 	int ret;
 
-	mmap_read_lock(current->mm);
+	if (mmap_read_lock_killable(current->mm))
+		return -EINTR;
 	ret = check_range_locked(space, expect, start, end);
 	mmap_read_unlock(current->mm);
 	return ret;
@@ -376,12 +380,14 @@ static bool hole_run(struct vhost_shmem_space *space, unsigned long *start,
  * over the union: the region is then one vma again. The run is computed
  * under one lock hold and checked again under the next (install_hole()):
  * if it changed in between, the install fails and nothing is replaced.
+ * Return: 0, a negative errno of install_hole(), or -EINTR (killed).
  */
 static int restore_hole(struct vhost_shmem_dev *dev,
 			struct vhost_shmem_space *space, struct file *expect,
 			unsigned long start, unsigned long end)
 {
-	mmap_read_lock(current->mm);
+	if (mmap_read_lock_killable(current->mm))
+		return -EINTR;
 	hole_run(space, &start, &end);
 	mmap_read_unlock(current->mm);
 	return install_hole(dev, space, expect, start, end);
@@ -398,7 +404,9 @@ static void merge_holes(struct vhost_shmem_dev *dev,
 	bool merge;
 
 	while (addr < end) {
-		mmap_read_lock(mm);
+		/* Killed: the holes stay apart, which is still correct. */
+		if (mmap_read_lock_killable(mm))
+			return;
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start >= end) {
 			mmap_read_unlock(mm);
@@ -477,7 +485,8 @@ static void drop_frag(struct vhost_shmem_dev *dev,
  * @vm_file gets the file the vmas map: the backend's ->mmap may have
  * swapped in another one, as overlayfs and GEM exporters do.
  *
- * Return: 0, -ENXIO (the region was detached meanwhile), -EBUSY.
+ * Return: 0, -ENXIO (the region was detached meanwhile), -EBUSY, -EINTR
+ * (killed: *@vm_file is NULL; only a dying task is, its mm goes too).
  */
 static int seal_mapping(struct vhost_shmem_space *space, struct file *file,
 			unsigned long start, unsigned long end, bool rw,
@@ -488,7 +497,9 @@ static int seal_mapping(struct vhost_shmem_space *space, struct file *file,
 	unsigned long addr;
 	int ret = 0;
 
-	mmap_write_lock(mm);
+	*vm_file = NULL;
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
 	vma = vma_lookup(mm, start);
 	*vm_file = vma && vma->vm_file != space->file ? vma->vm_file : NULL;
 	if (READ_ONCE(space->detached)) {
@@ -539,8 +550,8 @@ out:
  * from the owner's own address space, in a range of a live region the
  * owner itself unmapped meanwhile.
  *
- * Return: 0, or -EXDEV/-EBUSY (see check_range_locked()) with the range
- * left alone.
+ * Return: 0, or -EXDEV/-EBUSY (see check_range_locked()) or -EINTR
+ * (killed) with the range left alone.
  */
 static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 		       unsigned long start, unsigned long end)
@@ -550,7 +561,8 @@ static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 	unsigned long addr;
 	int ret = 0;
 
-	mmap_read_lock(mm);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
 	for (addr = start; addr < end; addr = vma->vm_end) {
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start >= end)
@@ -1088,7 +1100,9 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 	for (index = 0; index < VHOST_SHMEM_MAX_REGIONS; index++)
 		reap_region(dev, &dev->regions[index], false, current->mm);
 	index = 0;
-	mmap_read_lock(current->mm);
+	ret = -EINTR;
+	if (mmap_read_lock_killable(current->mm))
+		goto out;
 	vma = vma_lookup(current->mm, space->addr);
 	ret = vma && vma->vm_start == space->addr &&
 	      vma->vm_end == space->addr + space->len &&

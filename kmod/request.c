@@ -220,3 +220,28 @@ void vhost_shmem_unmap_finish(struct vhost_shmem_dev *dev,
 	count_failure(dev, ret);
 	vhost_shmem_nl_unmap(dev, a, ret);
 }
+
+static void map_finish(struct vhost_shmem_dev *dev, void *arg, int ret,
+		       bool gone)
+{
+	vhost_shmem_map_finish(dev, arg, ret);
+}
+
+static void unmap_finish(struct vhost_shmem_dev *dev, void *arg, int ret,
+			 bool gone)
+{
+	vhost_shmem_unmap_finish(dev, arg, ret);
+}
+
+/* MAP and UNMAP as the worker runs them: finished whether or not we wait. */
+const struct vhost_shmem_call vhost_shmem_map_call = {
+	.fn = vhost_shmem_do_map,
+	.finish = map_finish,
+	.size = sizeof(struct vhost_shmem_map_req),
+};
+
+const struct vhost_shmem_call vhost_shmem_unmap_call = {
+	.fn = vhost_shmem_do_unmap,
+	.finish = unmap_finish,
+	.size = sizeof(struct vhost_shmem_unmap),
+};

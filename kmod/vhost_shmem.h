@@ -12,14 +12,28 @@
  * @mm_dead), or, in the installer's own context, what it set under
  * dev->mutex (@inst_space, @inst_expect).
  *
- * Sleeps, and what each can wait for:
+ * Sleeps, and what each can wait for. Every wait of a requester (an
+ * ioctl, a close()) is killable; the worker's are bounded or interrupted
+ * by the requester it works for (worker.c):
  *   dev->mutex          another MAP/UNMAP/RESET of this device; taken
  *                       killable by every ioctl; netlink dumps only try it
  *                       (bounded, see netlink.c).
- *   the worker          requests queued before ours: killable while ours is
- *                       still queued (worker.c).
- *   mmap_lock (write)   the owner's own threads holding it (page faults,
- *                       mmap calls); killable in vm_mmap() for the owner.
+ *   the worker          requests queued before ours and ours: killable. A
+ *                       killed requester abandons its request, which then
+ *                       either never runs or runs in full in the worker.
+ *   mmap_lock           the owner's (or a viewer's) own threads holding it
+ *                       (page faults, mmap calls, a /proc/pid/mem access
+ *                       stuck on a FUSE server): killable wherever a task
+ *                       takes it (vm_mmap(), vm_munmap(), region.c). The
+ *                       worker takes the owner's once killable before it
+ *                       changes anything for a request (vhost_shmem_commit());
+ *                       the abandoning requester's SIGKILL ends that wait.
+ *                       Past that point, and for the release and the reap
+ *                       which no one can be killed for, the worker waits
+ *                       as long as the owner (or the viewer) holds it; its
+ *                       requester does not.
+ *   release             a close() waits, killable, for the worker to take
+ *                       the mappings out (vhost_shmem_worker_release()).
  *   vm_mmap/vm_munmap   the backend's ->mmap and page table teardown.
  *                       Never the owner's userfaultfd reader: a range
  *                       registered with userfaultfd is refused (EBUSY)
@@ -28,11 +42,14 @@
 #ifndef _VHOST_SHMEM_H
 #define _VHOST_SHMEM_H
 
+#include <linux/completion.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/maple_tree.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/workqueue.h>
@@ -185,21 +202,32 @@ struct vhost_shmem_viewer {
 	char comm[TASK_COMM_LEN];
 };
 
+struct vhost_shmem_work;
+
 /**
  * struct vhost_shmem_worker - runs requests in the owner's mm (vhost-style)
- * @task: the kthread; exists from SET_OWNER to release
+ * @task: the kthread; exists from SET_OWNER until it finished the release
+ *	(it then exits by itself)
  * @queue: pending struct vhost_shmem_work, lockless
+ * @lock: the state of every request (worker.c); taken by the worker and
+ *	by a requester giving its request up, which may signal @task under it
+ * @final: the release, preallocated: queued once, last
  */
 struct vhost_shmem_worker {
 	struct task_struct *task;
 	struct llist_head queue;
+	spinlock_t lock;	/* see struct vhost_shmem_work in worker.c */
+	struct vhost_shmem_work *final;
 };
 
 /**
  * struct vhost_shmem_dev - one open of /dev/vhost-shmem (one virtio device)
  * @mutex: serialises configuration, MAP, UNMAP, RESET and the tables
+ * @released: the worker finished the release (vhost_shmem_dev_released());
+ *	a task waiting for it in release holds a reference (obs.refs)
  * @file: the device file placeholders map. Not a reference: the device
- *	lives exactly as long as this file.
+ *	outlives this file only while its worker finishes the release (or a
+ *	dump holds it); no one uses the file then.
  * @mm: the owner's mm, pinned with mmgrab() (never mmget(): the region vmas
  *	hold @file, so holding mm_users would keep the mm alive forever).
  *	Written once under @mutex by SET_OWNER; read locklessly after.
@@ -235,6 +263,7 @@ struct vhost_shmem_worker {
  */
 struct vhost_shmem_dev {
 	struct mutex mutex;	/* see "Locking" at the top of this file */
+	struct completion released;
 	struct file *file;
 	struct mm_struct *mm;
 	bool mm_dead;
@@ -331,6 +360,8 @@ int vhost_shmem_map_prepare(struct vhost_shmem_dev *dev,
 			    struct vhost_shmem_map_req *req);
 void vhost_shmem_map_finish(struct vhost_shmem_dev *dev,
 			    struct vhost_shmem_map_req *req, int ret);
+extern const struct vhost_shmem_call vhost_shmem_map_call;
+extern const struct vhost_shmem_call vhost_shmem_unmap_call;
 int vhost_shmem_unmap_prepare(struct vhost_shmem_dev *dev,
 			      const struct vhost_shmem_unmap *a);
 void vhost_shmem_unmap_finish(struct vhost_shmem_dev *dev,
@@ -356,9 +387,33 @@ static inline struct mm_struct *vhost_shmem_owner_mm(struct vhost_shmem_dev *dev
 
 /* worker.c: run an operation in the owner's mm. */
 typedef int (*vhost_shmem_fn)(struct vhost_shmem_dev *dev, void *arg);
+
+/**
+ * struct vhost_shmem_call - one kind of request for vhost_shmem_run_in_owner()
+ * @fn: the operation, run in the owner's mm
+ * @finish: drops what the argument owns, counts and reports the result;
+ *	run exactly once, with @gone when the requester was killed and left
+ *	(then in the worker, on its copy of the argument). May be NULL.
+ * @size: bytes of the argument, copied for the worker
+ */
+struct vhost_shmem_call {
+	vhost_shmem_fn fn;
+	void (*finish)(struct vhost_shmem_dev *dev, void *arg, int ret,
+		       bool gone);
+	size_t size;
+};
+
 int vhost_shmem_worker_start(struct vhost_shmem_dev *dev);
 void vhost_shmem_worker_stop(struct vhost_shmem_dev *dev);
-int vhost_shmem_run_in_owner(struct vhost_shmem_dev *dev, vhost_shmem_fn fn,
-			     void *arg, bool killable);
+void vhost_shmem_worker_release(struct vhost_shmem_dev *dev);
+int vhost_shmem_run_in_owner(struct vhost_shmem_dev *dev,
+			     const struct vhost_shmem_call *call, void *arg);
+void vhost_shmem_run_nowait(struct vhost_shmem_dev *dev,
+			    const struct vhost_shmem_call *call);
+
+/* main.c: the device's end, also from the worker (see worker.c). */
+extern const struct vhost_shmem_call vhost_shmem_release_call;
+void vhost_shmem_dev_released(struct vhost_shmem_dev *dev);
+void vhost_shmem_dev_put(struct vhost_shmem_dev *dev);
 
 #endif /* _VHOST_SHMEM_H */

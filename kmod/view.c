@@ -295,19 +295,25 @@ long vhost_shmem_get_view(struct vhost_shmem_dev *dev, struct file *file,
 	return fd;
 }
 
+static const struct vhost_shmem_call reap_call = {
+	.fn = vhost_shmem_do_reap,
+};
+
 /**
  * vhost_shmem_reap_work() - drop detached viewers soon after they detached
  * @work: dev->reap_work, scheduled by a viewer's notifier
  *
- * Runs in the worker, which can adopt the viewers' mms; once the owner is
- * gone, the drain empties and drops every viewer instead.
+ * Queues the reap to the worker, which can adopt the viewers' mms, and
+ * does not wait for it: the device's release cancels this work before it
+ * hands itself to the worker. Once the owner is gone, the drain empties
+ * and drops every viewer instead.
  */
 void vhost_shmem_reap_work(struct work_struct *work)
 {
 	struct vhost_shmem_dev *dev =
 		container_of(work, struct vhost_shmem_dev, reap_work);
 
-	vhost_shmem_run_in_owner(dev, vhost_shmem_do_reap, NULL, false);
+	vhost_shmem_run_nowait(dev, &reap_call);
 }
 
 /**

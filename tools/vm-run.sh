@@ -19,7 +19,7 @@
 # seed; default: from the clock, printed), VM_FUZZ_AVOID (its
 # --avoid-known list; default: the module bugs still open), VM_SMP
 # (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
-# (modules to load, default "kvm_amd loop ext4 overlay vgem"), VM_BIOS (default
+# (modules to load, default "kvm_amd loop ext4 overlay vgem fuse"), VM_BIOS (default
 # qboot.rom when installed, else QEMU's SeaBIOS), VM_DEBUG (1 on a debug
 # kernel: tools/vm/run-suites.sh also judges the boot log and kmemleak).
 set -euo pipefail
@@ -121,7 +121,7 @@ build_base() {
 	local out=$1 stage=$1.d mods=() f dst stamp
 	if [ -n "$moddir" ]; then
 		# shellcheck disable=SC2046,SC2086 # both are lists of names
-		mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4 overlay vgem} $(payload_module_deps))
+		mapfile -t mods < <(module_files ${VM_MODULES:-kvm_amd loop ext4 overlay vgem fuse} $(payload_module_deps))
 	fi
 	stamp=$( {
 		printf '%s\n' "$kver" "${mods[@]}"

@@ -22,7 +22,7 @@
 
 # vm_modules: the modules the VM loads (tools/vm-run.sh) must be in the
 # image's tree.
-vm_modules=(kvm kvm_amd loop ext4 overlay vgem)
+vm_modules=(kvm kvm_amd loop ext4 overlay vgem fuse)
 
 die() {
 	echo "$lane-kernel: $*" >&2

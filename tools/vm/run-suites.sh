@@ -44,7 +44,9 @@ AS_VMM="$AS_VMM --inh-caps=-all --bounding-set=-all --no-new-privs env HOME=/tmp
 #                 uid 65534 and checks that all of it is refused.
 #   root_test     what only root may do to the module: unload and reload
 #                 it, set its max_mappings and max_viewers parameters,
-#                 lower vm.max_map_count (also for a viewer of a view).
+#                 lower vm.max_map_count (also for a viewer of a view); and
+#                 mount a FUSE file system (an owner thread holding its own
+#                 mmap_lock: requesters stay killable).
 #   ynl_test      the kernel's YNL CLI dumps the family: CAP_NET_ADMIN, as
 #                 netlink_test.
 #   fuzz_test     the fuzzer (selftests/fuzz/) unloads the module, sets up

@@ -163,7 +163,11 @@ static void expect_dump(struct __test_metadata *_metadata,
 	free(out);
 }
 
-TEST_F(ynl, dumps)
+/*
+ * Three runs of the Python CLI: 24 s on the debug kernel already, past
+ * the harness's default 30 s once the machine is busy.
+ */
+TEST_F_TIMEOUT(ynl, dumps, 120)
 {
 	const char *dump_all[] = { "--dump", "dev-get", NULL };
 	char sel[64], want[1024], *out;

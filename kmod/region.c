@@ -473,6 +473,17 @@ static void drop_frag(struct vhost_shmem_dev *dev,
 }
 
 /*
+ * What seal_mapping() saw of a new mapping's vmas, under one mmap_lock
+ * hold: the file they map (a reference), how many references of it were
+ * not theirs, and vm_pgoff of the first.
+ */
+struct vhost_shmem_seen {
+	struct file *vm_file;
+	long others;
+	unsigned long pgoff;
+};
+
+/*
  * The backend vmas vm_mmap() just made over [start, end): check them and
  * keep them from fork. vm_mmap() dropped mmap_lock before we got here; the
  * owner cannot have replaced them since without detaching the region
@@ -482,19 +493,21 @@ static void drop_frag(struct vhost_shmem_dev *dev,
  * set on the linked vma, which changes no accounting; a fork() or mremap()
  * that won mmap_lock between vm_mmap() and here is the one window left
  * (see the threat model).
- * @vm_file gets the file the vmas map: the backend's ->mmap may have
- * swapped in another one, as overlayfs and GEM exporters do.
+ * @seen->vm_file gets the file the vmas map: the backend's ->mmap may
+ * have swapped in another one, as overlayfs and GEM exporters do.
  *
  * Return: 0, -ENXIO (the region was detached meanwhile), -EBUSY, -EINTR
  * (killed: *@vm_file is NULL; only a dying task is, its mm goes too).
  */
 static int seal_mapping(struct vhost_shmem_space *space, struct file *file,
 			unsigned long start, unsigned long end, bool rw,
-			struct file **vm_file)
+			struct vhost_shmem_seen *seen)
 {
+	struct file **vm_file = &seen->vm_file;
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	unsigned long addr;
+	long vmas = 0;
 	int ret = 0;
 
 	*vm_file = NULL;
@@ -502,6 +515,7 @@ static int seal_mapping(struct vhost_shmem_space *space, struct file *file,
 		return -EINTR;
 	vma = vma_lookup(mm, start);
 	*vm_file = vma && vma->vm_file != space->file ? vma->vm_file : NULL;
+	seen->pgoff = vma ? vma->vm_pgoff : 0;
 	if (READ_ONCE(space->detached)) {
 		/*
 		 * The owner may have mapped a file of its own there since:
@@ -525,6 +539,7 @@ static int seal_mapping(struct vhost_shmem_space *space, struct file *file,
 			ret = -EBUSY;
 			goto out;
 		}
+		vmas++;
 	}
 	/* No accounting depends on these: not inherited, not duplicated
 	 * or grown by mremap (old_len 0 would copy a shared vma).
@@ -533,6 +548,8 @@ static int seal_mapping(struct vhost_shmem_space *space, struct file *file,
 		vma = find_vma(mm, addr);
 		vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND);
 	}
+	/* Any reference taken meanwhile only makes vm_file_refs() refuse to count. */
+	seen->others = file_count(*vm_file) - vmas;
 out:
 	if (*vm_file)
 		get_file(*vm_file);
@@ -585,6 +602,31 @@ static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 	return ret;
 }
 
+/*
+ * Does any vma of current->mm map pages [pgoff, pgoff + npages) of @file?
+ * For a file whose references cannot be counted (a dma-buf): the vmas the
+ * owner moved out of a detached region are found this way. One lock hold:
+ * the walk sees the whole mm at one instant, and nothing but fork() can
+ * copy a mapping's vma (VM_DONTEXPAND refuses mremap()'s duplicates).
+ */
+static bool mm_maps_file(struct file *file, unsigned long pgoff,
+			 unsigned long npages)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool found = false;
+
+	mmap_read_lock(mm);
+	for (vma = find_vma(mm, 0); vma && !found;
+	     vma = find_vma(mm, vma->vm_end)) {
+		found = vma->vm_file == file && vma->vm_pgoff < pgoff + npages &&
+			pgoff < vma->vm_pgoff + vma_pages(vma);
+		cond_resched();
+	}
+	mmap_read_unlock(mm);
+	return found;
+}
+
 static struct vhost_shmem_region *
 live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 {
@@ -623,18 +665,53 @@ static int undo_install(struct vhost_shmem_dev *dev,
 }
 
 /*
+ * The references the file a new mapping's vmas map has once no vma maps
+ * it (see vhost_shmem_mapping.vm_refs and mapping_copied()), from what
+ * seal_mapping() saw in the first space that installed it. @file is the
+ * file the MAP installed, @private true when the module opened it for this
+ * mapping alone (every vma of it is then the mapping's or a copy).
+ *
+ * Return: the count, 0 when it cannot be established, or
+ * VHOST_SHMEM_REFS_SHARED.
+ */
+static long vm_file_refs(struct file *file, bool private,
+			 const struct vhost_shmem_seen *seen)
+{
+	/* The table's @file and vm_file, one file; or the backend's own. */
+	if (seen->vm_file == file)
+		return private ? 2 : VHOST_SHMEM_REFS_SHARED;
+	/*
+	 * Swapped in by ->mmap. Held by the new vmas alone (/dev/zero's
+	 * shmem file): the table's reference is the only other one.
+	 */
+	if (!seen->others)
+		return 1;
+	/*
+	 * Held by our own file, which swapped it in (overlayfs, FUSE
+	 * passthrough and coda hold one reference of it): that one and the
+	 * table's. A file with other references there cannot be counted.
+	 */
+	if (private)
+		return seen->others == 1 ? 2 : 0;
+	/* The backend's own file swapped it in (a GEM object's shmem file). */
+	return VHOST_SHMEM_REFS_SHARED;
+}
+
+/*
  * Install the MAP @a of @file in @space, in the space's mm: the
  * backend's own vm_mmap() (its LSM checks, seals and ->mmap) over the
- * checked range. dev->mutex held. On success *@vm_file holds a
+ * checked range. dev->mutex held. On success @seen->vm_file holds a
  * reference to the file the new vmas map; on failure the space is as it
- * was (holes where holes were) and *@vm_file is NULL.
+ * was (holes where holes were) and @seen->vm_file is NULL.
  *
  * Return: 0 or a negative errno (see VHOST_SHMEM_MAP in the uapi header).
  */
 static int space_install(struct vhost_shmem_dev *dev,
 			 struct vhost_shmem_space *space, struct file *file,
-			 const struct vhost_shmem_map *a, struct file **vm_file)
+			 const struct vhost_shmem_map *a,
+			 struct vhost_shmem_seen *seen)
 {
+	struct file **vm_file = &seen->vm_file;
 	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW;
 	unsigned long start = space_addr(space, a->shm_offset);
 	unsigned long end = start + a->len;
@@ -662,7 +739,7 @@ static int space_install(struct vhost_shmem_dev *dev,
 		undo_install(dev, space, NULL, start, end);
 		return (int)addr;
 	}
-	ret = seal_mapping(space, file, start, end, rw, vm_file);
+	ret = seal_mapping(space, file, start, end, rw, seen);
 	if (ret) {
 		undo_install(dev, space, *vm_file, start, end);
 		if (*vm_file)
@@ -757,7 +834,8 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 {
 	struct vhost_shmem_map a = { .flags = m->flags };
 	struct file *file = m->file, **want = &m->vm_file;
-	struct file *vm_file;
+	long *refs = &m->vm_refs;
+	struct vhost_shmem_seen seen;
 	unsigned long start;
 	u64 s, e;
 	int ret;
@@ -788,20 +866,23 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 		}
 		file = m->ro_file;
 		want = &m->ro_vm_file;
+		refs = &m->ro_vm_refs;
 		a.flags &= ~VHOST_SHMEM_MAP_F_RW;
 	}
-	ret = space_install(dev, &v->space, file, &a, &vm_file);
+	ret = space_install(dev, &v->space, file, &a, &seen);
 	if (ret)
 		return ret;
 	if (!*want) {
-		*want = vm_file;	/* space_install()'s reference */
+		*want = seen.vm_file;	/* space_install()'s reference */
+		*refs = vm_file_refs(file, true, &seen);
 		return 0;
 	}
-	if (vm_file != *want) {
-		undo_install(dev, &v->space, vm_file, start, start + a.len);
+	if (seen.vm_file != *want) {
+		undo_install(dev, &v->space, seen.vm_file, start,
+			     start + a.len);
 		ret = -EBUSY;
 	}
-	fput(vm_file);
+	fput(seen.vm_file);
 	return ret;
 }
 
@@ -831,6 +912,12 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 		ret = restore_hole(dev, &v->space, expect, start, end);
 	if (ret)
 		ret = evict_range(dev, expect, start, end);
+	/* Moved out of a detached view: see clear_mapping(). */
+	if (!ret && expect == m->vm_file &&
+	    m->vm_refs == VHOST_SHMEM_REFS_SHARED &&
+	    READ_ONCE(v->space.detached) &&
+	    mm_maps_file(expect, m->vm_pgoff, m->len >> PAGE_SHIFT))
+		ret = -EBUSY;
 	if (ret) {
 		WRITE_ONCE(v->space.detached, true);
 		return -EBUSY;
@@ -1136,6 +1223,19 @@ out:
 	return ret;
 }
 
+/*
+ * The owner's space installed @m first: it keeps seal_mapping()'s
+ * reference of the file the vmas map, and the count of it.
+ */
+static void owner_took(struct vhost_shmem_mapping *m,
+		       const struct vhost_shmem_map_req *req,
+		       const struct vhost_shmem_seen *seen)
+{
+	m->vm_file = seen->vm_file;
+	m->vm_refs = vm_file_refs(req->file, req->private, seen);
+	m->vm_pgoff = seen->pgoff;
+}
+
 /**
  * vhost_shmem_do_map() - install a validated MAP request
  * @dev: the device, in the owner's mm
@@ -1155,10 +1255,10 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	struct vhost_shmem_map *a = &req->args;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *m = req->mapping;
+	struct vhost_shmem_seen seen;
 	unsigned long first = a->shm_offset >> PAGE_SHIFT;
 	unsigned long last = first + (a->len >> PAGE_SHIFT) - 1;
 	struct vhost_shmem_tour tour;
-	struct file *vm_file;
 	unsigned long start;
 	int ret;
 
@@ -1192,11 +1292,10 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	};
 
 	if (list_empty(&region->viewers)) {
-		/* m->vm_file gets seal_mapping()'s reference. */
-		ret = space_install(dev, &region->owner, req->file, a,
-				    &m->vm_file);
+		ret = space_install(dev, &region->owner, req->file, a, &seen);
 		if (ret)
 			goto out_erase;
+		owner_took(m, req, &seen);
 		goto done;
 	}
 	/*
@@ -1217,10 +1316,10 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		 * the owner, which maps all of the range, takes it first.
 		 */
 		tour_end(&tour);
-		ret = space_install(dev, &region->owner, req->file, a,
-				    &m->vm_file);
+		ret = space_install(dev, &region->owner, req->file, a, &seen);
 		if (ret)
 			goto out_erase;
+		owner_took(m, req, &seen);
 		ret = viewers_install(dev, region, m, &tour);
 		tour_end(&tour);
 		if (ret) {
@@ -1236,17 +1335,19 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	if (ret)
 		goto out_erase;
 	ret = space_install(dev, &region->owner,
-			    m->vm_file ? m->vm_file : req->file, a, &vm_file);
+			    m->vm_file ? m->vm_file : req->file, a, &seen);
 	/* Every space maps the file the first one got. */
-	if (!ret && m->vm_file && vm_file != m->vm_file) {
-		undo_install(dev, &region->owner, vm_file, start,
+	if (!ret && m->vm_file && seen.vm_file != m->vm_file) {
+		undo_install(dev, &region->owner, seen.vm_file, start,
 			     start + a->len);
-		fput(vm_file);
+		fput(seen.vm_file);
 		ret = -EBUSY;
 	} else if (!ret && !m->vm_file) {
-		m->vm_file = vm_file;	/* space_install()'s reference */
+		owner_took(m, req, &seen);
 	} else if (!ret) {
-		fput(vm_file);
+		/* A viewer took it first and counted it (viewer_install()). */
+		m->vm_pgoff = seen.pgoff;
+		fput(seen.vm_file);
 	}
 	if (ret) {
 		tour_begin(&tour);
@@ -1300,20 +1401,27 @@ static void forget_mapping(struct vhost_shmem_dev *dev,
 	kfree(m);
 }
 
+/* More references of @file than @refs (see vhost_shmem_mapping.vm_refs)? */
+static bool file_copied(struct file *file, long refs)
+{
+	return file && refs != VHOST_SHMEM_REFS_SHARED && file_count(file) > refs;
+}
+
 /*
  * Does anyone still map @m's file although its range is a hole again in
- * the owner and every viewer? Only a file the module opened itself for the
- * mapping (m->private) can tell: then the table holds its only reference
- * besides vmas, and any other reference is a copy the owner or a viewer
- * made (fork() after MADV_DOFORK, or one that won the race with
- * VM_DONTCOPY). The same holds for the read-only reopening of viewers.
+ * the owner and every viewer? Every reference of the file its vmas map
+ * beyond m->vm_refs is a vma: a copy the owner or a viewer made (fork()
+ * after MADV_DOFORK, a move out of a detached region, or a fork() that won
+ * the race with VM_DONTCOPY). Only files the module opened itself for the
+ * mapping (m->private), and the files their ->mmap or /dev/zero's swaps
+ * in, can be counted so (see vm_file_refs()); a count that could not be
+ * established always says yes. The same holds for the read-only reopening
+ * of viewers.
  */
 static bool mapping_copied(struct vhost_shmem_mapping *m)
 {
-	/* Two references of the table: m->file and m->vm_file. */
-	return (m->private && m->vm_file == m->file && file_count(m->file) > 2) ||
-	       (m->ro_file && m->ro_vm_file == m->ro_file &&
-		file_count(m->ro_file) > 2);
+	return file_copied(m->vm_file, m->vm_refs) ||
+	       file_copied(m->ro_vm_file, m->ro_vm_refs);
 }
 
 /**
@@ -1402,12 +1510,20 @@ static int clear_mapping(struct vhost_shmem_dev *dev,
 	/* Release, a detached region, or no vma left for a hole. */
 	if (ret == -ENXIO || ret == -ENOMEM)
 		ret = evict_range(dev, m->vm_file, start, end);
-	/* Not where it was, but no vma maps the module's own file: gone. */
-	if (ret && m->private && m->vm_file == m->file &&
-	    file_count(m->file) == 2)
+	/* Not where it was, but no vma maps its file any more: gone. */
+	if (ret && m->vm_refs > 0 && file_count(m->vm_file) == m->vm_refs)
 		ret = 0;
 	if (ret)
 		return ret;
+	/*
+	 * A file that cannot be counted (a dma-buf) may have been moved out
+	 * of a detached region: look for it in the whole mm. A live region
+	 * is detached by any move of a part of it (space_touched()).
+	 */
+	if (m->vm_refs == VHOST_SHMEM_REFS_SHARED &&
+	    READ_ONCE(space->detached) &&
+	    mm_maps_file(m->vm_file, m->vm_pgoff, m->len >> PAGE_SHIFT))
+		return 1;
 	return mapping_copied(m);
 }
 

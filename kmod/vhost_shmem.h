@@ -91,6 +91,9 @@ struct vhost_shmem_frag {
 	struct vhost_shmem_space *space;
 };
 
+/* vhost_shmem_mapping.vm_refs of a file whose references cannot be counted. */
+#define VHOST_SHMEM_REFS_SHARED		(-1L)
+
 /**
  * struct vhost_shmem_mapping - one backend file installed in a region
  * @file: the file the MAP installed (the caller's, or the module's own
@@ -102,6 +105,15 @@ struct vhost_shmem_frag {
  * @ro_file: for read-only viewers of a read-write mapping of a regular
  *	file: a read-only reopening of @file, opened on first need
  * @ro_vm_file: the file the read-only viewers' vmas map (see @vm_file)
+ * @vm_refs: the references @vm_file has when no vma maps it (the table's
+ *	and those of whatever swapped it in), so that more are copies the
+ *	owner or a viewer still maps; 0 when that count could not be
+ *	established at MAP (every UNMAP and RESET of it then reports copies);
+ *	VHOST_SHMEM_REFS_SHARED for a file others hold too (a dma-buf). Set
+ *	by the MAP, immutable
+ * @ro_vm_refs: the same for @ro_vm_file, set with it
+ * @vm_pgoff: vm_pgoff of the mapping's first vma, where @vm_file's pages
+ *	start (a GEM exporter's ->mmap moves it); immutable
  * @shm_offset: offset in the region
  * @len: length in bytes
  * @fd_offset: offset in @file
@@ -113,6 +125,9 @@ struct vhost_shmem_mapping {
 	bool private;
 	struct file *ro_file;
 	struct file *ro_vm_file;
+	long vm_refs;
+	long ro_vm_refs;
+	unsigned long vm_pgoff;
 	u64 shm_offset;
 	u64 len;
 	u64 fd_offset;

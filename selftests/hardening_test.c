@@ -7,12 +7,15 @@
  * become writable by the owner, its forks or madvise; copies of a mapping
  * the owner keeps (MADV_DOFORK + fork where the kernel allows it, mremap,
  * also of several vmas at once) must make UNMAP fail, never report
- * success; a mapping registered with userfaultfd must not stall UNMAP. A
+ * success, also for files whose mmap swaps in another (overlayfs,
+ * /dev/zero) and for a dma-buf moved out of the region (RESET); a mapping
+ * registered with userfaultfd must not stall UNMAP. A
  * hang shows as the harness timeout, an oops in the runner's dmesg check.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/udmabuf.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -99,13 +102,16 @@ static int dofork_accepted(void *p, size_t len)
 	return errno == EINVAL ? 0 : -1;
 }
 
-/* In a fork child: 1 if nothing of [p, p + len) nor memfd @name is mapped. */
+/*
+ * In a fork child: 1 if nothing of [p, p + len) nor memfd @name (unless
+ * NULL) is mapped.
+ */
 static bool child_has_no_copy(const uint8_t *p, size_t len, const char *name)
 {
 	for (size_t off = 0; off < len; off += PG)
 		if (vs_probe_read(p + off, NULL) != SIGSEGV)
 			return false;
-	return !memfd_mapped(name);
+	return !name || !memfd_mapped(name);
 }
 
 /*
@@ -361,20 +367,27 @@ TEST_F(hard, ro_race_fork_madvise)
 }
 
 /*
- * A copy the owner keeps through MADV_DOFORK + fork: UNMAP must not
- * report success while the child still maps the pages. Where the kernel
- * refuses MADV_DOFORK on the mapping (7.2), the child must get no copy
- * (VM_DONTCOPY stayed) and UNMAP's 0 is then true.
+ * A copy the owner keeps through MADV_DOFORK + fork of @fd, mapped at the
+ * region's start (4 pages, @flags): UNMAP must not report success while
+ * the child still maps the pages. Where the kernel refuses MADV_DOFORK on
+ * the mapping (7.2), the child must get no copy (VM_DONTCOPY stayed) and
+ * UNMAP's 0 is then true. @name: the memfd the child must not map then,
+ * or NULL.
  */
-TEST_F(hard, dofork_copy_makes_unmap_fail)
+static void dofork_copy(struct __test_metadata *_metadata,
+			FIXTURE_DATA(hard) *self, int fd, uint32_t flags,
+			const char *name)
 {
-	uint8_t *r = R(self);
+	uint8_t *r = R(self), first;
 	struct vhost_shmem_stats st;
 	int sv[2], status, copies;
 	char c;
 	pid_t pid;
 
-	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, fd, 0, 0, 4 * PG, flags));
+	if (flags & VHOST_SHMEM_MAP_F_RW)
+		r[0] = 0x5a;
+	first = r[0];
 	copies = dofork_accepted(r, 4 * PG);
 	ASSERT_LE(0, copies);
 	if (!copies)
@@ -386,8 +399,8 @@ TEST_F(hard, dofork_copy_makes_unmap_fail)
 		close(sv[1]);
 		read(sv[0], &c, 1);	/* until the parent closes */
 		if (!copies)
-			_exit(child_has_no_copy(r, 4 * PG, "hard-a") ? 0 : 1);
-		_exit(r[0] == vs_pat(1, 0) ? 0 : 1);
+			_exit(child_has_no_copy(r, 4 * PG, name) ? 0 : 1);
+		_exit(r[0] == first ? 0 : 1);
 	}
 	close(sv[0]);
 	EXPECT_EQ(copies ? -EBUSY : 0, vs_remote_unmap(&self->rem, 0, 0, 4 * PG));
@@ -399,8 +412,101 @@ TEST_F(hard, dofork_copy_makes_unmap_fail)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* Without a copy, the next one is a plain success. */
-	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, 4 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, fd, 0, 0, 4 * PG, flags));
 	EXPECT_EQ(0, vs_remote_unmap(&self->rem, 0, 0, 4 * PG));
+}
+
+TEST_F(hard, dofork_copy_makes_unmap_fail)
+{
+	dofork_copy(_metadata, self, self->a, VHOST_SHMEM_MAP_F_RW, "hard-a");
+}
+
+/*
+ * /dev/zero: its mmap swaps in a shmem file of its own, which only the
+ * mapping's vmas hold, so copies of it are counted too.
+ */
+TEST_F(hard, zero_dofork_copy_makes_unmap_fail)
+{
+	int fd = open("/dev/zero", O_RDWR);
+
+	ASSERT_LE(0, fd);
+	dofork_copy(_metadata, self, fd, VHOST_SHMEM_MAP_F_RW, NULL);
+	close(fd);
+}
+
+/*
+ * @fd mapped (4 pages at 8 pages, @flags), moved out of the region by the
+ * owner: UNMAP is ENXIO (the region is detached), and RESET must not say
+ * 0 while the moved vma still maps the pages; it forgets the mapping and
+ * says EBUSY. Once the owner unmapped it, nothing is left to report.
+ */
+static void moved_out_reset(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(hard) *self, int fd, uint32_t flags)
+{
+	struct vhost_shmem_stats st;
+	uint8_t *r = R(self), first;
+	void *dst, *p;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, fd, 0, 8 * PG, 4 * PG, flags));
+	if (flags & VHOST_SHMEM_MAP_F_RW)
+		r[8 * PG] = 0x5a;
+	first = r[8 * PG];
+	dst = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	p = mremap(r + 8 * PG, 4 * PG, 4 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(dst, p);
+	EXPECT_EQ(first, *(uint8_t *)dst);
+	EXPECT_EQ(-ENXIO, vs_remote_unmap(&self->rem, 0, 8 * PG, 4 * PG));
+	EXPECT_EQ(-EBUSY, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(first, *(uint8_t *)dst);
+	munmap(dst, 4 * PG);
+	EXPECT_EQ(0, vs_reset(self->d.fd));
+}
+
+/* A udmabuf of a 4-page memfd (closed: the udmabuf keeps it), or -1. */
+static int udmabuf_4(void)
+{
+	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = 4 * PG };
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC), memfd, fd = -1;
+
+	if (dev < 0)
+		return -1;
+	memfd = vs_memfd("hard-udmabuf", 4 * PG, 7);
+	if (memfd >= 0 && !fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		c.memfd = memfd;
+		fd = ioctl(dev, UDMABUF_CREATE, &c);
+	}
+	if (memfd >= 0)
+		close(memfd);
+	close(dev);
+	return fd;
+}
+
+/*
+ * A dma-buf is the backend's own file: its references cannot be counted,
+ * so the device looks for the moved vma in the owner's mm.
+ */
+TEST_F(hard, dmabuf_moved_out_reset)
+{
+	int fd = udmabuf_4();
+
+	if (fd < 0 && errno == ENOENT)
+		SKIP(return, "no /dev/udmabuf (CONFIG_UDMABUF) on this kernel");
+	ASSERT_LE(0, fd);
+	moved_out_reset(_metadata, self, fd, VHOST_SHMEM_MAP_F_RW);
+	close(fd);
+}
+
+/* /dev/zero's shmem file is counted: the moved vma holds it. */
+TEST_F(hard, zero_moved_out_reset)
+{
+	int fd = open("/dev/zero", O_RDWR);
+
+	ASSERT_LE(0, fd);
+	moved_out_reset(_metadata, self, fd, VHOST_SHMEM_MAP_F_RW);
+	close(fd);
 }
 
 /* A mapping moved out of the region by the owner: UNMAP fails, never 0. */
@@ -658,6 +764,35 @@ static int ovl_mount(void)
 }
 
 /*
+ * OVL/merged/f opened O_RDWR (so copied up), 16 pages of pattern 11; the
+ * overlayfs is mounted here (*@mine) when the VM runner did not. Return:
+ * the fd, or -1 (logged).
+ */
+static int ovl_file(struct __test_metadata *_metadata, bool *mine)
+{
+	int fd, ret;
+
+	*mine = !ovl_prepared();
+	if (*mine) {
+		ret = ovl_mount();
+		if (ret) {
+			TH_LOG("mount overlay: %s (CONFIG_OVERLAY_FS, the overlay module)",
+			       strerror(-ret));
+			ovl_cleanup();
+			return -1;
+		}
+	}
+	fd = open(OVL "/merged/f", O_RDWR);
+	if (fd < 0 || ftruncate(fd, 0) || vs_fill_fd(fd, 16 * PG, 11)) {
+		TH_LOG("%s: %s", OVL "/merged/f", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * A file of an overlayfs (any container rootfs): its mmap swaps in the
  * real file. Read-only and read-write MAPs work, the guest-visible bytes
  * are the file's, writes reach it, UNMAP leaves nothing mapped (before:
@@ -667,23 +802,12 @@ static int ovl_mount(void)
  */
 TEST_F(hard, overlayfs_file)
 {
-	bool mine = !ovl_prepared();
 	uint8_t *r = R(self), b = 0;
-	int fd, ret;
+	bool mine;
+	int fd;
 
-	if (mine) {
-		ret = ovl_mount();
-		if (ret) {
-			TH_LOG("mount overlay: %s (CONFIG_OVERLAY_FS, the overlay module)",
-			       strerror(-ret));
-			ovl_cleanup();
-			ASSERT_TRUE(false);
-		}
-	}
-	fd = open(OVL "/merged/f", O_RDWR);
+	fd = ovl_file(_metadata, &mine);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, 0));
-	ASSERT_EQ(0, vs_fill_fd(fd, 16 * PG, 11));
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, fd, 0, 0, 4 * PG, 0));
 	ASSERT_EQ(0, vs_remote_map(&self->rem, 0, fd, 4 * PG, 8 * PG, 2 * PG,
 				   VHOST_SHMEM_MAP_F_RW));
@@ -697,6 +821,39 @@ TEST_F(hard, overlayfs_file)
 	EXPECT_EQ(0xa5, b);
 	EXPECT_EQ(-1, vs_check_zero(r, R0_PAGES * PG, NULL));
 	EXPECT_EQ(1, vs_maps_count(r, R0_PAGES * PG));
+	close(fd);
+	if (mine)
+		ovl_cleanup();
+}
+
+/*
+ * The real file an overlayfs file swaps in is counted like the module's
+ * own file: the overlayfs file holds one reference of it. A fork() copy
+ * (read-only and read-write) makes UNMAP fail...
+ */
+TEST_F(hard, overlayfs_dofork_copy_makes_unmap_fail)
+{
+	bool mine;
+	int fd;
+
+	fd = ovl_file(_metadata, &mine);
+	ASSERT_LE(0, fd);
+	dofork_copy(_metadata, self, fd, 0, NULL);
+	dofork_copy(_metadata, self, fd, VHOST_SHMEM_MAP_F_RW, NULL);
+	close(fd);
+	if (mine)
+		ovl_cleanup();
+}
+
+/* ... and so does a move out of the region, for RESET. */
+TEST_F(hard, overlayfs_moved_out_reset)
+{
+	bool mine;
+	int fd;
+
+	fd = ovl_file(_metadata, &mine);
+	ASSERT_LE(0, fd);
+	moved_out_reset(_metadata, self, fd, 0);
 	close(fd);
 	if (mine)
 		ovl_cleanup();

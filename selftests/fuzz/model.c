@@ -324,12 +324,15 @@ static bool obj_regular(int kind)
 }
 
 /*
- * Does the module open the mapping's file again for it alone (regular
- * files)? Only then can it tell that the owner still maps a copy.
+ * Can the module count the references of the file the mapping's vmas map,
+ * and so tell that the owner still maps a copy? For regular files (it
+ * opens them again for the mapping alone) and /dev/zero (its mmap swaps
+ * in a shmem file only the vmas hold); not for a dma-buf.
  */
 static bool map_private(const struct model *m, const struct m_map *mp)
 {
-	return mp->obj >= 0 && obj_regular(m->obj[mp->obj].kind);
+	return mp->obj >= 0 && (obj_regular(m->obj[mp->obj].kind) ||
+				m->obj[mp->obj].kind == FK_ANON);
 }
 
 /* The argument checks MAP and UNMAP share. */
@@ -646,8 +649,8 @@ void mdl_unmap_done(struct model *m, int dev, const struct fz_map_args *a, int o
  * RESET, mapping by mapping: in a live region the hole goes back; in a
  * detached one the backend file is only unmapped (a gap), if the range
  * still holds nothing but its vmas. A mapping that cannot be taken out
- * stays listed, unless none of its vmas is left anywhere (regular files:
- * the module's own file has no other reference). Copies in a live fork
+ * stays listed, unless none of its vmas is left anywhere (regular files
+ * and /dev/zero: see map_private()). Copies in a live fork
  * child make it EBUSY too. Applies it all when @apply. Returns the errno.
  */
 static int reset_plan(struct model *m, int dev, bool apply)

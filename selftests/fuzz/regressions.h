@@ -178,6 +178,25 @@ FZ_REGRESSION(seed_a4d3dbff7ddcdcfd, FZ_SOLO, 0, 0,
 )
 
 /*
+ * A /dev/zero mapping (the shmem file its mmap swaps in is counted) whose
+ * range the owner clobbered with an anonymous MAP_FIXED: no vma maps the
+ * file any more, so RESET forgets it and succeeds. Found on 6.12 with the
+ * model still treating /dev/zero like a dma-buf (RESET: got 0, expected
+ * EBUSY).
+ */
+FZ_REGRESSION(seed_30343d92953cef89, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 3, .var = 5, .a = 0x14 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 253, .a = 0x81002, .b = 0x10001 },
+	{ .kind = K_MMAP, .shmid = 253, .a = 0x2000 },
+	{ .kind = K_BATCH },
+	{ .kind = K_BOP_MAP, .file = 3, .shmid = 253, .b = 0x1000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_CLOBBER, .a = 0xffffffffffffffff, .b = 0x3 },
+	{ .kind = K_RESET },
+)
+
+/*
  * Module bugs the fuzzer found that kmod/ (as of the last commit these
  * were checked against, named on each) still has: none at 39618e7. They
  * fail every run; build with -DFZ_KNOWN_BUGS to run them (e.g. make -C

@@ -99,7 +99,11 @@ static int vhost_shmem_mmap_region(struct vhost_shmem_dev *dev,
 	region->owner.prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
 			     (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
 	region->owner.len = region->size;
-	/* Pairs with live_region() and REGION_INFO: @prot and @len first. */
+	/*
+	 * Pairs with live_region() and REGION_INFO: @prot and @len first.
+	 * Published before the kernel links the vma: the first request
+	 * confirms it (space_confirmed()).
+	 */
 	smp_store_release(&region->owner.addr, vma->vm_start);
 	vhost_shmem_make_hole(vma, region);
 	return 0;
@@ -222,6 +226,45 @@ static bool is_hole(struct vhost_shmem_space *space, struct vm_area_struct *vma)
 	       vma->vm_end <= space->addr + space->len &&
 	       vma->vm_pgoff == space_pgoff(space, vma->vm_start) &&
 	       prot == space->prot;
+}
+
+/*
+ * Is the owner's mmap() of @space's region in its mm? ->mmap published the
+ * address before the kernel linked the vma; mmap() cannot fail after a
+ * successful ->mmap on the kernels we build for (6.1 and 6.12 allocate
+ * everything the vma needs before calling it, since "mm: resolve faulty
+ * mmap_region() error path behaviour"), but nothing in the ->mmap
+ * contract promises it. So the first request that uses the region looks,
+ * under mmap_lock (taken after that mmap() finished either way), for a
+ * placeholder of it: any vma of the range with our ops, file and region
+ * (holes the owner mprotect()ed are still that). None means the mmap()
+ * failed, or the owner unmapped or replaced the whole range since (which
+ * detached it already): the space is detached, so the device never maps
+ * into, nor refills, address space the region does not own. dev->mutex
+ * held, in the space's mm.
+ */
+static bool space_confirmed(struct vhost_shmem_space *space)
+{
+	unsigned long end = space->addr + space->len;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+
+	if (space->confirmed)
+		return true;
+	mmap_read_lock(mm);
+	for (vma = find_vma(mm, space->addr); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (vma->vm_ops == &vhost_shmem_hole_ops &&
+		    vma->vm_file == space->file &&
+		    vma->vm_private_data == space->region) {
+			space->confirmed = true;
+			break;
+		}
+	}
+	if (!space->confirmed)
+		WRITE_ONCE(space->detached, true);
+	mmap_read_unlock(mm);
+	return space->confirmed;
 }
 
 /*
@@ -635,6 +678,7 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 	if (READ_ONCE(dev->mm_dead))
 		*err = -ESRCH;
 	else if (!smp_load_acquire(&region->owner.addr) ||	/* pairs with ->mmap */
+		 !space_confirmed(&region->owner) ||
 		 READ_ONCE(region->owner.detached))
 		*err = -ENXIO;
 	else
@@ -1600,7 +1644,8 @@ static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
 		}
 		/* Merge all holes (and refill our own gaps): one vma again. */
 		if (how == VHOST_SHMEM_CLEAR_RESTORE && space->addr &&
-		    mtree_empty(&region->mappings) && !READ_ONCE(space->detached))
+		    mtree_empty(&region->mappings) && space_confirmed(space) &&
+		    !READ_ONCE(space->detached))
 			install_hole(dev, space, NULL, space->addr,
 				     space->addr + region->size);
 	}

@@ -151,7 +151,11 @@ struct vhost_shmem_region;
  *	Written before @addr is published, read after, as @len.
  * @detached: the mm's own threads unmapped, moved or replaced part of
  *	the range (the mmu notifier saw it): the space is left alone from
- *	then on. Set once, by the notifier; read under mmap_lock.
+ *	then on. Set once, by the notifier (or space_confirmed()); read
+ *	under mmap_lock.
+ * @confirmed: the owner's space only: a placeholder of it was seen in the
+ *	mm after ->mmap published @addr (see space_confirmed() in
+ *	region.c). Set once, under dev->mutex.
  *
  * Everything that changes the mm's vmas for the region goes through one
  * space, in that mm (region.c). The owner's space is embedded in its
@@ -166,6 +170,7 @@ struct vhost_shmem_space {
 	unsigned long addr;
 	unsigned long prot;
 	bool detached;
+	bool confirmed;
 };
 
 /**

@@ -63,6 +63,28 @@ static long cg_stat(const char *cg, const char *key)
 	return found;
 }
 
+/*
+ * cg_stat() once it stopped moving: on 6.12 the vmas a MAP replaced are
+ * freed after an RCU grace period (per-VMA locks), so right after a burst
+ * of MAPs the count still holds some of them, and they would be taken
+ * off whatever is measured next. Waits until two reads 50 ms apart agree
+ * (at most 5 s), then returns the last one.
+ */
+static long cg_stat_settled(const char *cg, const char *key)
+{
+	long v = cg_stat(cg, key), prev;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		usleep(50 * 1000);
+		prev = v;
+		v = cg_stat(cg, key);
+		if (v == prev || v < 0)
+			break;
+	}
+	return v;
+}
+
 /* The cgroup2 directory of this process into @dir. 0 or -errno. */
 static int cg_self(char *dir, size_t len)
 {
@@ -158,24 +180,24 @@ TEST_F_TIMEOUT(memcg, worker_maps_charged_to_owner, 300)
 	ASSERT_EQ(0, vs_remote_unmap(&self->rem, 0, PG, PG));
 
 	/* What NMAPS MAPs cost in all: the owner's own, in the upper half. */
-	own0 = cg_stat(self->a, "slab");
+	own0 = cg_stat_settled(self->a, "slab");
 	ASSERT_LE(0, own0);
 	for (i = 0; i < NMAPS; i++)
 		ASSERT_EQ(0, vs_map(self->d.fd, 0, self->m, 0,
 				    (2UL * NMAPS + 2 * i + 1) * PG, PG, 0));
-	own1 = cg_stat(self->a, "slab");
+	own1 = cg_stat_settled(self->a, "slab");
 
 	/* The same from B through the worker, in the lower half. */
-	a0 = cg_stat(self->a, "slab");
-	b0 = cg_stat(self->b, "slab");
+	a0 = cg_stat_settled(self->a, "slab");
+	b0 = cg_stat_settled(self->b, "slab");
 	ASSERT_LE(0, b0);
 	req.stride = 2 * PG;
 	req.map = (struct vhost_shmem_map){ .shm_offset = PG, .len = PG };
 	ASSERT_EQ(0, vs_remote_call(&self->rem, &req, self->m, &rep));
 	EXPECT_EQ(0, rep.ret);
 	ASSERT_EQ(NMAPS, rep.done);
-	a1 = cg_stat(self->a, "slab");
-	b1 = cg_stat(self->b, "slab");
+	a1 = cg_stat_settled(self->a, "slab");
+	b1 = cg_stat_settled(self->b, "slab");
 	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
 	EXPECT_EQ(2 * NMAPS, st.mappings);
 	ASSERT_EQ(-1, vs_check_pat(self->d.r[0].addr + (2 * NMAPS - 1) * PG, PG, 81, 0, NULL));
@@ -186,7 +208,11 @@ TEST_F_TIMEOUT(memcg, worker_maps_charged_to_owner, 300)
 	EXPECT_LE(worker_min, a1 - a0);
 	/* The reopened file and the table entry too (prepare's part). */
 	EXPECT_GT(B_MAX * NMAPS, b1 - b0);
-	EXPECT_LE(own1 - own0 - B_MAX * NMAPS, a1 - a0);
+	/*
+	 * And no less than the owner's own MAPs cost, but for noise: vmas
+	 * and maple nodes of other layouts, up to ~50 B a MAP on 6.12.
+	 */
+	EXPECT_LE(own1 - own0 - (own1 - own0) / 10, a1 - a0);
 	ASSERT_EQ(0, vs_reset(self->d.fd));
 }
 

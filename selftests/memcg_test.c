@@ -209,10 +209,11 @@ TEST_F_TIMEOUT(memcg, worker_maps_charged_to_owner, 300)
 	/* The reopened file and the table entry too (prepare's part). */
 	EXPECT_GT(B_MAX * NMAPS, b1 - b0);
 	/*
-	 * And no less than the owner's own MAPs cost, but for noise: vmas
-	 * and maple nodes of other layouts, up to ~50 B a MAP on 6.12.
+	 * And about what the owner's own MAPs cost: runs differ by up to
+	 * 7 % either way on 6.12 (vmas and maple nodes of other layouts);
+	 * without the owner's memcg in the worker A gets 3 % of it.
 	 */
-	EXPECT_LE(own1 - own0 - (own1 - own0) / 10, a1 - a0);
+	EXPECT_LE(own1 - own0 - (own1 - own0) / 4, a1 - a0);
 	ASSERT_EQ(0, vs_reset(self->d.fd));
 }
 

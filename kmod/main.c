@@ -210,9 +210,15 @@ void vhost_shmem_dev_released(struct vhost_shmem_dev *dev)
 	vhost_shmem_drop_all(dev);
 	mem_cgroup_put(dev->memcg);
 	mmdrop(dev->mm);
-	complete_all(&dev->released);
-	/* The last reference frees it: this one, a releaser's or a dump's. */
+	/*
+	 * Unlisted before the releaser wakes: no dump after close() finds it.
+	 * The reference held over the completion is this worker's; the last
+	 * one frees the device: this one, a releaser's or a dump's.
+	 */
+	refcount_inc(&dev->obs.refs);
 	vhost_shmem_nl_dev_del(dev);
+	complete_all(&dev->released);
+	vhost_shmem_dev_put(dev);
 }
 
 /* The worker's last request: unmap the files from a live owner. */

@@ -1373,4 +1373,36 @@ TEST_F_TIMEOUT(nl, open_close_while_dump_waits, 300)
 	vs_dev_close(&bd);
 }
 
+/*
+ * close() of an owned device returns once the worker finished its release;
+ * from then on no dump may list it (the fuzzer found dumps that still did,
+ * when the releaser woke before the worker unlisted the device).
+ */
+TEST_F(nl, closed_device_is_unlisted)
+{
+	int i, listed = 0;
+
+	for (i = 0; i < 300; i++) {
+		int fd = open("/dev/vhost-shmem", O_RDWR | O_CLOEXEC);
+		struct recs rs;
+		int mine = 0;
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ioctl(fd, VHOST_SHMEM_SET_OWNER));
+		ASSERT_EQ(0, close(fd));
+		ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_DEV_GET, 0, &rs));
+		for (int j = 0; j < rs.n; j++)
+			if (a_u32(rs.r[j].tb[VHOST_SHMEM_A_DEV_OWNER_PID]) ==
+			    (uint32_t)getpid())
+				mine++;
+		recs_free(&rs);
+		/* The fixture's device is ours too. */
+		if (mine != 1)
+			listed++;
+	}
+	if (listed)
+		TH_LOG("%d of %d closed devices still listed after close()", listed, i);
+	ASSERT_EQ(0, listed);
+}
+
 TEST_HARNESS_MAIN

@@ -16,7 +16,8 @@
 # Environment: VM_SUITE_TIMEOUT (s per suite), VM_FILTER (grep -E on suite
 # names), VM_BENCH_ARGS (vhost-shmem-bench options in bench mode),
 # VM_FUZZ_DURATION (s the fuzzer runs, default 120), VM_FUZZ_SEED (its
-# seed; default: from the clock, printed), VM_FUZZ_AVOID (its
+# seed; default: from the clock, printed), VM_FUZZ_PROGRAM (run only that
+# program seed, as the fuzzer's replay line says), VM_FUZZ_AVOID (its
 # --avoid-known list; default: the module bugs still open), VM_SMP
 # (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
 # (modules to load, default "kvm_amd loop ext4 overlay vgem fuse"), VM_BIOS (default
@@ -191,6 +192,7 @@ build_payload() {
 		printf 'VM_FUZZ_SEED=%q\n' "${VM_FUZZ_SEED:-}"
 		printf 'VM_FUZZ_AVOID=%q\n' "${VM_FUZZ_AVOID:-}"
 		printf 'VM_FUZZ_RELOAD_EVERY=%q\n' "${VM_FUZZ_RELOAD_EVERY:-}"
+		printf 'VM_FUZZ_PROGRAM=%q\n' "${VM_FUZZ_PROGRAM:-}"
 	} >"$stage/etc/vm/config"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
 	rm -rf "$stage"

@@ -11,7 +11,7 @@
  *             [--reload-every N] [--max-ops N] [--chaos PCT] [--program SEED] [-v]
  *
  * Defaults come from the environment when set (FUZZ_DURATION, FUZZ_SEED,
- * FUZZ_AVOID; the VM passes them as VM_FUZZ_*): 120 s, a seed from the
+ * FUZZ_AVOID, FUZZ_PROGRAM; the VM passes them as VM_FUZZ_*): 120 s, a seed from the
  * clock (printed), and the known bugs still open in kmod/ avoided
  * (FZ_AVOID_OPEN in fuzz.h; "none" to run into them). A failure prints its
  * program seed and a reduced program to paste into regressions.h.
@@ -499,6 +499,8 @@ static void parse_args(int argc, char **argv)
 		opts.avoid = parse_avoid(v);
 	if ((v = env2("FUZZ_RELOAD_EVERY", "VM_FUZZ_RELOAD_EVERY")))
 		opts.reload_every = atoi(v);
+	if ((v = env2("FUZZ_PROGRAM", "VM_FUZZ_PROGRAM")))
+		opts.only_prog = strtoull(v, NULL, 0);
 	while ((c = getopt_long(argc, argv, "d:s:b:a:r:m:c:p:v", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': opts.duration = atoi(optarg); break;

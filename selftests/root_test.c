@@ -9,8 +9,8 @@
  * max_viewers parameter, and the module unloaded (refused while a
  * device is open) and loaded again from $VHOST_SHMEM_KO or
  * /payload/vhost_shmem.ko; and a FUSE mount, with which the owner holds
- * its own mmap_lock as long as it likes: a requester must stay killable
- * meanwhile.
+ * its own mmap_lock as long as it likes (or a viewer its own): a requester
+ * and the last close() of the device must stay killable meanwhile.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -567,8 +569,16 @@ static int stall_setup(struct stall **out)
 	*out = st;
 	if (!st)
 		return -1;
-	/* Every page of it present (calloc may leave them untouched). */
-	memset(st, 0, sizeof(*st));
+	/*
+	 * Every page of it present and writable, not the shared zero page:
+	 * calloc() may leave them untouched (and a memset() to 0 after it
+	 * may be dropped). A reply from st->data to /dev/fuse pins its pages
+	 * with GUP, whose fast path refuses the zero page; the slow path
+	 * takes our mmap_lock, which waits behind the worker queued on it,
+	 * which waits for the stalled READ that reply ends.
+	 */
+	for (size_t i = 0; i < sizeof(*st); i += 256)
+		((volatile char *)st)[i] = 0;
 	st->ffd = -1;
 	st->fm = MAP_FAILED;
 	st->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
@@ -772,12 +782,13 @@ struct monitor {
 
 /*
  * Fork the monitor and its actor @act(@arg) (the actor's exit status is
- * its return). Once the actor is gone, the monitor reads GET_STATS through
- * @statfd (-1: not) until the failure count moved, at most 3 s. Return: 0
- * or -1.
+ * its return). The monitor closes @close_fd (-1: none) once the actor has
+ * it, so that the actor holds it alone. Once the actor is gone, the
+ * monitor reads GET_STATS through @statfd (-1: not) until the failure
+ * count moved, at most 3 s. Return: 0 or -1.
  */
-static int monitor_start(struct monitor *m, pid_t worker, int statfd,
-			 int (*act)(void *), void *arg)
+static int monitor_start(struct monitor *m, pid_t worker, int close_fd,
+			 int statfd, int (*act)(void *), void *arg)
 {
 	int go[2], rep[2], start[2], status = 0, i;
 	struct verdict v = { .sig = -1, .stats_ret = -1 };
@@ -816,6 +827,8 @@ static int monitor_start(struct monitor *m, pid_t worker, int statfd,
 			_exit(2);
 		_exit(act(arg));
 	}
+	if (close_fd >= 0)
+		close(close_fd);
 	if (read(go[0], &c, 1) != 1 ||
 	    (statfd >= 0 && vs_stats(statfd, &base)) ||
 	    write(start[1], &c, 1) != 1)
@@ -899,6 +912,12 @@ static int act_map(void *arg)
 	return vs_map(a->devfd, 0, a->mfd, 0, 0, PG, 0) ? 1 : 0;
 }
 
+static int act_close(void *arg)
+{
+	close(*(int *)arg);	/* the last reference: the release */
+	return 0;
+}
+
 /*
  * The worker has started a MAP of another process (the helper) and waits
  * for the owner's mmap_lock, which an owner thread holds: SIGKILL must
@@ -930,7 +949,7 @@ TEST(killed_requester_while_owner_holds_mmap_lock)
 	worker = find_worker(getpid());
 	ASSERT_LT(0, worker);
 	/* Before the stall: fork takes mmap_lock. */
-	ASSERT_EQ(0, monitor_start(&m, worker, d.fd, act_map, &a));
+	ASSERT_EQ(0, monitor_start(&m, worker, -1, d.fd, act_map, &a));
 	ASSERT_EQ(0, stall_begin(st));
 	monitor_verdict(&m, &v);
 	stall_end(st);
@@ -953,6 +972,151 @@ TEST(killed_requester_while_owner_holds_mmap_lock)
 	EXPECT_EQ(-1, vs_check_pat(d.r[0].addr, PG, 61, 0, NULL));
 	close(a.mfd);
 	vs_dev_close(&d);
+}
+
+/*
+ * The last close() of the device is another process's, while an owner
+ * thread holds the owner's mmap_lock: the release must take the mapping
+ * (the whole region, so that no placeholder holds the device) out of the
+ * owner's mm, which waits for that lock. SIGKILL must end the
+ * closer at once; the release finishes once the owner lets go, the module
+ * references of the device and of its worker are dropped.
+ */
+TEST(killed_closer_while_owner_holds_mmap_lock)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG } };
+	long ref0 = -1, ref = -1;
+	struct verdict v = {};
+	uint8_t *region;
+	struct monitor m;
+	struct stall *st;
+	struct vs_dev d;
+	pid_t worker;
+	int mfd, i;
+
+	prefault_stack(256 * 1024);
+	if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref0))
+		SKIP(return, "no /sys/module/vhost_shmem/refcnt");
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	ASSERT_EQ(0, stall_setup(&st));
+	mfd = vs_memfd("stall-close", 16 * PG, 62);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	/* The whole region: no placeholder left, only fds hold the device. */
+	ASSERT_EQ(0, vs_map(d.fd, 0, mfd, 0, 0, 16 * PG, 0));
+	region = d.r[0].addr;
+	d.r[0].addr = NULL;
+	ASSERT_EQ(1, vs_maps_count(region, 16 * PG));
+	worker = find_worker(getpid());
+	ASSERT_LT(0, worker);
+	/* The closer (the monitor's child) ends with the only one. */
+	ASSERT_EQ(0, monitor_start(&m, worker, d.fd, -1, act_close, &d.fd));
+	close(d.fd);
+	d.fd = -1;
+	ASSERT_EQ(0, stall_begin(st));
+	monitor_verdict(&m, &v);
+	stall_end(st);
+	monitor_end(&m);
+	log_verdict(_metadata, "closer", &v);
+	EXPECT_TRUE(v.in_worker);
+	EXPECT_TRUE(v.gone);
+	EXPECT_EQ(SIGKILL, v.sig);
+	/* The worker finished the release: the device's references are gone. */
+	for (i = 0; i < 300; i++) {
+		if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref) ||
+		    ref == ref0)
+			break;
+		usleep(10000);
+	}
+	TH_LOG("module refcnt before %ld, after the release %ld", ref0, ref);
+	EXPECT_EQ(ref0, ref);
+	/* And took the mapping out of the owner's mm. */
+	EXPECT_EQ(0, vs_maps_count(region, 16 * PG));
+	close(mfd);
+}
+
+/*
+ * The same with a viewer holding its own mmap_lock (the test process is
+ * the viewer; the owner and the helper are other processes): the worker
+ * waits for it past the point where the MAP could still be given up (it
+ * is in the owner already). The killed helper must still leave at once,
+ * and the MAP then happens in full, in the owner and in the viewer, once
+ * the viewer lets go.
+ */
+TEST(killed_requester_while_viewer_holds_mmap_lock)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG } };
+	struct vhost_shmem_view_req vr = { .shmid = 0 };
+	struct vhost_shmem_stats s = {};
+	struct verdict v = {};
+	int sv[2], vfd = -1, status = 0;
+	struct monitor m;
+	struct map_act a = { .devfd = -1 };
+	struct stall *st;
+	pid_t owner, worker;
+	uint8_t *view;
+	char c = 'v';
+
+	prefault_stack(256 * 1024);
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	ASSERT_EQ(0, stall_setup(&st));
+	a.mfd = vs_memfd("stall-view", PG, 63);
+	ASSERT_LE(0, a.mfd);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (!owner) {
+		struct vs_dev d;
+		int fd;
+
+		close(sv[0]);
+		if (vs_dev_setup(&d, l, 1, true))
+			_exit(2);
+		fd = ioctl(d.fd, VHOST_SHMEM_GET_VIEW, &vr);
+		if (fd < 0 || vs_send_fd(sv[1], d.fd, "d", 1) < 0 ||
+		    vs_send_fd(sv[1], fd, "v", 1) < 0)
+			_exit(3);
+		close(fd);
+		/* Until the viewer is done: it tells by closing its end. */
+		while (read(sv[1], &c, 1) > 0)
+			;
+		vs_dev_close(&d);
+		_exit(0);
+	}
+	close(sv[1]);
+	ASSERT_EQ(1, vs_recv_fd(sv[0], &a.devfd, &c, 1));
+	ASSERT_EQ(1, vs_recv_fd(sv[0], &vfd, &c, 1));
+	ASSERT_LE(0, a.devfd);
+	ASSERT_LE(0, vfd);
+	worker = find_worker(owner);
+	ASSERT_LT(0, worker);
+	view = mmap(NULL, 16 * PG, PROT_READ, MAP_SHARED, vfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	EXPECT_EQ(-1, vs_check_zero(view, PG, NULL));
+	/* No stats while held: the MAP holds the device mutex then. */
+	ASSERT_EQ(0, monitor_start(&m, worker, -1, -1, act_map, &a));
+	ASSERT_EQ(0, stall_begin(st));
+	monitor_verdict(&m, &v);
+	stall_end(st);
+	monitor_end(&m);
+	log_verdict(_metadata, "helper", &v);
+	EXPECT_TRUE(v.in_worker);
+	EXPECT_TRUE(v.gone);
+	EXPECT_EQ(SIGKILL, v.sig);
+	/* Committed before the kill: it happened, everywhere. */
+	ASSERT_EQ(0, vs_stats(a.devfd, &s));
+	EXPECT_EQ(1, s.mappings);
+	EXPECT_EQ(1, s.maps);
+	EXPECT_EQ(-1, vs_check_pat(view, PG, 63, 0, NULL));
+	munmap(view, 16 * PG);
+	close(vfd);
+	close(a.devfd);
+	close(sv[0]);
+	waitpid(owner, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(a.mfd);
 }
 
 TEST_HARNESS_MAIN

@@ -718,6 +718,46 @@ static bool json_has_map(const char *json, uint32_t id, const struct want_map *w
 	return strstr(json, want);
 }
 
+/* This process's comm (the viewers it forks have the same). 0 or -1. */
+static int my_comm(char comm[16])
+{
+	FILE *f = fopen("/proc/self/comm", "r");
+	int ret = -1;
+
+	comm[0] = 0;
+	if (!f)
+		return -1;
+	if (fgets(comm, 16, f)) {
+		comm[strcspn(comm, "\n")] = 0;
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The viewers of the viewer tests, of region 0: a read-write view of
+ * pages [4, 12) and a read-only one of all of it. 0 or -errno.
+ */
+static int start_two_viewers(int devfd, struct vs_viewer v[2])
+{
+	int vfd, ret;
+
+	vfd = vs_get_view(devfd, 0, VHOST_SHMEM_VIEW_F_RW);
+	if (vfd < 0)
+		return vfd;
+	ret = vs_viewer_start(&v[0], vfd, 4 * PG, 8 * PG, PROT_READ | PROT_WRITE);
+	close(vfd);
+	if (ret)
+		return ret;
+	vfd = vs_get_view(devfd, 0, 0);
+	if (vfd < 0)
+		return vfd;
+	ret = vs_viewer_start(&v[1], vfd, 0, REGION_PAGES * PG, PROT_READ);
+	close(vfd);
+	return ret;
+}
+
 static char *run_cli(const char *args, int *status)
 {
 	char cmd[256], *out = NULL;
@@ -739,8 +779,9 @@ static char *run_cli(const char *args, int *status)
 
 TEST_F(nl, cli_json)
 {
+	struct vs_viewer v[2] = { { .pid = -1 }, { .pid = -1 } };
+	char args[64], want[512], comm[16], *out;
 	struct want_map w[3];
-	char args[64], *out;
 	int i, st, count = 0;
 
 	if (access(CLI_PATH, X_OK))
@@ -766,6 +807,40 @@ TEST_F(nl, cli_json)
 	EXPECT_EQ(0, st);
 	EXPECT_NE(NULL, strstr(out, "\"mappings\":3,\"mapped_bytes\":"));
 	free(out);
+
+	/* Region viewers: pid, comm, range and prot, in JSON and text. */
+	ASSERT_EQ(0, start_two_viewers(self->d.fd, v));
+	ASSERT_EQ(0, my_comm(comm));
+	snprintf(args, sizeof(args), "-j region show dev %u", self->id);
+	out = run_cli(args, &st);
+	ASSERT_NE(NULL, out);
+	TH_LOG("vhost-shmem %s: %s", args, out);
+	EXPECT_EQ(0, st);
+	snprintf(want, sizeof(want),
+		 "\"nviewers\":2,\"viewers\":[{\"pid\":%d,\"comm\":\"%s\","
+		 "\"offset\":%zu,\"len\":%zu,\"prot\":3,\"rw\":true},"
+		 "{\"pid\":%d,\"comm\":\"%s\",\"offset\":0,\"len\":%zu,"
+		 "\"prot\":1,\"rw\":false}]}",
+		 v[0].pid, comm, 4 * PG, 8 * PG, v[1].pid, comm, REGION_PAGES * PG);
+	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(out, "\"shmid\":2,\"size\":65536,\"flags\":1,"
+			       "\"fault_holes\":true,\"addr\":"));
+	EXPECT_NE(NULL, strstr(out, "\"nviewers\":0,\"viewers\":[]}]"));
+	free(out);
+	snprintf(args, sizeof(args), "region show dev %u", self->id);
+	out = run_cli(args, &st);
+	ASSERT_NE(NULL, out);
+	TH_LOG("vhost-shmem %s: %s", args, out);
+	EXPECT_EQ(0, st);
+	snprintf(want, sizeof(want),
+		 " holes zero viewers 2\n"
+		 "    viewer pid %d comm %s offset 0x%zx len 0x%zx rw\n"
+		 "    viewer pid %d comm %s offset 0x0 len 0x%zx ro\n",
+		 v[0].pid, comm, 4 * PG, 8 * PG, v[1].pid, comm, REGION_PAGES * PG);
+	EXPECT_NE(NULL, strstr(out, want));
+	free(out);
+	vs_viewer_stop(&v[0]);
+	vs_viewer_stop(&v[1]);
 
 	/* Usage and kernel errors: exit status 1 and 2, "Error:" on stderr. */
 	out = run_cli("map frobnicate", &st);
@@ -873,25 +948,13 @@ TEST_F(nl, viewers)
 	char comm[16] = "";
 	struct recs rs;
 	struct nl ev;
-	int vfd, i;
-	FILE *f;
+	int i;
 
-	f = fopen("/proc/self/comm", "r");
-	ASSERT_NE(NULL, f);
-	ASSERT_NE(NULL, fgets(comm, sizeof(comm), f));
-	fclose(f);
-	comm[strcspn(comm, "\n")] = 0;
+	ASSERT_EQ(0, my_comm(comm));
 	ASSERT_EQ(0, nl_open(&ev));
 	ASSERT_EQ(0, setsockopt(ev.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
 				&ev.events_grp, sizeof(ev.events_grp)));
-	vfd = vs_get_view(self->d.fd, 0, VHOST_SHMEM_VIEW_F_RW);
-	ASSERT_LE(0, vfd);
-	ASSERT_EQ(0, vs_viewer_start(&v[0], vfd, 4 * PG, 8 * PG, PROT_READ | PROT_WRITE));
-	close(vfd);
-	vfd = vs_get_view(self->d.fd, 0, 0);
-	ASSERT_LE(0, vfd);
-	ASSERT_EQ(0, vs_viewer_start(&v[1], vfd, 0, REGION_PAGES * PG, PROT_READ));
-	close(vfd);
+	ASSERT_EQ(0, start_two_viewers(self->d.fd, v));
 	expect_view_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_VIEW_ATTACH_NTF,
 			  v[0].pid, 4 * PG, 8 * PG, PROT_READ | PROT_WRITE, 0);
 	expect_view_event(_metadata, &ev, self->id, VHOST_SHMEM_CMD_VIEW_ATTACH_NTF,

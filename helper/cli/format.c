@@ -185,6 +185,26 @@ void vs_out_end(struct vs_out *o)
 
 /* ---- records ---- */
 
+/* An event's result: 0 or a negative errno, named. */
+static void j_result(struct vs_out *o, int32_t result)
+{
+	char buf[32];
+
+	j_s64(o, "result", result);
+	if (result)
+		j_str(o, "error", vs_errno_name((uint32_t)-result, buf, sizeof(buf)));
+}
+
+static void text_result(struct vs_out *o, int32_t result)
+{
+	char buf[32];
+
+	fprintf(o->f, " result %" PRId32, result);
+	if (result)
+		fprintf(o->f, " (%s)", vs_errno_name((uint32_t)-result, buf,
+						     sizeof(buf)));
+}
+
 static void json_dev_body(struct vs_out *o, const struct vs_dev_rec *d)
 {
 	char buf[32];
@@ -252,8 +272,32 @@ void vs_print_dev(struct vs_out *o, const struct vs_dev_rec *d)
 	o->nrec++;
 }
 
+static void json_viewer_body(struct vs_out *o, const struct vs_viewer_rec *v)
+{
+	j_u64(o, "pid", v->pid);
+	j_str(o, "comm", v->comm);
+	j_u64(o, "offset", v->offset);
+	j_u64(o, "len", v->len);
+	j_u64(o, "prot", v->prot);
+	j_bool(o, "rw", v->prot & 2);
+	if (v->has_result)
+		j_result(o, v->result);
+}
+
+static void text_viewer_body(struct vs_out *o, const struct vs_viewer_rec *v)
+{
+	fprintf(o->f, "pid %" PRIu32 " comm ", v->pid);
+	text_string(o->f, v->comm);
+	fprintf(o->f, " offset 0x%" PRIx64 " len 0x%" PRIx64 " %s", v->offset,
+		v->len, v->prot & 2 ? "rw" : "ro");
+	if (v->has_result)
+		text_result(o, v->result);
+}
+
 void vs_print_region(struct vs_out *o, const struct vs_region_rec *r)
 {
+	unsigned int i;
+
 	if (o->json) {
 		rec_begin(o);
 		j_u64(o, "dev", r->dev_id);
@@ -262,6 +306,18 @@ void vs_print_region(struct vs_out *o, const struct vs_region_rec *r)
 		j_u64(o, "flags", r->flags);
 		j_bool(o, "fault_holes", r->flags & 1);
 		j_u64(o, "addr", r->addr);
+		if (r->has_viewers) {
+			j_u64(o, "nviewers", r->nviewers);
+			key(o, "viewers");
+			open_c(o, '[');
+			for (i = 0; i < r->nlisted; i++) {
+				sep(o);
+				open_c(o, '{');
+				json_viewer_body(o, &r->viewers[i]);
+				close_c(o, '}');
+			}
+			close_c(o, ']');
+		}
 		rec_end(o);
 		return;
 	}
@@ -272,6 +328,15 @@ void vs_print_region(struct vs_out *o, const struct vs_region_rec *r)
 	else
 		fputs(" unmapped", o->f);
 	fputs(r->flags & 1 ? " holes fault" : " holes zero", o->f);
+	if (r->has_viewers)
+		fprintf(o->f, " viewers %" PRIu32, r->nviewers);
+	for (i = 0; i < r->nlisted; i++) {
+		fputs("\n    viewer ", o->f);
+		text_viewer_body(o, &r->viewers[i]);
+	}
+	if (r->nviewers > r->nlisted)
+		fprintf(o->f, "\n    viewers not listed %" PRIu32,
+			r->nviewers - r->nlisted);
 	fputc('\n', o->f);
 	o->nrec++;
 }
@@ -298,14 +363,8 @@ static void json_map_body(struct vs_out *o, const struct vs_map_rec *m)
 	}
 	if (m->has_path)
 		j_str(o, "path", m->path);
-	if (m->has_result) {
-		char buf[32];
-
-		j_s64(o, "result", m->result);
-		if (m->result)
-			j_str(o, "error", vs_errno_name((uint32_t)-m->result,
-							buf, sizeof(buf)));
-	}
+	if (m->has_result)
+		j_result(o, m->result);
 }
 
 static void text_map_body(struct vs_out *o, const struct vs_map_rec *m)
@@ -327,14 +386,8 @@ static void text_map_body(struct vs_out *o, const struct vs_map_rec *m)
 		fputs(" path ", o->f);
 		text_string(o->f, m->path);
 	}
-	if (m->has_result) {
-		char buf[32];
-
-		fprintf(o->f, " result %" PRId32, m->result);
-		if (m->result)
-			fprintf(o->f, " (%s)", vs_errno_name((uint32_t)-m->result,
-							     buf, sizeof(buf)));
-	}
+	if (m->has_result)
+		text_result(o, m->result);
 }
 
 void vs_print_map(struct vs_out *o, const struct vs_map_rec *m)
@@ -356,11 +409,31 @@ static const char *const vs_event_names[] = {
 	[VS_EV_RESET] = "reset",
 	[VS_EV_DEV_CREATE] = "dev-create",
 	[VS_EV_DEV_DESTROY] = "dev-destroy",
+	[VS_EV_VIEW_ATTACH] = "view-attach",
+	[VS_EV_VIEW_DETACH] = "view-detach",
 };
+
+/* A view event's body: the region and its one viewer. */
+static void view_event_body(struct vs_out *o, const struct vs_region_rec *r)
+{
+	if (o->json) {
+		j_u64(o, "dev", r->dev_id);
+		j_u64(o, "shmid", r->shmid);
+		if (r->nlisted)
+			json_viewer_body(o, &r->viewers[0]);
+		return;
+	}
+	fprintf(o->f, "dev %" PRIu32 " shmid %" PRIu32, r->dev_id, r->shmid);
+	if (r->nlisted) {
+		fputc(' ', o->f);
+		text_viewer_body(o, &r->viewers[0]);
+	}
+}
 
 void vs_print_event(struct vs_out *o, const struct vs_event *e)
 {
 	bool is_dev = e->kind == VS_EV_DEV_CREATE || e->kind == VS_EV_DEV_DESTROY;
+	bool is_view = e->kind == VS_EV_VIEW_ATTACH || e->kind == VS_EV_VIEW_DETACH;
 	const char *name = (unsigned int)e->kind <
 		sizeof(vs_event_names) / sizeof(vs_event_names[0]) ?
 		vs_event_names[e->kind] : "unknown";
@@ -370,6 +443,8 @@ void vs_print_event(struct vs_out *o, const struct vs_event *e)
 		j_str(o, "event", name);
 		if (is_dev)
 			json_dev_body(o, &e->dev);
+		else if (is_view)
+			view_event_body(o, &e->region);
 		else
 			json_map_body(o, &e->map);
 		rec_end(o);
@@ -379,6 +454,8 @@ void vs_print_event(struct vs_out *o, const struct vs_event *e)
 			fprintf(o->f, "dev %" PRIu32, e->dev.id);
 		else if (is_dev)
 			text_dev_body(o, &e->dev);
+		else if (is_view)
+			view_event_body(o, &e->region);
 		else
 			text_map_body(o, &e->map);
 		fputc('\n', o->f);

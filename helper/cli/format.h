@@ -14,6 +14,8 @@
 #define VS_MAX_ERRORS	64
 #define VS_PATH_MAX	4096
 #define VS_JSON_DEPTH	8
+/* Viewers listed per region record; the kernel's nviewers counts all. */
+#define VS_MAX_VIEWERS	64
 
 struct vs_error_count {
 	uint32_t err;		/* positive errno, 0 = other */
@@ -31,9 +33,23 @@ struct vs_dev_rec {
 	struct vs_error_count errors[VS_MAX_ERRORS];
 };
 
+/* A viewer of a region: an mmap of one of its view fds. */
+struct vs_viewer_rec {
+	uint32_t pid;		/* initial pid namespace */
+	char comm[16];
+	uint64_t offset, len;	/* the part of the region it maps */
+	uint32_t prot;		/* PROT_READ, | PROT_WRITE for a read-write view */
+	bool has_result;	/* attach events */
+	int32_t result;
+};
+
 struct vs_region_rec {
 	uint32_t dev_id, shmid, flags;
 	uint64_t size, addr;
+	bool has_viewers;	/* the kernel reports viewers (nviewers) */
+	uint32_t nviewers;	/* attached now, listed or not */
+	unsigned int nlisted;	/* in viewers[] */
+	struct vs_viewer_rec viewers[VS_MAX_VIEWERS];
 };
 
 struct vs_map_rec {
@@ -58,12 +74,16 @@ enum vs_event_kind {
 	VS_EV_RESET,
 	VS_EV_DEV_CREATE,
 	VS_EV_DEV_DESTROY,
+	VS_EV_VIEW_ATTACH,
+	VS_EV_VIEW_DETACH,
 };
 
 struct vs_event {
 	enum vs_event_kind kind;
 	struct vs_dev_rec dev;	/* DEV_CREATE, DEV_DESTROY */
 	struct vs_map_rec map;	/* MAP, UNMAP, RESET */
+	/* VIEW_ATTACH, VIEW_DETACH: dev_id, shmid and one viewer */
+	struct vs_region_rec region;
 };
 
 /*

@@ -115,9 +115,31 @@ static void parse_dev(struct nlmsghdr *nlh, struct vs_dev_rec *d)
 	}
 }
 
+/* One VIEWERS nest into the next free slot of @r; the rest are counted. */
+static void parse_viewer(struct nlattr *a, struct vs_region_rec *r)
+{
+	struct nlattr *tb[VHOST_SHMEM_A_VIEWER_MAX + 1];
+	struct vs_viewer_rec *v;
+
+	if (r->nlisted >= VS_MAX_VIEWERS ||
+	    nla_parse_nested(tb, VHOST_SHMEM_A_VIEWER_MAX, a, NULL))
+		return;
+	v = &r->viewers[r->nlisted++];
+	v->pid = get_u32(tb[VHOST_SHMEM_A_VIEWER_PID]);
+	copy_str(v->comm, sizeof(v->comm), tb[VHOST_SHMEM_A_VIEWER_COMM]);
+	v->offset = get_u64(tb[VHOST_SHMEM_A_VIEWER_OFFSET]);
+	v->len = get_u64(tb[VHOST_SHMEM_A_VIEWER_LEN]);
+	v->prot = get_u32(tb[VHOST_SHMEM_A_VIEWER_PROT]);
+	v->has_result = tb[VHOST_SHMEM_A_VIEWER_RESULT];
+	v->result = (int32_t)get_u32(tb[VHOST_SHMEM_A_VIEWER_RESULT]);
+}
+
+/* Region dumps and view events (which carry one viewer, no NVIEWERS). */
 static void parse_region(struct nlmsghdr *nlh, struct vs_region_rec *r)
 {
 	struct nlattr *tb[VHOST_SHMEM_A_REGION_MAX + 1];
+	struct nlattr *a;
+	int rem;
 
 	memset(r, 0, sizeof(*r));
 	genlmsg_parse(nlh, 0, tb, VHOST_SHMEM_A_REGION_MAX, NULL);
@@ -126,6 +148,13 @@ static void parse_region(struct nlmsghdr *nlh, struct vs_region_rec *r)
 	r->size = get_u64(tb[VHOST_SHMEM_A_REGION_SIZE]);
 	r->flags = get_u32(tb[VHOST_SHMEM_A_REGION_FLAGS]);
 	r->addr = get_u64(tb[VHOST_SHMEM_A_REGION_ADDR]);
+	r->has_viewers = tb[VHOST_SHMEM_A_REGION_NVIEWERS];
+	r->nviewers = get_u32(tb[VHOST_SHMEM_A_REGION_NVIEWERS]);
+	/* VIEWERS is a multi-attr: walk them all. */
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem)
+		if (nla_type(a) == VHOST_SHMEM_A_REGION_VIEWERS)
+			parse_viewer(a, r);
 }
 
 static void parse_map(struct nlmsghdr *nlh, struct vs_map_rec *m)
@@ -304,11 +333,19 @@ static int on_event(struct nl_msg *msg, void *arg)
 	case VHOST_SHMEM_CMD_DEV_DESTROY_NTF:
 		ev->kind = VS_EV_DEV_DESTROY;
 		break;
+	case VHOST_SHMEM_CMD_VIEW_ATTACH_NTF:
+		ev->kind = VS_EV_VIEW_ATTACH;
+		break;
+	case VHOST_SHMEM_CMD_VIEW_DETACH_NTF:
+		ev->kind = VS_EV_VIEW_DETACH;
+		break;
 	default:
 		return NL_OK;	/* newer kernel: skip what we do not know */
 	}
 	if (ev->kind == VS_EV_DEV_CREATE || ev->kind == VS_EV_DEV_DESTROY)
 		parse_dev(nlh, &ev->dev);
+	else if (ev->kind == VS_EV_VIEW_ATTACH || ev->kind == VS_EV_VIEW_DETACH)
+		parse_region(nlh, &ev->region);
 	else
 		parse_map(nlh, &ev->map);
 	vs_print_event(c->out, ev);

@@ -222,6 +222,102 @@ TEST(region)
 	free(b.data);
 }
 
+/* A region with three viewers attached, two of them listed. */
+static struct vs_region_rec sample_viewed(void)
+{
+	struct vs_region_rec r = {
+		.dev_id = 1, .shmid = 0, .size = 0x40000, .addr = 0x7f0000000000,
+		.has_viewers = true, .nviewers = 3, .nlisted = 2,
+		.viewers = {
+			{ .pid = 901, .offset = 0, .len = 0x40000, .prot = 1 },
+			{ .pid = 902, .offset = 0x4000, .len = 0x8000, .prot = 3 },
+		},
+	};
+
+	strcpy(r.viewers[0].comm, "vu-backend");
+	strcpy(r.viewers[1].comm, "a\tb");
+	return r;
+}
+
+TEST(region_viewers_text)
+{
+	struct vs_region_rec r = sample_viewed();
+	struct vs_out o;
+	struct buf b;
+
+	buf_open(&b);
+	vs_out_init(&o, b.f, false, false, false);
+	vs_print_region(&o, &r);
+	r.nviewers = r.nlisted = 0;
+	vs_print_region(&o, &r);
+	EXPECT_STREQ("dev 1 shmid 0 size 0x40000 addr 0x7f0000000000 holes zero viewers 3\n"
+		     "    viewer pid 901 comm vu-backend offset 0x0 len 0x40000 ro\n"
+		     "    viewer pid 902 comm a\\x09b offset 0x4000 len 0x8000 rw\n"
+		     "    viewers not listed 1\n"
+		     "dev 1 shmid 0 size 0x40000 addr 0x7f0000000000 holes zero viewers 0\n",
+		     buf_done(&b));
+	EXPECT_EQ(2, o.nrec);
+	free(b.data);
+}
+
+TEST(region_viewers_json)
+{
+	struct vs_region_rec r = sample_viewed();
+	struct vs_out o;
+	struct buf b;
+
+	buf_open(&b);
+	vs_out_init(&o, b.f, true, false, false);
+	vs_out_begin(&o);
+	vs_print_region(&o, &r);
+	r.nviewers = r.nlisted = 0;
+	vs_print_region(&o, &r);
+	vs_out_end(&o);
+	EXPECT_STREQ("[{\"dev\":1,\"shmid\":0,\"size\":262144,\"flags\":0,"
+		     "\"fault_holes\":false,\"addr\":139637976727552,\"nviewers\":3,"
+		     "\"viewers\":[{\"pid\":901,\"comm\":\"vu-backend\",\"offset\":0,"
+		     "\"len\":262144,\"prot\":1,\"rw\":false},"
+		     "{\"pid\":902,\"comm\":\"a\\tb\",\"offset\":16384,"
+		     "\"len\":32768,\"prot\":3,\"rw\":true}]},"
+		     "{\"dev\":1,\"shmid\":0,\"size\":262144,\"flags\":0,"
+		     "\"fault_holes\":false,\"addr\":139637976727552,\"nviewers\":0,"
+		     "\"viewers\":[]}]\n", buf_done(&b));
+	free(b.data);
+}
+
+TEST(view_events)
+{
+	struct vs_event e = { .kind = VS_EV_VIEW_ATTACH };
+	struct vs_out o;
+	struct buf b;
+
+	e.region = sample_viewed();
+	e.region.nviewers = 0;
+	e.region.has_viewers = false;
+	e.region.nlisted = 1;
+	e.region.viewers[0].has_result = true;
+	e.region.viewers[0].result = -ENOSPC;
+	buf_open(&b);
+	vs_out_init(&o, b.f, false, false, true);
+	vs_print_event(&o, &e);
+	e.kind = VS_EV_VIEW_DETACH;
+	e.region.viewers[0].has_result = false;
+	vs_print_event(&o, &e);
+	vs_out_init(&o, b.f, true, false, true);
+	e.kind = VS_EV_VIEW_ATTACH;
+	e.region.viewers[0].has_result = true;
+	e.region.viewers[0].result = 0;
+	vs_print_event(&o, &e);
+	EXPECT_STREQ("view-attach dev 1 shmid 0 pid 901 comm vu-backend offset 0x0 "
+		     "len 0x40000 ro result -28 (ENOSPC)\n"
+		     "view-detach dev 1 shmid 0 pid 901 comm vu-backend offset 0x0 "
+		     "len 0x40000 ro\n"
+		     "{\"event\":\"view-attach\",\"dev\":1,\"shmid\":0,\"pid\":901,"
+		     "\"comm\":\"vu-backend\",\"offset\":0,\"len\":262144,\"prot\":1,"
+		     "\"rw\":false,\"result\":0}\n", buf_done(&b));
+	free(b.data);
+}
+
 TEST(events_text)
 {
 	struct vs_event e = { .kind = VS_EV_MAP, .map = sample_map() };

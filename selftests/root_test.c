@@ -878,12 +878,24 @@ static void monitor_end(struct monitor *m)
 	waitpid(m->pid, NULL, 0);
 }
 
-static void log_verdict(struct __test_metadata *_metadata, const char *who,
-			const struct verdict *v)
+/*
+ * Stall the owner's (or viewer's) mmap_lock with @st, let the monitor's
+ * actor act and be killed, let go: the actor (@who) must have been gone
+ * within 3 s of SIGKILL while the worker slept. @v: the verdict.
+ */
+static void stall_and_kill(struct __test_metadata *_metadata, struct stall *st,
+			   struct monitor *m, struct verdict *v, const char *who)
 {
+	EXPECT_EQ(0, stall_begin(st));
+	monitor_verdict(m, v);
+	stall_end(st);
+	monitor_end(m);
 	TH_LOG("%s before SIGKILL: state %c (in %s); worker %s (in %s); gone within 3 s of it: %s",
 	       who, v->state, v->await, v->in_worker ? "in D" : "not in D",
 	       v->wwait, v->gone ? "yes" : "no");
+	EXPECT_TRUE(v->in_worker);
+	EXPECT_TRUE(v->gone);
+	EXPECT_EQ(SIGKILL, v->sig);
 }
 
 /*
@@ -950,14 +962,7 @@ TEST(killed_requester_while_owner_holds_mmap_lock)
 	ASSERT_LT(0, worker);
 	/* Before the stall: fork takes mmap_lock. */
 	ASSERT_EQ(0, monitor_start(&m, worker, -1, d.fd, act_map, &a));
-	ASSERT_EQ(0, stall_begin(st));
-	monitor_verdict(&m, &v);
-	stall_end(st);
-	monitor_end(&m);
-	log_verdict(_metadata, "helper", &v);
-	EXPECT_TRUE(v.in_worker);
-	EXPECT_TRUE(v.gone);
-	EXPECT_EQ(SIGKILL, v.sig);
+	stall_and_kill(_metadata, st, &m, &v, "helper");
 	/* Still held then: the worker had given the MAP up (and counted it). */
 	EXPECT_EQ(0, v.stats_ret);
 	EXPECT_EQ(s1.failures + 1, v.st.failures);
@@ -1014,14 +1019,7 @@ TEST(killed_closer_while_owner_holds_mmap_lock)
 	ASSERT_EQ(0, monitor_start(&m, worker, d.fd, -1, act_close, &d.fd));
 	close(d.fd);
 	d.fd = -1;
-	ASSERT_EQ(0, stall_begin(st));
-	monitor_verdict(&m, &v);
-	stall_end(st);
-	monitor_end(&m);
-	log_verdict(_metadata, "closer", &v);
-	EXPECT_TRUE(v.in_worker);
-	EXPECT_TRUE(v.gone);
-	EXPECT_EQ(SIGKILL, v.sig);
+	stall_and_kill(_metadata, st, &m, &v, "closer");
 	/* The worker finished the release: the device's references are gone. */
 	for (i = 0; i < 300; i++) {
 		if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref) ||
@@ -1097,14 +1095,7 @@ TEST(killed_requester_while_viewer_holds_mmap_lock)
 	EXPECT_EQ(-1, vs_check_zero(view, PG, NULL));
 	/* No stats while held: the MAP holds the device mutex then. */
 	ASSERT_EQ(0, monitor_start(&m, worker, -1, -1, act_map, &a));
-	ASSERT_EQ(0, stall_begin(st));
-	monitor_verdict(&m, &v);
-	stall_end(st);
-	monitor_end(&m);
-	log_verdict(_metadata, "helper", &v);
-	EXPECT_TRUE(v.in_worker);
-	EXPECT_TRUE(v.gone);
-	EXPECT_EQ(SIGKILL, v.sig);
+	stall_and_kill(_metadata, st, &m, &v, "helper");
 	/* Committed before the kill: it happened, everywhere. */
 	ASSERT_EQ(0, vs_stats(a.devfd, &s));
 	EXPECT_EQ(1, s.mappings);

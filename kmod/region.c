@@ -687,24 +687,87 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 }
 
 /*
+ * Does [start, end) of current->mm have a gap (no vma)? Return: true if
+ * so, or if killed before it could look.
+ */
+static bool range_has_gap(unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	bool gap = false;
+
+	if (mmap_read_lock_killable(mm))
+		return true;
+	for (addr = start; addr < end && !gap; addr = vma->vm_end) {
+		vma = find_vma(mm, addr);
+		gap = !vma || vma->vm_start > addr;
+	}
+	mmap_read_unlock(mm);
+	return gap;
+}
+
+/*
+ * Put the hole back over [start, end) of @space where @expect's vmas are
+ * (or, @expect NULL, where a failed vm_mmap() may have unmapped it); in a
+ * detached space only take @expect's vmas out. The hole replaces at least
+ * one vma, so it needs no vm.max_map_count headroom, but do_mmap() refuses
+ * any mmap() in an mm past the limit, and the splits of a MAP's own
+ * vm_mmap() may take it one vma past (the kernel lets munmap()'s second
+ * split go there): unmapping @expect's vmas first brings it back to the
+ * limit, then the hole goes over the gap they left. dev->mutex held, no
+ * mmap_lock, in the space's mm.
+ *
+ * Return: 0 (a hole there again, or a failed vm_mmap() changed nothing),
+ * 1 (@expect's vmas are gone, but so is the hole: a gap), or a negative
+ * errno of evict_range() (@expect's vmas are still there).
+ */
+static int put_hole_back(struct vhost_shmem_dev *dev,
+			 struct vhost_shmem_space *space, struct file *expect,
+			 unsigned long start, unsigned long end)
+{
+	int ret;
+
+	if (!READ_ONCE(space->detached) &&
+	    !restore_hole(dev, space, expect, start, end))
+		return 0;
+	if (!expect)
+		return range_has_gap(start, end) ? 1 : 0;
+	ret = evict_range(dev, expect, start, end);
+	if (ret)
+		return ret;
+	if (!READ_ONCE(space->detached) &&
+	    !restore_hole(dev, space, NULL, start, end))
+		return 0;
+	return 1;
+}
+
+/*
  * After a failed install: put the hole back over [start, end), whatever
  * vm_mmap() left there (@expect's vmas, a gap if the backend's ->mmap
  * failed after the range was unmapped); in a region detached meanwhile,
- * only take @expect's vmas out.
+ * only take @expect's vmas out. Where that fails, the owner is left with
+ * the range as it is (warned); a viewer is detached instead (its reap
+ * takes out what is left of @expect), so no attached viewer has a gap nor
+ * keeps a mapping the device reported as not made. Locking: dev->mutex
+ * held, no mmap_lock (each step takes the mm's own, one at a time), in
+ * the space's mm; detaching a viewer only flags it and queues the reap
+ * (vhost_shmem_viewer_detach()), nothing here waits for that.
  */
 static int undo_install(struct vhost_shmem_dev *dev,
 			struct vhost_shmem_space *space, struct file *expect,
 			unsigned long start, unsigned long end)
 {
-	int ret = -ENXIO;
+	int ret = put_hole_back(dev, space, expect, start, end);
 
-	if (!READ_ONCE(space->detached))
-		ret = restore_hole(dev, space, expect, start, end);
-	if (ret && expect)
-		ret = evict_range(dev, expect, start, end);
-	if (ret)
-		pr_warn_ratelimited("vhost-shmem: could not undo a MAP at %#lx-%#lx: %d\n",
-				    start, end, ret);
+	if (!ret)
+		return 0;
+	if (space != &space->region->owner)
+		vhost_shmem_viewer_detach(container_of(space,
+						       struct vhost_shmem_viewer,
+						       space));
+	pr_warn_ratelimited("vhost-shmem: could not undo a MAP at %#lx-%#lx: %d\n",
+			    start, end, ret);
 	return ret;
 }
 
@@ -930,21 +993,37 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 	return ret;
 }
 
+/**
+ * enum vhost_shmem_remove - why viewer_remove() takes a mapping out
+ * @VHOST_SHMEM_REMOVE_EVICT: the viewer is being reaped: only unmap it
+ * @VHOST_SHMEM_REMOVE_UNMAP: UNMAP or RESET: put the hole back, or at
+ *	least unmap it (a gap, as in the owner)
+ * @VHOST_SHMEM_REMOVE_ROLLBACK: a MAP or an attach failed: put the hole
+ *	back, or detach the viewer
+ */
+enum vhost_shmem_remove {
+	VHOST_SHMEM_REMOVE_EVICT,
+	VHOST_SHMEM_REMOVE_UNMAP,
+	VHOST_SHMEM_REMOVE_ROLLBACK,
+};
+
 /*
- * Take @m out of viewer @v, in the viewer's mm: put the hole back (merged
- * with the holes around it: viewers keep no fragment list), or at least
- * unmap it. A viewer that keeps it (it mseal'ed it or registered it with
- * userfaultfd) is detached. dev->mutex held.
+ * Take @m out of viewer @v, in the viewer's mm, as @how says: put the hole
+ * back (merged with the holes around it: viewers keep no fragment list),
+ * or at least unmap it. A viewer that keeps it (it mseal'ed it or
+ * registered it with userfaultfd) is detached, and so is one a rollback
+ * leaves with a gap (see undo_install()). dev->mutex held, no mmap_lock.
  *
  * Return: 0, or -EBUSY when the viewer still maps it.
  */
 static int viewer_remove(struct vhost_shmem_dev *dev,
 			 struct vhost_shmem_viewer *v,
-			 struct vhost_shmem_mapping *m, bool restore)
+			 struct vhost_shmem_mapping *m,
+			 enum vhost_shmem_remove how)
 {
 	struct file *expect = viewer_vm_file(v, m);
 	unsigned long start, end;
-	int ret = -ENXIO;
+	int ret;
 	u64 s, e;
 
 	/* Never installed there, or not in the part of the region it views. */
@@ -952,10 +1031,15 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 		return 0;
 	start = space_addr(&v->space, s);
 	end = start + (e - s);
-	if (restore && !READ_ONCE(v->space.detached))
-		ret = restore_hole(dev, &v->space, expect, start, end);
-	if (ret)
+	if (how == VHOST_SHMEM_REMOVE_EVICT)
 		ret = evict_range(dev, expect, start, end);
+	else
+		ret = put_hole_back(dev, &v->space, expect, start, end);
+	if (ret > 0 && how == VHOST_SHMEM_REMOVE_ROLLBACK &&
+	    !READ_ONCE(v->space.detached))
+		vhost_shmem_viewer_detach(v);
+	if (ret > 0)
+		ret = 0;
 	/* Moved out of a detached view: see clear_mapping(). */
 	if (!ret && expect == m->vm_file &&
 	    m->vm_refs == VHOST_SHMEM_REFS_SHARED &&
@@ -1008,7 +1092,8 @@ static void reap_region(struct vhost_shmem_dev *dev,
 			continue;
 		if (!enter_viewer(v, &s)) {
 			mt_for_each(&region->mappings, m, index, ULONG_MAX)
-				viewer_remove(dev, v, m, false);
+				viewer_remove(dev, v, m,
+					      VHOST_SHMEM_REMOVE_EVICT);
 			leave_viewer(v, &s);
 		}
 		list_del(&v->node);
@@ -1138,7 +1223,8 @@ static int viewers_check(struct vhost_shmem_dev *dev,
 /* Take @m out of every attached viewer. Return: -EBUSY if one keeps it. */
 static int viewers_remove(struct vhost_shmem_dev *dev,
 			  struct vhost_shmem_region *region,
-			  struct vhost_shmem_mapping *m, bool restore,
+			  struct vhost_shmem_mapping *m,
+			  enum vhost_shmem_remove how,
 			  struct vhost_shmem_tour *t)
 {
 	struct vhost_shmem_viewer *v;
@@ -1149,7 +1235,7 @@ static int viewers_remove(struct vhost_shmem_dev *dev,
 		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
 		    tour_visit(t, v))
 			continue;
-		if (viewer_remove(dev, v, m, restore))
+		if (viewer_remove(dev, v, m, how))
 			ret = -EBUSY;
 	}
 	return ret;
@@ -1188,7 +1274,7 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
 		    tour_visit(t, v))
 			continue;
-		viewer_remove(dev, v, m, true);
+		viewer_remove(dev, v, m, VHOST_SHMEM_REMOVE_ROLLBACK);
 	}
 	return ret;
 }
@@ -1254,7 +1340,7 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
 			if (m == failed)
 				break;
-			viewer_remove(dev, v, m, true);
+			viewer_remove(dev, v, m, VHOST_SHMEM_REMOVE_ROLLBACK);
 		}
 		goto out;
 	}
@@ -1395,7 +1481,8 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	}
 	if (ret) {
 		tour_begin(&tour);
-		viewers_remove(dev, region, m, true, &tour);
+		viewers_remove(dev, region, m, VHOST_SHMEM_REMOVE_ROLLBACK,
+			       &tour);
 		tour_end(&tour);
 		goto out_erase;
 	}
@@ -1509,7 +1596,8 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	ret = install_hole(dev, space, m->vm_file, start, start + a->len);
 	if (!ret) {
 		tour_begin(&tour);
-		ret = viewers_remove(dev, region, m, true, &tour);
+		ret = viewers_remove(dev, region, m, VHOST_SHMEM_REMOVE_UNMAP,
+				     &tour);
 		tour_end(&tour);
 		/* Hold the file past forget_mapping(): its vmas are gone. */
 		if (!ret && mapping_copied(m))
@@ -1597,7 +1685,8 @@ static unsigned int clear_viewers(struct vhost_shmem_dev *dev,
 		if (enter_viewer(v, &s))
 			continue;
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
-			kept += !!viewer_remove(dev, v, m, true);
+			kept += !!viewer_remove(dev, v, m,
+						VHOST_SHMEM_REMOVE_UNMAP);
 			cond_resched();
 		}
 		if (!READ_ONCE(v->space.detached))

@@ -151,8 +151,10 @@ struct vhost_shmem_region;
  *	Written before @addr is published, read after, as @len.
  * @detached: the mm's own threads unmapped, moved or replaced part of
  *	the range (the mmu notifier saw it): the space is left alone from
- *	then on. Set once, by the notifier (or space_confirmed()); read
- *	under mmap_lock.
+ *	then on. Set once, by the notifier (or space_confirmed()), or for a
+ *	viewer by the device when its mm is gone, it keeps vmas the device
+ *	took out, or a failed MAP or attach could not put its hole back
+ *	(region.c); read under mmap_lock.
  * @confirmed: the owner's space only: a placeholder of it was seen in the
  *	mm after ->mmap published @addr (see space_confirmed() in
  *	region.c). Set once, under dev->mutex.
@@ -352,6 +354,7 @@ int vhost_shmem_do_reap(struct vhost_shmem_dev *dev, void *arg);
 long vhost_shmem_get_view(struct vhost_shmem_dev *dev, struct file *file,
 			  void __user *argp);
 void vhost_shmem_viewer_put(struct vhost_shmem_viewer *v);
+void vhost_shmem_viewer_detach(struct vhost_shmem_viewer *v);
 void vhost_shmem_viewers_release(struct vhost_shmem_dev *dev);
 void vhost_shmem_reap_work(struct work_struct *work);
 bool vhost_shmem_is_view(const struct file *file);

@@ -75,6 +75,25 @@ void vhost_shmem_viewer_put(struct vhost_shmem_viewer *v)
 	fput(file);
 }
 
+/**
+ * vhost_shmem_viewer_detach() - detach @v; the worker reaps it soon
+ * @v: the viewer
+ *
+ * For the viewer's notifier (under its mmap_lock, or in its mm's
+ * teardown) and for the device when it cannot put a viewer's hole back
+ * after a failed MAP or attach (region.c: dev->mutex held, no mmap_lock).
+ * Locking rule: this only flags the space and queues dev->reap_work,
+ * which never sleeps and takes no lock of the module, so it is safe under
+ * any of them. The reap itself runs in the worker and takes dev->mutex
+ * once the caller dropped it; nothing waits for it (see
+ * vhost_shmem_reap_work()).
+ */
+void vhost_shmem_viewer_detach(struct vhost_shmem_viewer *v)
+{
+	WRITE_ONCE(v->space.detached, true);
+	schedule_work(&v->dev->reap_work);
+}
+
 /* The viewer's own munmap, mremap or mmap(MAP_FIXED) over its range. */
 static int viewer_invalidate(struct mmu_notifier *mn,
 			     const struct mmu_notifier_range *range)
@@ -88,8 +107,7 @@ static int viewer_invalidate(struct mmu_notifier *mn,
 	    range->start >= addr + v->space.len || range->end <= addr ||
 	    READ_ONCE(v->space.detached))
 		return 0;
-	WRITE_ONCE(v->space.detached, true);
-	schedule_work(&v->dev->reap_work);
+	vhost_shmem_viewer_detach(v);
 	return 0;
 }
 
@@ -99,8 +117,7 @@ static void viewer_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	struct vhost_shmem_viewer *v =
 		container_of(mn, struct vhost_shmem_viewer, mn);
 
-	WRITE_ONCE(v->space.detached, true);
-	schedule_work(&v->dev->reap_work);
+	vhost_shmem_viewer_detach(v);
 }
 
 static void viewer_free_notifier(struct mmu_notifier *mn)

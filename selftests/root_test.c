@@ -207,6 +207,122 @@ TEST_F(root_views, viewer_max_map_count_rolls_back)
 	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 30 * PG, 2 * PG, 1, 0));
 }
 
+/*
+ * A viewer that took the MAP is rolled back where the next viewer ran out
+ * of vmas. The MAP's two splits took the first one's mm one vma past
+ * vm.max_map_count (the kernel lets munmap()'s second split go there),
+ * where do_mmap() refuses even the hole that replaces three vmas: the
+ * device unmaps the backend's vma first, then puts the hole back over the
+ * gap. Before, the gap stayed (that part of the view faulted with
+ * SIGSEGV). Needs its mm exactly one vma under the limit: v[1] goes as far
+ * as mmap() lets it (limit + 1, [vsyscall] is listed but not counted),
+ * then the limit goes up by two, and v[0] past it.
+ */
+TEST_F(root_views, viewer_rollback_past_max_map_count_puts_hole_back)
+{
+	struct vhost_shmem_stats st0, st;
+	long mmc, lim, n1, n0;
+
+	ASSERT_EQ(0, start_view(self, 0, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, start_view(self, 1, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 0, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_read_long(MMC, &mmc));
+	lim = vs_maps_total() + 64;
+	ASSERT_LT(64, lim);
+	self->orig_mmc = mmc;
+	ASSERT_EQ(0, vs_write_long(MMC, lim));
+	n1 = vs_vcall(&self->v[1], V_INFLATE, 0, 0, 0, lim + 16);
+	ASSERT_LE(lim, n1);
+	ASSERT_GE(lim + 2, n1);
+	ASSERT_EQ(0, vs_write_long(MMC, lim + 2));
+	n0 = vs_vcall(&self->v[0], V_INFLATE, 0, 0, 0, lim + 16);
+	/* Both went one vma past their limit: v[1] is one under the new one. */
+	ASSERT_EQ(n1 + 2, n0);
+	ASSERT_EQ(2, vs_vcall(&self->v[1], V_VMAS, 0, 0, 0, 0));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st0));
+	/* Viewers install last attached first: v[1] takes it, v[0] cannot. */
+	EXPECT_EQ(-ENOMEM, vs_map(self->d.fd, 0, self->mfd, 30 * PG, 30 * PG,
+				  2 * PG, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(st0.mappings, st.mappings);
+	/* Nothing changed anywhere: the first mapping, zeros where the MAP was. */
+	ASSERT_PAT(R(self), 2 * PG, 1, 0);
+	ASSERT_ZERO(R(self) + 2 * PG, SZ - 2 * PG);
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 0, 2 * PG, 1, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 2 * PG, SZ - 2 * PG, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 0, 2 * PG, 1, 0));
+	/* The hole is back in v[1], one vma again: zeros, not SIGSEGV. */
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_READ32, 30 * PG, 0, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_ZERO, 2 * PG, SZ - 2 * PG, 0, 0));
+	EXPECT_EQ(2, vs_vcall(&self->v[1], V_VMAS, 0, 0, 0, 0));
+	ASSERT_EQ(0, vs_write_long(MMC, mmc));
+	self->orig_mmc = -1;
+	/* Both still attached: with room again, the same MAP reaches them. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 30 * PG, 30 * PG, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 30 * PG, 2 * PG, 1, 30 * PG));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 30 * PG, 2 * PG, 1, 30 * PG));
+}
+
+/*
+ * The same in a viewer that attaches: its first mapping takes its mm one
+ * vma past vm.max_map_count, so the second cannot go in (ENOMEM) and the
+ * first is taken out again. The failed viewer's view reads zeros, as
+ * documented for a viewer that could not attach, not SIGSEGV where that
+ * first mapping was. v[0] goes as far as mmap() lets it (limit + 1), then
+ * unmaps its view (5 vmas) and maps the view again (one placeholder: the
+ * limit minus 3), with the limit lowered to one vma above that.
+ */
+TEST_F(root_views, failed_attach_past_max_map_count_reads_zeros)
+{
+	long mmc, lim, n, vmas;
+
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 10 * PG, 10 * PG, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 20 * PG, 20 * PG, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, start_view(self, 0, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, start_view(self, 1, 0, PROT_READ));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 10 * PG, 2 * PG, 1, 10 * PG));
+	vmas = vs_vcall(&self->v[0], V_VMAS, 0, 0, 0, 0);
+	ASSERT_EQ(5, vmas);
+	ASSERT_EQ(0, vs_read_long(MMC, &mmc));
+	lim = vs_maps_total() + 64;
+	ASSERT_LT(64, lim);
+	self->orig_mmc = mmc;
+	ASSERT_EQ(0, vs_write_long(MMC, lim));
+	n = vs_vcall(&self->v[0], V_INFLATE, 0, 0, 0, lim + 16);
+	ASSERT_LE(lim, n);
+	ASSERT_EQ(0, vs_vcall(&self->v[0], V_MUNMAP, 0, 0, 0, 0));
+	/*
+	 * Any request reaps the viewer that munmap() detached, and waits for
+	 * a reap in flight: one that ran on while the view is mapped again
+	 * there could unmap the old mappings' ranges from the new placeholder
+	 * (see "Known gaps").
+	 */
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, 0, 50 * PG, PG));
+	/* The view again will make it limit + 1 - 5 + 1: one under this. */
+	ASSERT_EQ(0, vs_write_long(MMC, lim + 3 - vmas));
+	ASSERT_EQ(0, vs_vcall(&self->v[0], V_REMAP, 0, 0, 0, 0));
+	/* It did not attach: one placeholder, zeros everywhere. */
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_READ32, 10 * PG, 0, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, SZ, 0, 0));
+	EXPECT_EQ(1, vs_vcall(&self->v[0], V_VMAS, 0, 0, 0, 0));
+	/* The owner and the other viewer still see both mappings. */
+	ASSERT_PAT(R(self) + 10 * PG, 2 * PG, 1, 10 * PG);
+	ASSERT_PAT(R(self) + 20 * PG, 2 * PG, 1, 20 * PG);
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 10 * PG, 2 * PG, 1, 10 * PG));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 20 * PG, 2 * PG, 1, 20 * PG));
+	ASSERT_EQ(0, vs_write_long(MMC, mmc));
+	self->orig_mmc = -1;
+	/* Never attached: a new MAP does not reach it, but reaches v[1]. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 40 * PG, 40 * PG, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, SZ, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 40 * PG, 2 * PG, 1, 40 * PG));
+}
+
 /* A viewer that exited frees its slot (max_viewers) by itself. */
 TEST_F(root_views, viewer_exit_frees_slot)
 {

@@ -534,12 +534,16 @@ static void count_error(struct vhost_shmem_dev *dev, int ret)
  * @dev: the device
  * @a: the request's arguments
  * @ret: its result, 0 or a negative errno
+ * @refused_by: pid of the viewer whose mm could not take the mapping, 0
+ *	if none did (the owner's refused it, or the request failed before)
  *
  * Fires the tracepoint, counts a failure by errno and sends the event; on
- * success the event names the backend file the table now holds.
+ * success the event names the backend file the table now holds, on a
+ * failure a viewer caused it names that viewer.
  */
 void vhost_shmem_nl_map(struct vhost_shmem_dev *dev,
-			const struct vhost_shmem_map *a, int ret)
+			const struct vhost_shmem_map *a, int ret,
+			pid_t refused_by)
 {
 	struct vhost_shmem_mapping *m;
 	struct sk_buff *skb;
@@ -574,6 +578,8 @@ void vhost_shmem_nl_map(struct vhost_shmem_dev *dev,
 	mutex_unlock(&dev->mutex);
 	kfree(buf);
 	err = err ?: nla_put_s32(skb, VHOST_SHMEM_A_MAP_RESULT, ret);
+	if (!err && ret && refused_by)
+		err = nla_put_u32(skb, VHOST_SHMEM_A_MAP_VIEWER_PID, refused_by);
 	event_send(skb, hdr, err);
 }
 

@@ -67,10 +67,12 @@ void vhost_shmem_nl_set_owner(struct vhost_shmem_dev *dev);
 
 /*
  * A MAP/UNMAP request returned @ret (after the arguments were copied in):
- * tracepoint, failure counters and event. No lock held.
+ * tracepoint, failure counters and event. No lock held. A MAP that a
+ * viewer's mm refused names that viewer (@refused_by, its pid; else 0).
  */
 void vhost_shmem_nl_map(struct vhost_shmem_dev *dev,
-			const struct vhost_shmem_map *a, int ret);
+			const struct vhost_shmem_map *a, int ret,
+			pid_t refused_by);
 void vhost_shmem_nl_unmap(struct vhost_shmem_dev *dev,
 			  const struct vhost_shmem_unmap *a, int ret);
 /* Every mapping was dropped, @removed of them. dev->mutex held. */

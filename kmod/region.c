@@ -1197,11 +1197,12 @@ static void tour_end(struct vhost_shmem_tour *t)
  * stays at the last one. A viewer that went away meanwhile is not a
  * failure (it is reaped). dev->mutex held, in a kthread.
  *
- * Return: 0 or the first viewer's errno of check_range().
+ * Return: 0 or the first viewer's errno of check_range(); that viewer's
+ * pid is then in *@refused_by.
  */
 static int viewers_check(struct vhost_shmem_dev *dev,
 			 struct vhost_shmem_region *region, u64 shm_offset,
-			 u64 len, struct vhost_shmem_tour *t)
+			 u64 len, struct vhost_shmem_tour *t, pid_t *refused_by)
 {
 	struct vhost_shmem_viewer *v;
 	unsigned long start;
@@ -1214,8 +1215,10 @@ static int viewers_check(struct vhost_shmem_dev *dev,
 			continue;
 		start = space_addr(&v->space, ps);
 		ret = check_range(&v->space, NULL, start, start + (pe - ps));
-		if (ret && ret != -ENXIO)
+		if (ret && ret != -ENXIO) {
+			*refused_by = v->pid;
 			return ret;
+		}
 	}
 	return 0;
 }
@@ -1246,12 +1249,13 @@ static int viewers_remove(struct vhost_shmem_dev *dev,
  * (the tour is at the last one after viewers_check()); on a failure, take
  * it out of those that took it. dev->mutex held, in a kthread.
  *
- * Return: 0 or the errno of the viewer that could not take it.
+ * Return: 0 or the errno of the viewer that could not take it; its pid is
+ * then in *@refused_by.
  */
 static int viewers_install(struct vhost_shmem_dev *dev,
 			   struct vhost_shmem_region *region,
 			   struct vhost_shmem_mapping *m,
-			   struct vhost_shmem_tour *t)
+			   struct vhost_shmem_tour *t, pid_t *refused_by)
 {
 	struct vhost_shmem_viewer *v;
 	u64 ps, pe;
@@ -1270,6 +1274,7 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 	}
 	if (!ret)
 		return 0;
+	*refused_by = v->pid;
 	list_for_each_entry_continue(v, &region->viewers, node) {
 		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
 		    tour_visit(t, v))
@@ -1374,7 +1379,8 @@ static void owner_took(struct vhost_shmem_mapping *m,
  * Checks the owner's range and every viewer's, then installs in every
  * viewer (last attached first) and in the owner last, visiting each
  * viewer's mm once (struct vhost_shmem_tour). Any failure leaves the
- * owner and every viewer as they were (holes where holes were).
+ * owner and every viewer as they were (holes where holes were). When a
+ * viewer's mm refused the mapping, its pid is left in @req->refused_by.
  *
  * Return: 0 or a negative errno (see VHOST_SHMEM_MAP in the uapi header);
  * VHOST_SHMEM_REQUEUE in the owner's thread when the region has viewers.
@@ -1438,7 +1444,8 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 	if (ret)
 		goto out_erase;
 	tour_begin(&tour);
-	ret = viewers_check(dev, region, a->shm_offset, a->len, &tour);
+	ret = viewers_check(dev, region, a->shm_offset, a->len, &tour,
+			    &req->refused_by);
 	if (!ret && !m->private) {
 		/*
 		 * A file the module did not open may map another file than
@@ -1450,7 +1457,7 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		if (ret)
 			goto out_erase;
 		owner_took(m, req, &seen);
-		ret = viewers_install(dev, region, m, &tour);
+		ret = viewers_install(dev, region, m, &tour, &req->refused_by);
 		tour_end(&tour);
 		if (ret) {
 			undo_install(dev, &region->owner, m->vm_file, start,
@@ -1460,7 +1467,7 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		goto done;
 	}
 	if (!ret)
-		ret = viewers_install(dev, region, m, &tour);
+		ret = viewers_install(dev, region, m, &tour, &req->refused_by);
 	tour_end(&tour);
 	if (ret)
 		goto out_erase;

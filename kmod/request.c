@@ -186,7 +186,7 @@ void vhost_shmem_map_finish(struct vhost_shmem_dev *dev,
 	if (req->file)
 		fput(req->file);
 	count_failure(dev, ret);
-	vhost_shmem_nl_map(dev, &req->args, ret);
+	vhost_shmem_nl_map(dev, &req->args, ret, req->refused_by);
 }
 
 /**

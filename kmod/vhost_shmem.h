@@ -366,12 +366,15 @@ void vhost_shmem_views_exit(void);
  * @file: the file to install, referenced by the request
  * @private: @file is the module's own reopening of the caller's file
  * @mapping: preallocated table entry; consumed on success
+ * @refused_by: set by a failed MAP when a viewer's mm could not take it:
+ *	that viewer's pid (initial namespace), for the map event; else 0
  */
 struct vhost_shmem_map_req {
 	struct vhost_shmem_map args;
 	struct file *file;
 	bool private;
 	struct vhost_shmem_mapping *mapping;
+	pid_t refused_by;
 };
 
 /*

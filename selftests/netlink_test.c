@@ -35,6 +35,7 @@
 #define NL_BUF		(64 * 1024)
 #define MAX_ATTR	32
 #define REGION_PAGES	512
+#define MMC		"/proc/sys/vm/max_map_count"
 
 /* One parsed message: its command and top-level attributes (last wins). */
 struct nl_rec {
@@ -412,6 +413,7 @@ FIXTURE(nl) {
 	uint32_t id;
 	int a, b, c;
 	char tmpfile[64];
+	long orig_mmc;		/* vm.max_map_count to restore, or -1 */
 };
 
 FIXTURE_SETUP(nl)
@@ -426,6 +428,7 @@ FIXTURE_SETUP(nl)
 	self->n.fd = -1;
 	self->d.fd = -1;
 	self->tmpfile[0] = 0;
+	self->orig_mmc = -1;
 	VS_REQUIRE_DEV_IN_SETUP();
 	ret = vs_dev_setup(&self->d, l, 2, true);
 	if (ret)
@@ -450,6 +453,8 @@ FIXTURE_SETUP(nl)
 
 FIXTURE_TEARDOWN(nl)
 {
+	if (self->orig_mmc > 0)
+		vs_write_long(MMC, self->orig_mmc);
 	if (self->tmpfile[0])
 		unlink(self->tmpfile);
 	if (self->a >= 0)
@@ -995,6 +1000,89 @@ TEST_F(nl, viewers)
 			  i, 0, REGION_PAGES * PG, PROT_READ, -1000);
 	EXPECT_EQ(-ETIMEDOUT, next_event(&ev, self->id, 200, &(struct nl_rec){ 0 }));
 	vs_viewer_stop(&v[0]);
+	nl_close(&ev);
+}
+
+/*
+ * The map event of @id's next MAP (view events skipped): its result and
+ * the refusing viewer's pid, 0 if the event names none.
+ */
+static void expect_refused(struct __test_metadata *_metadata, struct nl *n,
+			   uint32_t id, uint64_t shm_off, int result, pid_t pid)
+{
+	struct nl_rec r;
+
+	do {
+		ASSERT_EQ(0, next_event(n, id, 5000, &r));
+	} while (r.cmd == VHOST_SHMEM_CMD_VIEW_ATTACH_NTF ||
+	       r.cmd == VHOST_SHMEM_CMD_VIEW_DETACH_NTF);
+	EXPECT_EQ(VHOST_SHMEM_CMD_MAP_NTF, r.cmd);
+	EXPECT_EQ(shm_off, a_u64(r.tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]));
+	EXPECT_EQ(result, (int)a_u32(r.tb[VHOST_SHMEM_A_MAP_RESULT]));
+	if (pid) {
+		ASSERT_NE(NULL, r.tb[VHOST_SHMEM_A_MAP_VIEWER_PID]);
+	} else {
+		EXPECT_EQ(NULL, r.tb[VHOST_SHMEM_A_MAP_VIEWER_PID]);
+	}
+	EXPECT_EQ((uint32_t)pid, a_u32(r.tb[VHOST_SHMEM_A_MAP_VIEWER_PID]));
+}
+
+/*
+ * A MAP that one viewer's mm cannot take: its map event names that viewer
+ * (viewer-pid), whether the viewer refused it when checked (a vma of its
+ * own in the range: EXDEV) or when the MAP was installed in it (out of
+ * vmas at vm.max_map_count: ENOMEM, after the other viewer took it).
+ * Successful MAPs and failures of the owner's own name none.
+ */
+TEST_F(nl, map_refused_by_viewer)
+{
+	struct vs_viewer v[2] = { { .pid = -1 }, { .pid = -1 } };
+	struct nl ev;
+	long mmc, lim;
+	int vfd, i;
+
+	ASSERT_EQ(0, nl_open(&ev));
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&ev.events_grp, sizeof(ev.events_grp)));
+	for (i = 0; i < 2; i++) {
+		vfd = vs_get_view(self->d.fd, 0, 0);
+		ASSERT_LE(0, vfd);
+		ASSERT_EQ(0, vs_viewer_start(&v[i], vfd, 0, REGION_PAGES * PG, PROT_READ));
+		close(vfd);
+	}
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->a, 0, 0, PG, 0));
+	expect_refused(_metadata, &ev, self->id, 0, 0, 0);
+	EXPECT_EQ(-EEXIST, vs_map(self->d.fd, 0, self->a, 0, 0, PG, 0));
+	expect_refused(_metadata, &ev, self->id, 0, -EEXIST, 0);
+	/* A vma of the owner's own: no viewer to blame. */
+	ASSERT_EQ(0, mprotect(self->d.r[0].addr + 10 * PG, PG, PROT_NONE));
+	EXPECT_EQ(-EXDEV, vs_map(self->d.fd, 0, self->a, 0, 10 * PG, PG, 0));
+	expect_refused(_metadata, &ev, self->id, 10 * PG, -EXDEV, 0);
+
+	/* Refused when checked: by the second viewer, then by the first. */
+	ASSERT_EQ(0, vs_vcall(&v[1], V_MPROTECT, 21 * PG, PG, 0, PROT_NONE));
+	EXPECT_EQ(-EXDEV, vs_map(self->d.fd, 0, self->a, 0, 20 * PG, 4 * PG, 0));
+	expect_refused(_metadata, &ev, self->id, 20 * PG, -EXDEV, v[1].pid);
+	ASSERT_EQ(0, vs_vcall(&v[0], V_MPROTECT, 41 * PG, PG, 0, PROT_NONE));
+	EXPECT_EQ(-EXDEV, vs_map(self->d.fd, 0, self->a, 0, 40 * PG, 4 * PG, 0));
+	expect_refused(_metadata, &ev, self->id, 40 * PG, -EXDEV, v[0].pid);
+
+	/*
+	 * Refused when installed: the first viewer is out of vmas; the second
+	 * (installed first, last attached) took it and gave it back.
+	 */
+	ASSERT_EQ(0, vs_read_long(MMC, &mmc));
+	lim = vs_maps_total() + 64;
+	self->orig_mmc = mmc;
+	ASSERT_EQ(0, vs_write_long(MMC, lim));
+	ASSERT_LE(lim, vs_vcall(&v[0], V_INFLATE, 0, 0, 0, lim + 16));
+	EXPECT_EQ(-ENOMEM, vs_map(self->d.fd, 0, self->a, 0, 60 * PG, 2 * PG, 0));
+	ASSERT_EQ(0, vs_write_long(MMC, mmc));
+	self->orig_mmc = -1;
+	expect_refused(_metadata, &ev, self->id, 60 * PG, -ENOMEM, v[0].pid);
+	EXPECT_EQ(0, vs_vcall(&v[1], V_CHECK_ZERO, 60 * PG, 2 * PG, 0, 0));
+	vs_viewer_stop(&v[0]);
+	vs_viewer_stop(&v[1]);
 	nl_close(&ev);
 }
 

@@ -365,6 +365,8 @@ static void json_map_body(struct vs_out *o, const struct vs_map_rec *m)
 		j_str(o, "path", m->path);
 	if (m->has_result)
 		j_result(o, m->result);
+	if (m->has_viewer_pid)
+		j_u64(o, "viewer_pid", m->viewer_pid);
 }
 
 static void text_map_body(struct vs_out *o, const struct vs_map_rec *m)
@@ -388,6 +390,8 @@ static void text_map_body(struct vs_out *o, const struct vs_map_rec *m)
 	}
 	if (m->has_result)
 		text_result(o, m->result);
+	if (m->has_viewer_pid)
+		fprintf(o->f, " viewer %" PRIu32, m->viewer_pid);
 }
 
 void vs_print_map(struct vs_out *o, const struct vs_map_rec *m)

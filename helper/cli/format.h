@@ -66,6 +66,8 @@ struct vs_map_rec {
 	int32_t result;
 	bool has_removed;	/* reset events */
 	uint64_t removed;
+	bool has_viewer_pid;	/* failed MAP events: the viewer that refused */
+	uint32_t viewer_pid;
 };
 
 enum vs_event_kind {

@@ -180,6 +180,8 @@ static void parse_map(struct nlmsghdr *nlh, struct vs_map_rec *m)
 	m->result = (int32_t)get_u32(tb[VHOST_SHMEM_A_MAP_RESULT]);
 	m->has_removed = tb[VHOST_SHMEM_A_MAP_REMOVED];
 	m->removed = get_u64(tb[VHOST_SHMEM_A_MAP_REMOVED]);
+	m->has_viewer_pid = tb[VHOST_SHMEM_A_MAP_VIEWER_PID];
+	m->viewer_pid = get_u32(tb[VHOST_SHMEM_A_MAP_VIEWER_PID]);
 }
 
 static int on_dump(struct nl_msg *msg, void *arg)

@@ -453,6 +453,9 @@ enum vhost_shmem_region_attrs {
  * @VHOST_SHMEM_A_MAP_RESULT: s32, events only: 0 or the negative errno the
  *	MAP/UNMAP request returned
  * @VHOST_SHMEM_A_MAP_REMOVED: u64, reset events only: mappings removed
+ * @VHOST_SHMEM_A_MAP_VIEWER_PID: u32, failed MAP events only: thread group
+ *	id (initial pid namespace) of the viewer whose mm could not take the
+ *	mapping (see "Region views"); absent when no viewer refused it
  * @__VHOST_SHMEM_A_MAP_MAX: one past the last attribute
  * @VHOST_SHMEM_A_MAP_MAX: the last attribute
  */
@@ -470,6 +473,7 @@ enum vhost_shmem_map_attrs {
 	VHOST_SHMEM_A_MAP_FILE_PATH,
 	VHOST_SHMEM_A_MAP_RESULT,
 	VHOST_SHMEM_A_MAP_REMOVED,
+	VHOST_SHMEM_A_MAP_VIEWER_PID,
 
 	__VHOST_SHMEM_A_MAP_MAX,
 	VHOST_SHMEM_A_MAP_MAX = (__VHOST_SHMEM_A_MAP_MAX - 1)

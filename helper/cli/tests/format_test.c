@@ -332,6 +332,14 @@ TEST(events_text)
 	e.map.has_file = false;
 	e.map.result = -EEXIST;
 	vs_print_event(&o, &e);
+	e.map.result = -EXDEV;
+	e.map.has_viewer_pid = true;
+	e.map.viewer_pid = 254;
+	vs_print_event(&o, &e);
+	vs_out_init(&o, b.f, true, false, true);
+	vs_print_event(&o, &e);
+	vs_out_init(&o, b.f, false, false, true);
+	e.map.has_viewer_pid = false;
 	e.kind = VS_EV_UNMAP;
 	e.map.has_fd_offset = false;
 	e.map.result = 0;
@@ -347,6 +355,11 @@ TEST(events_text)
 		     "file 0:1 ino 42 result 0\n"
 		     "map dev 3 shmid 1 offset 0x4000 len 0x2000 fd_offset 0x1000 rw "
 		     "result -17 (EEXIST)\n"
+		     "map dev 3 shmid 1 offset 0x4000 len 0x2000 fd_offset 0x1000 rw "
+		     "result -18 (EXDEV) viewer 254\n"
+		     "{\"event\":\"map\",\"dev\":3,\"shmid\":1,\"shm_offset\":16384,"
+		     "\"len\":8192,\"fd_offset\":4096,\"flags\":1,\"rw\":true,"
+		     "\"result\":-18,\"error\":\"EXDEV\",\"viewer_pid\":254}\n"
 		     "unmap dev 3 shmid 1 offset 0x4000 len 0x2000 result 0\n"
 		     "reset dev 3 removed 4\n"
 		     "dev-create dev 7\n", buf_done(&b));

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proxy.h"
 #include "sock.h"
 
@@ -103,6 +105,21 @@ static int send_to(struct proxy *p, struct vu_conn *to, const struct vu_hdr *hdr
 		end_session(p, PROXY_PEER_GONE);
 	}
 	return r;
+}
+
+/* What vu_conn_recv() said of @c when it brought no message: the end. */
+static void recv_failed(struct proxy *p, struct vu_conn *c, enum vu_rx rx,
+			const char *why)
+{
+	if (rx == VU_RX_EOF) {
+		log_info(p->log, "%s disconnected", c->name);
+		end_session(p, PROXY_PEER_GONE);
+	} else if (c->have == 0 && c->msg.nfds == 0 && !strcmp(why, "connection reset")) {
+		log_info(p->log, "%s disconnected (%s)", c->name, why);
+		end_session(p, PROXY_PEER_GONE);
+	} else {
+		protocol_error(p, c, why, &c->msg);
+	}
 }
 
 static int forward(struct proxy *p, struct vu_conn *to, const struct vu_msg *m)
@@ -384,21 +401,122 @@ static void on_set_mem_table(struct proxy *p, struct vu_msg *m)
 	send_to(p, &p->be, &m->hdr, m->payload.bytes, fds, mem->nregions);
 }
 
+static void on_be_reply(struct proxy *p, struct vu_msg *m);
+
 /*
- * ADD_MEM_REG of every share not in the back-end's table yet, without
- * NEED_REPLY (its reply could not be told from the front-end's). Returns 0
- * or -1 (session ending).
+ * Waits for the back-end's REPLY_ACK to @req, a request the helper sent it
+ * with NEED_REPLY (pend_main's newest entry, the helper's): at most as long
+ * as a round's sends may wait (send_lim.timeout_ms, PROXY_SEND_TIMEOUT_MS
+ * but in the fuzzer). Replies to earlier requests
+ * that come first are handled as in the event loop. Returns 0 with the
+ * ack's value in *@ack (0: done, else refused), or -1 with the session
+ * ending (timeout, disconnect, malformed message, signal).
+ */
+static int await_ack(struct proxy *p, uint32_t req, uint64_t *ack)
+{
+	int64_t deadline = mono_ms() + p->send_lim.timeout_ms;
+	struct vu_msg *m = &p->be.msg;
+	const char *why = NULL;
+
+	while (p->end == PROXY_RUNNING) {
+		struct pollfd pf[2] = { { p->be.fd, POLLIN, 0 }, { p->sigfd, POLLIN, 0 } };
+		enum vu_rx rx = vu_conn_recv(&p->be, &why);
+		int64_t left = deadline - mono_ms();
+
+		if (rx == VU_RX_EOF || rx == VU_RX_ERR) {
+			recv_failed(p, &p->be, rx, why);
+			break;
+		}
+		if (rx == VU_RX_AGAIN) {
+			if (left <= 0) {
+				log_err(p->log, "back-end did not answer %s within %d ms "
+					"(REPLY_ACK); closing the session",
+					vu_request_name(VU_DIR_FE_REQUEST, req),
+					p->send_lim.timeout_ms);
+				end_session(p, PROXY_PEER_STUCK);
+				break;
+			}
+			if (poll(pf, 2, (int)left) > 0 && pf[1].revents)
+				on_signal(p);
+			continue;
+		}
+		trace_msg(p, "back-end -> helper", VU_DIR_BE_REPLY, m);
+		why = vu_validate(VU_DIR_BE_REPLY, &m->hdr, m->payload.bytes, m->nfds);
+		if (!why && m->hdr.request == req && p->pend_main.count == 1 &&
+		    m->hdr.size != sizeof(*ack))
+			why = "the REPLY_ACK is not 8 bytes";
+		if (why) {
+			protocol_error(p, &p->be, why, m);
+			break;
+		}
+		/* Ours is the newest entry: its reply comes when the fifo has it alone. */
+		if (m->hdr.request == req && p->pend_main.count == 1) {
+			fifo_pop(&p->pend_main, req);
+			*ack = m->payload.u64;
+			vu_conn_next(&p->be);
+			return 0;
+		}
+		on_be_reply(p, m);
+		vu_conn_next(&p->be);
+	}
+	return -1;
+}
+
+/*
+ * Sends the helper's ADD_MEM_REG or REM_MEM_REG of share @s (the view fd
+ * with ADD_MEM_REG) and, when REPLY_ACK was negotiated with the back-end,
+ * waits for its answer (await_ack()). Returns 0, or -1 with the session
+ * ending: the send or the wait failed, or the back-end refused (logged).
+ */
+static int share_send(struct proxy *p, const struct proxy_share *s, uint32_t req)
+{
+	bool need = p->be_acked & BIT(VU_PROTOCOL_F_REPLY_ACK);
+	struct vu_hdr h = { req, VU_VERSION | (need ? VU_FLAG_NEED_REPLY : 0),
+			    sizeof(struct vu_mem_reg) };
+	struct vu_mem_reg reg = { .region = share_region_desc(s) };
+	bool add = req == VU_ADD_MEM_REG;
+	uint64_t ack = 0;
+
+	if (need && fifo_push(&p->pend_main, req, OWNER_HELPER)) {
+		log_err(p->log, "too many requests waiting for the back-end's replies: "
+			"cannot send %s; closing the session",
+			vu_request_name(VU_DIR_FE_REQUEST, req));
+		end_session(p, PROXY_FATAL);
+		return -1;
+	}
+	if (send_to(p, &p->be, &h, &reg, add ? &s->view_fd : NULL, add))
+		return -1;
+	if (!need)
+		return 0;
+	if (await_ack(p, req, &ack))
+		return -1;
+	if (!ack)
+		return 0;
+	if (add)
+		log_err(p->log, "back-end refused ADD_MEM_REG of region %u at GPA 0x%"
+			PRIx64 " (REPLY_ACK 0x%" PRIx64 "): it cannot reach the region; "
+			"refusing to serve", s->opt.shmid, s->opt.gpa, ack);
+	else
+		log_err(p->log, "back-end refused REM_MEM_REG of region %u at GPA 0x%"
+			PRIx64 " (REPLY_ACK 0x%" PRIx64 "): the region may still be in its "
+			"memory table; closing the session", s->opt.shmid, s->opt.gpa, ack);
+	end_session(p, PROXY_FATAL);
+	return -1;
+}
+
+/*
+ * ADD_MEM_REG of every share not in the back-end's table yet, each
+ * acknowledged before the next request when REPLY_ACK was negotiated
+ * (share_send()). Returns 0 or -1 (session ending).
  */
 static int share_add_all(struct proxy *p)
 {
 	for (unsigned int i = 0; i < p->nshares; i++) {
 		struct proxy_share *s = &p->shares[i];
-		struct vu_hdr h = { VU_ADD_MEM_REG, VU_VERSION, sizeof(struct vu_mem_reg) };
-		struct vu_mem_reg reg = { .region = share_region_desc(s) };
 
 		if (s->in_table)
 			continue;
-		if (send_to(p, &p->be, &h, &reg, &s->view_fd, 1))
+		if (share_send(p, s, VU_ADD_MEM_REG))
 			return -1;
 		s->in_table = true;
 		log_info(p->log, "region %u added to the back-end's memory table at GPA 0x%"
@@ -431,7 +549,11 @@ static void share_remove_table(struct proxy *p)
 	fe_table_drop(p);
 }
 
-/* On reset: REM_MEM_REG of every share the helper added (slots mode). */
+/*
+ * On reset: REM_MEM_REG of every share the helper added (slots mode), each
+ * acknowledged when REPLY_ACK was negotiated; a refusal ends the session
+ * before the reset goes on.
+ */
 static void share_remove_all(struct proxy *p)
 {
 	if (!slots_mode(p)) {
@@ -440,17 +562,37 @@ static void share_remove_all(struct proxy *p)
 	}
 	for (unsigned int i = 0; i < p->nshares; i++) {
 		struct proxy_share *s = &p->shares[i];
-		struct vu_hdr h = { VU_REM_MEM_REG, VU_VERSION, sizeof(struct vu_mem_reg) };
-		struct vu_mem_reg reg = { .region = share_region_desc(s) };
 
 		if (!s->in_table)
 			continue;
-		if (send_to(p, &p->be, &h, &reg, NULL, 0))
+		if (share_send(p, s, VU_REM_MEM_REG))
 			return;
 		s->in_table = false;
 		log_info(p->log, "region %u removed from the back-end's memory table "
 			 "(REM_MEM_REG)", s->opt.shmid);
 	}
+}
+
+/*
+ * With shares, the back-end's REPLY_ACKs to ADD_MEM_REG and REM_MEM_REG
+ * are told apart by order: the front-end's requests that ask for one are
+ * queued in pend_main like the helper's own.
+ */
+static bool memreg_acked(const struct proxy *p, uint32_t req)
+{
+	return p->nshares && (req == VU_ADD_MEM_REG || req == VU_REM_MEM_REG) &&
+	       (p->be_acked & BIT(VU_PROTOCOL_F_REPLY_ACK));
+}
+
+/* A front-end's ADD_MEM_REG or REM_MEM_REG: forwarded, its ack awaited. */
+static void forward_memreg(struct proxy *p, struct vu_msg *m)
+{
+	if (memreg_acked(p, m->hdr.request) && (m->hdr.flags & VU_FLAG_NEED_REPLY) &&
+	    fifo_push(&p->pend_main, m->hdr.request, OWNER_FRONTEND)) {
+		protocol_error(p, &p->fe, "too many outstanding requests", m);
+		return;
+	}
+	forward(p, &p->be, m);
 }
 
 static void on_add_mem_reg(struct proxy *p, struct vu_msg *m)
@@ -459,7 +601,7 @@ static void on_add_mem_reg(struct proxy *p, struct vu_msg *m)
 			   share_check_fe_region(p, &m->payload.memreg.region, "ADD_MEM_REG") ||
 			   share_add_all(p)))
 		return;
-	forward(p, &p->be, m);
+	forward_memreg(p, m);
 }
 
 /*
@@ -693,6 +835,9 @@ static void on_fe_request(struct proxy *p, struct vu_msg *m)
 	case VU_ADD_MEM_REG:
 		on_add_mem_reg(p, m);
 		return;
+	case VU_REM_MEM_REG:
+		forward_memreg(p, m);
+		return;
 	case VU_RESET_OWNER:
 		device_reset(p, "RESET_OWNER from the front-end");
 		share_remove_all(p);
@@ -755,13 +900,21 @@ static void on_be_reply(struct proxy *p, struct vu_msg *m)
 	int owner;
 
 	if (req != VU_GET_PROTOCOL_FEATURES && req != VU_GET_SHMEM_CONFIG &&
-	    !(req == VU_GET_MAX_MEM_SLOTS && p->nshares)) {
+	    !(req == VU_GET_MAX_MEM_SLOTS && p->nshares) && !memreg_acked(p, req)) {
 		forward(p, &p->fe, m);
 		return;
 	}
 	owner = fifo_pop(&p->pend_main, req);
 	if (owner < 0) {
 		protocol_error(p, &p->be, "reply to a request that was not sent", m);
+		return;
+	}
+	/* The helper's own acks are taken by await_ack(), never here. */
+	if (memreg_acked(p, req)) {
+		if (owner == OWNER_FRONTEND)
+			forward(p, &p->fe, m);
+		else
+			protocol_error(p, &p->be, "reply to the helper's request out of turn", m);
 		return;
 	}
 	if (req == VU_GET_MAX_MEM_SLOTS) {
@@ -988,16 +1141,8 @@ static void on_readable(struct proxy *p, struct vu_conn *c)
 		case VU_RX_AGAIN:
 			return;
 		case VU_RX_EOF:
-			log_info(p->log, "%s disconnected", c->name);
-			end_session(p, PROXY_PEER_GONE);
-			return;
 		case VU_RX_ERR:
-			if (c->have == 0 && m->nfds == 0 && !strcmp(why, "connection reset")) {
-				log_info(p->log, "%s disconnected (%s)", c->name, why);
-				end_session(p, PROXY_PEER_GONE);
-			} else {
-				protocol_error(p, c, why, m);
-			}
+			recv_failed(p, c, rx, why);
 			return;
 		case VU_RX_MSG:
 			break;

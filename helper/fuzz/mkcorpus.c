@@ -558,13 +558,19 @@ static void s_share_add_mem_reg(struct enc *e)
 	msg_u64(e, FZ_BE, VU_GET_MAX_MEM_SLOTS, VU_FLAG_REPLY, 8);
 	run(e);
 	get_u64_through(e, VU_GET_MAX_MEM_SLOTS, 8);
+	/*
+	 * The helper waits for the back-end's acks to its own ADD_MEM_REG and
+	 * REM_MEM_REG within the round (REPLY_ACK): they are written first.
+	 */
 	for (int i = 0; i < 2; i++) {
 		msg(e, FZ_FE, VU_ADD_MEM_REG, VU_FLAG_NEED_REPLY, &reg, sizeof(reg),
 		    fds(FZ_FD_MEMFD, 1));
+		msg_u64(e, FZ_BE, VU_ADD_MEM_REG, VU_FLAG_REPLY, 0);
 		run(e);
 		msg_u64(e, FZ_BE, VU_ADD_MEM_REG, VU_FLAG_REPLY, 0);
 		run(e);
 		msg_empty(e, FZ_FE, VU_RESET_DEVICE, 0);
+		msg_u64(e, FZ_BE, VU_REM_MEM_REG, VU_FLAG_REPLY, 0);
 		run(e);
 	}
 }

@@ -1231,35 +1231,61 @@ TEST_F(h, share_read_only_view)
 			       "back-end at GPA 0x100000000, read-only")) TH_LOG("%s", self->log);
 }
 
-/* A slots session (CONFIGURE_MEM_SLOTS) with --share-region 0@SHARE_GPA. */
-static void slots_session(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
-			  uint64_t max_slots)
+/*
+ * A slots session (CONFIGURE_MEM_SLOTS) with --share-region 0@SHARE_GPA;
+ * REPLY_ACK negotiated too unless @no_ack.
+ */
+static void slots_session_ack(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+			      uint64_t max_slots, bool no_ack)
 {
+	uint64_t f = BIT(15) | (no_ack ? 0 : BIT(3));
+
 	ASSERT_EQ(0, start(self, "--share-region 0@0x100000000"));
-	negotiate(_metadata, self, BIT(15) | BIT(3), BIT(15) | BIT(3), NULL);
+	negotiate(_metadata, self, f, f, NULL);
 	/* The helper asks for the back-end's slots itself. */
 	RECV(self->be, VU_GET_MAX_MEM_SLOTS, 0);
 	ASSERT_EQ(0, vuc_send_u64(self->be, VU_GET_MAX_MEM_SLOTS, VU_FLAG_REPLY, max_slots));
 }
 
-/* Receives the helper's ADD_MEM_REG of the share (region 0). */
-static void recv_share_add(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
+static void slots_session(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+			  uint64_t max_slots)
+{
+	slots_session_ack(_metadata, self, max_slots, false);
+}
+
+/*
+ * Receives the helper's ADD_MEM_REG (@req) or REM_MEM_REG of the share
+ * (region 0). It asks for a reply unless @ack is -1 (no REPLY_ACK); one
+ * of @ack is sent if @ack >= 0 (-2: none).
+ */
+static void recv_share_req(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self,
+			   uint32_t req, int ack)
 {
 	struct vu_mem_region want = share_desc(SHARE_GPA, REGION_SIZE);
 
-	RECV(self->be, VU_ADD_MEM_REG, 0);
-	EXPECT_EQ(0u, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
+	RECV(self->be, req, 0);
+	EXPECT_EQ(ack != -1 ? VU_FLAG_NEED_REPLY : 0u, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
 	ASSERT_EQ(40u, self->m.hdr.size);
-	ASSERT_EQ(1u, self->m.nfds);
+	ASSERT_EQ(req == VU_ADD_MEM_REG ? 1u : 0u, self->m.nfds);
 	EXPECT_TRUE(region_eq(&want, &self->m.payload.memreg.region));
-	EXPECT_TRUE(is_fake_view(self->m.fds[0], REGION_SIZE, 0));
+	if (req == VU_ADD_MEM_REG)
+		EXPECT_TRUE(is_fake_view(self->m.fds[0], REGION_SIZE, 0));
 	vu_msg_close_fds(&self->m);
+	if (ack >= 0)
+		ASSERT_EQ(0, vuc_send_u64(self->be, req, VU_FLAG_REPLY, (uint64_t)ack));
+}
+
+static void recv_share_add(struct __test_metadata *_metadata, FIXTURE_DATA(h) *self)
+{
+	recv_share_req(_metadata, self, VU_ADD_MEM_REG, 0);
 }
 
 /*
  * ADD_MEM_REG peer: the front-end is told the slots left; before its first
- * ADD_MEM_REG the back-end gets the share's; a reset takes it out with
- * REM_MEM_REG, and the next ADD_MEM_REG puts it back.
+ * ADD_MEM_REG the back-end gets the share's, acknowledged (REPLY_ACK) before
+ * the front-end's goes on, whose own ack reaches the front-end alone; a
+ * reset takes it out with REM_MEM_REG, acknowledged before the reset goes
+ * on, and the next ADD_MEM_REG puts it back.
  */
 TEST_F(h, share_add_mem_reg_then_rem_on_reset)
 {
@@ -1273,28 +1299,135 @@ TEST_F(h, share_add_mem_reg_then_rem_on_reset)
 	for (int round = 0; round < 2; round++) {
 		ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, VU_FLAG_NEED_REPLY, &reg,
 				      sizeof(reg), &ram, 1));
-		recv_share_add(_metadata, self);
+		/* Not before the helper's was acknowledged. */
+		RECV(self->be, VU_ADD_MEM_REG, 0);
+		EXPECT_EQ(1u, self->m.nfds);
+		EXPECT_NE(ino_of(ram), ino_of(self->m.fds[0]));
+		vu_msg_close_fds(&self->m);
+		EXPECT_TRUE(no_message(self->be, 200));
+		ASSERT_EQ(0, vuc_send_u64(self->be, VU_ADD_MEM_REG, VU_FLAG_REPLY, 0));
 		RECV(self->be, VU_ADD_MEM_REG, 0);
 		EXPECT_EQ(VU_FLAG_NEED_REPLY, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
 		EXPECT_TRUE(region_eq(&reg.region, &self->m.payload.memreg.region));
 		ASSERT_EQ(1u, self->m.nfds);
 		EXPECT_EQ(ino_of(ram), ino_of(self->m.fds[0]));
 		vu_msg_close_fds(&self->m);
+		/* The front-end gets its own ack, and only that. */
+		ASSERT_EQ(0, vuc_send_u64(self->be, VU_ADD_MEM_REG, VU_FLAG_REPLY, 0));
+		RECV(self->fe, VU_ADD_MEM_REG, 1);
+		EXPECT_EQ(0ull, self->m.payload.u64);
+		EXPECT_TRUE(no_message(self->fe, 100));
 		/* Once in the table, a second ADD_MEM_REG goes alone. */
 		check_forward(_metadata, self, self->fe, self->be, VU_ADD_MEM_REG, 0, &reg,
 			      sizeof(reg), &ram, 1);
 
 		ASSERT_EQ(0, vuc_send(self->fe, VU_RESET_DEVICE, 0, NULL, 0, NULL, 0));
 		RECV(self->be, VU_REM_MEM_REG, 0);
+		EXPECT_EQ(VU_FLAG_NEED_REPLY, self->m.hdr.flags & VU_FLAG_NEED_REPLY);
 		EXPECT_EQ(0u, self->m.nfds);
 		EXPECT_TRUE(region_eq(&want, &self->m.payload.memreg.region));
+		EXPECT_TRUE(no_message(self->be, 200));
+		ASSERT_EQ(0, vuc_send_u64(self->be, VU_REM_MEM_REG, VU_FLAG_REPLY, 0));
 		RECV(self->be, VU_RESET_DEVICE, 0);
 		EXPECT_TRUE(saw_reset(self, 3000));
+		EXPECT_TRUE(no_message(self->fe, 0));
 	}
 	close(ram);
 	finish(self, false);
 	EXPECT_NE(NULL, strstr(self->log, "region 0 removed from the back-end's memory "
 			       "table (REM_MEM_REG)"));
+}
+
+/* Without REPLY_ACK the helper's ADD_MEM_REG and REM_MEM_REG ask no reply. */
+TEST_F(h, share_add_mem_reg_without_reply_ack)
+{
+	struct vu_mem_reg reg = { .region = ram_region(0, RAM_SIZE) };
+	int ram = vuc_memfd_pattern("ram", RAM_SIZE);
+
+	ASSERT_LE(0, ram);
+	slots_session_ack(_metadata, self, 8, true);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, 0, &reg, sizeof(reg), &ram, 1));
+	recv_share_req(_metadata, self, VU_ADD_MEM_REG, -1);
+	RECV(self->be, VU_ADD_MEM_REG, 0);
+	EXPECT_EQ(ino_of(ram), ino_of(self->m.fds[0]));
+	vu_msg_close_fds(&self->m);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_RESET_DEVICE, 0, NULL, 0, NULL, 0));
+	recv_share_req(_metadata, self, VU_REM_MEM_REG, -1);
+	RECV(self->be, VU_RESET_DEVICE, 0);
+	EXPECT_TRUE(saw_reset(self, 3000));
+	close(ram);
+}
+
+/*
+ * The back-end refuses the share's ADD_MEM_REG (REPLY_ACK 1): the helper
+ * says so and ends the session; the front-end's ADD_MEM_REG is not sent.
+ */
+TEST_F(h, share_add_mem_reg_nack_refused)
+{
+	struct vu_mem_reg reg = { .region = ram_region(0, RAM_SIZE) };
+	int ram = vuc_memfd_pattern("ram", RAM_SIZE);
+
+	ASSERT_LE(0, ram);
+	slots_session(_metadata, self, 8);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, VU_FLAG_NEED_REPLY, &reg,
+			      sizeof(reg), &ram, 1));
+	recv_share_req(_metadata, self, VU_ADD_MEM_REG, 1);
+	self->status = wait_exit(self->pid, 3000);
+	EXPECT_EQ(1, self->status);
+	EXPECT_EQ(0, read(self->be, &self->m, 1)) TH_LOG("sent on after the refusal");
+	finish(self, false);
+	close(ram);
+	EXPECT_NE(NULL, strstr(self->log, "back-end refused ADD_MEM_REG of region 0 at GPA "
+			       "0x100000000 (REPLY_ACK 0x1): it cannot reach the region; "
+			       "refusing to serve")) TH_LOG("%s", self->log);
+	EXPECT_EQ(NULL, strstr(self->log, "region 0 added to the back-end's memory table"));
+}
+
+/* The share's REM_MEM_REG refused at a reset: the session ends there. */
+TEST_F(h, share_rem_mem_reg_nack_ends_session)
+{
+	struct vu_mem_reg reg = { .region = ram_region(0, RAM_SIZE) };
+	int ram = vuc_memfd_pattern("ram", RAM_SIZE);
+
+	ASSERT_LE(0, ram);
+	slots_session(_metadata, self, 8);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, 0, &reg, sizeof(reg), &ram, 1));
+	recv_share_add(_metadata, self);
+	RECV(self->be, VU_ADD_MEM_REG, 0);
+	vu_msg_close_fds(&self->m);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_RESET_DEVICE, 0, NULL, 0, NULL, 0));
+	recv_share_req(_metadata, self, VU_REM_MEM_REG, 1);
+	self->status = wait_exit(self->pid, 3000);
+	EXPECT_EQ(1, self->status);
+	EXPECT_EQ(0, read(self->be, &self->m, 1)) TH_LOG("the reset went on");
+	finish(self, false);
+	close(ram);
+	EXPECT_NE(NULL, strstr(self->log, "back-end refused REM_MEM_REG of region 0 at GPA "
+			       "0x100000000 (REPLY_ACK 0x1): the region may still be in its "
+			       "memory table; closing the session")) TH_LOG("%s", self->log);
+}
+
+/* A back-end that never acknowledges the share: the wait is bounded. */
+TEST_F(h, share_add_mem_reg_ack_bounded_wait)
+{
+	struct vu_mem_reg reg = { .region = ram_region(0, RAM_SIZE) };
+	int ram = vuc_memfd_pattern("ram", RAM_SIZE);
+	int64_t t0;
+
+	ASSERT_LE(0, ram);
+	slots_session(_metadata, self, 8);
+	ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, VU_FLAG_NEED_REPLY, &reg,
+			      sizeof(reg), &ram, 1));
+	t0 = mono_ms();
+	recv_share_req(_metadata, self, VU_ADD_MEM_REG, -2);
+	self->status = wait_exit(self->pid, PROXY_SEND_TIMEOUT_MS + 3000);
+	EXPECT_EQ(1, self->status);
+	EXPECT_LE(PROXY_SEND_TIMEOUT_MS - 100, mono_ms() - t0);
+	EXPECT_EQ(0, read(self->be, &self->m, 1)) TH_LOG("sent on without the ack");
+	close(ram);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "back-end did not answer ADD_MEM_REG within "
+			       "5000 ms (REPLY_ACK); closing the session")) TH_LOG("%s", self->log);
 }
 
 /* GET_MAX_MEM_SLOTS leaves no slot for the front-end: refuse, say why. */

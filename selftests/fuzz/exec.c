@@ -58,6 +58,11 @@ struct ctx {
 	uint64_t ops;
 	int proc;		/* chaos: this process */
 	int uffd;		/* solo: the runner's userfaultfd, or -1 */
+	/* solo: viewer processes (views.c) and what they copied */
+	struct fz_vproc vp[FZ_MAX_VIEWERS];
+	struct fz_vsnap *vsnap;
+	bool views_used;	/* some K_VIEW ran: the program's end waits */
+	int dying;		/* viewer told to die during this op, or -1 */
 };
 
 static const char *const kind_names[K_NKINDS] = {
@@ -66,7 +71,7 @@ static const char *const kind_names[K_NKINDS] = {
 	"MREMAP", "CLOBBER", "READ", "WRITE", "MAP", "UNMAP", "RESET", "BATCH",
 	"BOP_MAP", "BOP_UNMAP", "BOP_BAD", "FILE_NEW", "FILE_CLOSE", "PWRITE",
 	"SEAL", "FORK", "FORK_END", "CHILD_READ", "NL_DUMP", "UNLOAD", "EXIT",
-	"KILL", "SLEEP", "MSEAL", "UFFD", "MAXMAP",
+	"KILL", "SLEEP", "MSEAL", "UFFD", "MAXMAP", "VIEW", "VIEW_DROP", "VIEW_TIGHT",
 };
 
 const char *fz_kind_name(int kind)
@@ -579,6 +584,21 @@ static void check_first_page(struct ctx *c, int dev, const struct fz_map_args *a
 	check_read(c, dev, ri, FZ_GUARD + a->shm_off / PG, what);
 }
 
+/* The model's MAP and UNMAP, with what the device's viewers change. */
+static void predict_map(struct model *m, int dev, const struct fz_map_args *a,
+			struct fz_exp *e)
+{
+	mdl_map(m, dev, a, e);
+	mdl_view_map(m, dev, a, e);
+}
+
+static void predict_unmap(struct model *m, int dev, const struct fz_map_args *a,
+			  struct fz_exp *e)
+{
+	mdl_unmap(m, dev, a, e);
+	mdl_view_unmap(m, dev, a, e);
+}
+
 static void op_map(struct ctx *c, int dev, int fd, const struct fz_op *op)
 {
 	char what[192];
@@ -587,7 +607,7 @@ static void op_map(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	int got;
 
 	map_args(op, &a);
-	mdl_map(c->m, dev, &a, &e);
+	predict_map(c->m, dev, &a, &e);
 	got = -vs_map(fd, a.shmid, backend_fd(c, a.file), a.fd_off, a.shm_off, a.len, a.flags);
 	if (!check(c, map_what(c, "MAP", op, what, sizeof(what)), &e, got)) {
 		append_vmas(c, dev, a.shmid);
@@ -595,6 +615,7 @@ static void op_map(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	}
 	count_outcome(c, OUTC_MAP, got);
 	mdl_map_done(c->m, dev, &a, got);
+	mdl_view_map_done(c->m, dev, got);
 	/* At vm.max_map_count nothing is lost: the hole is still there. */
 	if (!got || got == ENOMEM)
 		check_first_page(c, dev, &a, got ? "read after MAP's ENOMEM" : "read after MAP");
@@ -609,7 +630,7 @@ static void op_unmap(struct ctx *c, int dev, int fd, const struct fz_op *op)
 
 	map_args(op, &a);
 	a.flags = 0;
-	mdl_unmap(c->m, dev, &a, &e);
+	predict_unmap(c->m, dev, &a, &e);
 	u = (struct vhost_shmem_unmap){ .shmid = a.shmid, .padding = (uint32_t)a.padding,
 					.shm_offset = a.shm_off, .len = a.len };
 	got = ioctl(fd, VHOST_SHMEM_UNMAP, &u) ? errno : 0;
@@ -643,9 +664,9 @@ static bool batch_unambiguous(struct ctx *c, int dev, int i, int n)
 
 		map_args(bo, &a);
 		if (bo->kind == K_BOP_MAP)
-			mdl_map(c->m, dev, &a, &e);
+			predict_map(c->m, dev, &a, &e);
 		else if (bo->kind == K_BOP_UNMAP)
-			mdl_unmap(c->m, dev, &a, &e);
+			predict_unmap(c->m, dev, &a, &e);
 		else
 			continue;
 		for (r = 0, outcomes = 0; r < 192; r++)
@@ -740,9 +761,9 @@ static int op_batch(struct ctx *c, int dev, int fd, int i)
 		if (bo->kind == K_BOP_MAP)
 			map_what(c, name, bo, what, sizeof(what));
 		if (bo->kind == K_BOP_MAP)
-			mdl_map(c->m, dev, &a, &e);
+			predict_map(c->m, dev, &a, &e);
 		else if (bo->kind == K_BOP_UNMAP)
-			mdl_unmap(c->m, dev, &a, &e);
+			predict_unmap(c->m, dev, &a, &e);
 		else
 			exp_only(&e, EOPNOTSUPP);
 		if (var == BV_RESULT_RO) {
@@ -756,6 +777,7 @@ static int op_batch(struct ctx *c, int dev, int fd, int i)
 		if (bo->kind == K_BOP_MAP) {
 			count_outcome(c, OUTC_MAP, r);
 			mdl_map_done(c->m, dev, &a, r);
+			mdl_view_map_done(c->m, dev, r);
 		} else if (bo->kind == K_BOP_UNMAP) {
 			count_outcome(c, OUTC_UNMAP, r);
 			mdl_unmap_done(c->m, dev, &a, r);
@@ -1290,6 +1312,260 @@ static bool maxmap_unsafe(int kind)
 	return false;
 }
 
+/* ---- views (solo): viewer processes, see views.c ---- */
+
+static bool any_view(const struct model *m)
+{
+	int v;
+
+	for (v = 0; v < FZ_MAX_VIEWERS; v++)
+		if (m->view[v].st == VW_LIVE || m->view[v].st == VW_ZEROS)
+			return true;
+	return false;
+}
+
+/* Appends viewer @v's vmas over its view (page numbers) to the failure. */
+static void append_view_vmas(struct ctx *c, int v)
+{
+	const struct fz_vsnap *sn = &c->vsnap[v];
+	unsigned long s, e, lo = sn->addr, hi = lo + (unsigned long)sn->npages * PG;
+	struct fz_result *r = &c->sh->res;
+	char path[64], line[512], name[256], prot[8];
+	size_t n = strlen(r->msg);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", c->vp[v].pid);
+	f = fopen(path, "re");
+	n += snprintf(r->msg + n, sizeof(r->msg) - n, "; viewer's vmas (view pages):");
+	while (f && fgets(line, sizeof(line), f) && n < sizeof(r->msg) - 64) {
+		name[0] = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &s, &e, prot, name) < 3 ||
+		    e <= lo || s >= hi)
+			continue;
+		n += snprintf(r->msg + n, sizeof(r->msg) - n, " [%ld,%ld) %s %s",
+			      (long)(s - lo) / (long)PG, (long)(e - lo) / (long)PG, prot,
+			      strrchr(name, '/') ? strrchr(name, '/') + 1 : name[0] ? name : "anon");
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Compares viewer @v's view with the model. Quietly (@what NULL): only
+ * says whether it matches.
+ */
+static bool view_matches(struct ctx *c, int v, const char *what)
+{
+	const struct m_view *w = &c->m->view[v];
+	const struct fz_vsnap *sn = &c->vsnap[v];
+	int p, want, npages = c->m->dev[w->dev].reg[w->reg].size / PG;
+	uint32_t fid, page, gen;
+	bool unknown;
+	char why[256], g[32], x[32];
+	long ret;
+
+	ret = fz_view_cmd(&c->vp[v], VC_SNAP, 0, 0, -1);
+	if (ret || sn->npages != npages) {
+		if (what)
+			fail(c, "view", "%s: viewer %d: snapshot: %ld, %d pages (region: %d)",
+			     what, v, ret, sn->npages, npages);
+		return false;
+	}
+	for (p = 0; p < npages; p++) {
+		want = mdl_view_read(c->m, v, p, &fid, &page, &gen, &unknown);
+		/* After UNMAPs at a low vm.max_map_count: maybe a gap. */
+		if (sn->outcome[p] != want &&
+		    !(w->gaps && sn->outcome[p] == FZ_SIG(SIGSEGV))) {
+			if (what)
+				fail(c, "view", "%s: viewer %d (%s view, %s) page %d: got %s, expected %s",
+				     what, v, w->rw ? "read-write" : "read-only",
+				     w->st == VW_LIVE ? "attached" : "dropped", p,
+				     oname(sn->outcome[p], g, sizeof(g)), oname(want, x, sizeof(x)));
+			if (what)
+				append_view_vmas(c, v);
+			return false;
+		}
+		if (sn->outcome[p] || unknown)
+			continue;
+		if (fz_page_cmp(sn->page[p], fid, page, gen, why, sizeof(why))) {
+			if (what)
+				fail(c, "view", "%s: viewer %d (%s view, %s) page %d: %s", what, v,
+				     w->rw ? "read-write" : "read-only",
+				     w->st == VW_LIVE ? "attached" : "dropped", p, why);
+			if (what)
+				append_view_vmas(c, v);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* After each op of the runner: every view is what the model says. */
+static void views_after(struct ctx *c, const struct fz_op *op)
+{
+	char what[64];
+	int v;
+
+	/* Not after the op that told it to die: after the next one. */
+	if (c->dying >= 0 && op->kind != K_VIEW_DROP) {
+		fz_view_reap(&c->vp[c->dying]);
+		c->m->view[c->dying].tight = 0;
+		c->dying = -1;
+	}
+	mdl_view_sync(c->m);
+	snprintf(what, sizeof(what), "after %s", fz_kind_name(op->kind));
+	for (v = 0; v < FZ_MAX_VIEWERS && !failed(c); v++)
+		if (c->m->view[v].st == VW_LIVE || c->m->view[v].st == VW_ZEROS)
+			view_matches(c, v, what);
+}
+
+static void view_detach(struct ctx *c, int v)
+{
+	long ret = fz_view_cmd(&c->vp[v], VC_DETACH, 0, 0, -1);
+
+	if (ret)
+		fail(c, "view", "viewer %d: munmap of its view: %ld", v, ret);
+	c->m->view[v].st = VW_NONE;
+}
+
+/* K_VIEW: GET_VIEW through the device fd, then the viewer mmaps it. */
+static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
+{
+	int v = op->a % FZ_MAX_VIEWERS, want, got, vfd, ri, prot;
+	struct vhost_shmem_view_req r = { .shmid = op->shmid, .flags = op->var & 1 };
+	bool rw = op->var & 1;
+	struct m_view *w = &c->m->view[v];
+	struct m_reg *reg;
+	struct fz_exp e;
+	long ret;
+
+	if (!c->vp[v].pid)
+		return;
+	if (w->st == VW_LIVE || w->st == VW_ZEROS)
+		view_detach(c, v);
+	want = mdl_get_view(c->m, dev, op->shmid, rw);
+	vfd = ioctl(fd, VHOST_SHMEM_GET_VIEW, &r);
+	got = vfd < 0 ? errno : 0;
+	exp_only(&e, want);
+	if (!check(c, "GET_VIEW", &e, got) || got)
+		return;
+	c->views_used = true;
+	reg = mdl_reg_by_shmid(&c->m->dev[dev], op->shmid, &ri);
+	prot = PROT_READ | (rw ? PROT_WRITE : 0);
+	ret = fz_view_cmd(&c->vp[v], VC_ATTACH, prot, reg->size / PG, vfd);
+	close(vfd);
+	exp_only(&e, c->m->dev[dev].owner == OWN_DEAD ? ESRCH : 0);
+	if (!check(c, "mmap of a view", &e, ret < 0 ? (int)-ret : (int)ret) || ret)
+		return;
+	mdl_view_sync(c->m);
+	mdl_view_attach(c->m, v, dev, ri, rw);
+	if (mdl_view_drops(c->m, dev, ri, rw)) {
+		w->st = VW_ZEROS;
+	} else if (w->tight && !view_matches(c, v, NULL)) {
+		/* Population hit its vm.max_map_count: dropped, holes. */
+		w->st = VW_ZEROS;
+	}
+}
+
+static void op_view_drop(struct ctx *c, const struct fz_op *op)
+{
+	int v = op->a % FZ_MAX_VIEWERS;
+	struct m_view *w = &c->m->view[v];
+
+	if (!c->vp[v].pid)
+		return;
+	switch (op->var % 3) {
+	case 0:
+		if (w->st == VW_LIVE || w->st == VW_ZEROS)
+			view_detach(c, v);
+		return;
+	case 1:
+		fz_view_kill(&c->vp[v]);
+		w->st = VW_GONE;
+		w->tight = 0;
+		return;
+	default:
+		/* Its death races with the next op (a MAP, mostly). */
+		if (c->dying >= 0)
+			fz_view_reap(&c->vp[c->dying]);
+		fz_view_cmd(&c->vp[v], VC_DIE, 0, (long)(op->b % 2000), -1);
+		w->st = VW_GONE;
+		c->dying = v;
+		return;
+	}
+}
+
+static bool any_tight(const struct model *m)
+{
+	int v;
+
+	for (v = 0; v < FZ_MAX_VIEWERS; v++)
+		if (m->view[v].tight)
+			return true;
+	return false;
+}
+
+/* vm.max_map_count is back: no viewer is near it any more. */
+static void clear_tight(struct model *m)
+{
+	int v;
+
+	for (v = 0; v < FZ_MAX_VIEWERS; v++)
+		m->view[v].tight = 0;
+}
+
+/*
+ * Viewer @a near its vm.max_map_count (var 0): the limit goes down to the
+ * runner's vmas + 64 (the owner keeps room for a few MAPs; while it is
+ * low, the rules of K_MAXMAP hold) and the viewer inflates its own vmas to
+ * b below it. Var 1: back (the limit, and the viewer's vmas).
+ */
+static void op_view_tight(struct ctx *c, const struct fz_op *op)
+{
+	int v = op->a % FZ_MAX_VIEWERS, n;
+	long ret;
+
+	if (!c->vp[v].pid || c->o->kb.max_map_count <= 0)
+		return;
+	if (op->var % 2) {
+		if (!c->m->view[v].tight)
+			return;
+		ret = fz_view_cmd(&c->vp[v], VC_LOOSE, 0, 0, -1);
+		if (!vs_write_long("/proc/sys/vm/max_map_count", c->o->kb.max_map_count))
+			c->m->maxmap_low = false;
+		clear_tight(c->m);
+	} else {
+		if (c->m->maxmap_low || (n = vs_maps_total()) <= 0)
+			return;
+		c->sh->res.maxmap = 1;	/* before: the supervisor puts it back */
+		if (vs_write_long("/proc/sys/vm/max_map_count", n + 64))
+			return;
+		c->m->maxmap_low = true;
+		ret = fz_view_cmd(&c->vp[v], VC_TIGHT, 0, n + 64 - op->b % 4, -1);
+		c->m->view[v].tight = ret > 0;
+		ret = ret > 0 ? 0 : ret;
+	}
+	if (ret)
+		fail(c, "setup", "viewer %d: %s: %ld", v, op->var % 2 ? "loose" : "tight", ret);
+}
+
+/*
+ * While a view holds a device, closing its fds does not release it (the
+ * view file references the device file, and the device drops a detached
+ * viewer asynchronously): ops that could drop a device's last fd wait for
+ * a program without views.
+ */
+static bool views_unsafe(int kind)
+{
+	switch (kind) {
+	case K_OPEN: case K_CLOSE: case K_DUP: case K_FILE_CLOSE: case K_FILE_NEW:
+	case K_UNLOAD:
+		return true;
+	}
+	return false;
+}
+
+
 static void run_op(struct ctx *c, int *ip)
 {
 	const struct fz_op *op = &c->p->ops[*ip];
@@ -1305,10 +1581,24 @@ static void run_op(struct ctx *c, int *ip)
 	c->ops++;
 	if (c->m->maxmap_low && maxmap_unsafe(op->kind))
 		return;
+	if (!c->m->in_child && any_view(c->m) && views_unsafe(op->kind))
+		return;
 	switch (op->kind) {
 	case K_MAXMAP:
-		if (!c->m->in_child)
-			op_maxmap(c, op);
+		/* A viewer near the limit would be over a lowered one. */
+		if (c->m->in_child || (op->var % 2 == 0 && any_tight(c->m)))
+			return;
+		op_maxmap(c, op);
+		if (op->var % 2)
+			clear_tight(c->m);
+		return;
+	case K_VIEW_DROP:
+		if (!c->m->in_child && !c->m->chaos)
+			op_view_drop(c, op);
+		return;
+	case K_VIEW_TIGHT:
+		if (!c->m->in_child && !c->m->chaos)
+			op_view_tight(c, op);
 		return;
 	case K_OPEN:
 		op_open(c, op);
@@ -1403,6 +1693,9 @@ static void run_op(struct ctx *c, int *ip)
 	case K_RESET:
 		mdl_reset(c->m, dev, &e);
 		got = ioctl(fd, VHOST_SHMEM_RESET) ? errno : 0;
+		/* Every view of the device is emptied, also when it is EBUSY. */
+		if (!got || got == EBUSY)
+			c->m->views_reset = dev + 1;
 		if (check(c, "RESET", &e, got)) {
 			count_outcome(c, OUTC_RESET, got);
 			mdl_reset_done(c->m, dev, got);
@@ -1410,6 +1703,10 @@ static void run_op(struct ctx *c, int *ip)
 		return;
 	case K_BATCH:
 		*ip += op_batch(c, dev, fd, *ip);
+		return;
+	case K_VIEW:
+		if (!c->m->in_child && !c->m->chaos)
+			op_view(c, dev, fd, op);
 		return;
 	case K_CHILD_READ: {
 		int p = FZ_GUARD + (int)op->a, n = 1, reg = op->reg % FZ_MAX_REG, want, gotr;
@@ -1460,8 +1757,18 @@ static void run_ops(struct ctx *c, int from, int to)
 {
 	int i;
 
-	for (i = from; i < to && !failed(c); i++)
+	for (i = from; i < to && !failed(c); i++) {
+		const struct fz_op *op = &c->p->ops[i];
+
 		run_op(c, &i);
+		if (!c->vsnap || failed(c))
+			continue;
+		/* A fork child's ops change the views too; the runner checks. */
+		if (c->m->in_child)
+			mdl_view_sync(c->m);
+		else
+			views_after(c, op);
+	}
 }
 
 /*
@@ -1485,6 +1792,11 @@ static void solo_cleanup(struct ctx *c)
 		if (c->m->file_kind[i] != FK_MEMFD || c->filefd[i] < 0)
 			continue;
 		got = fcntl(c->filefd[i], F_ADD_SEALS, F_SEAL_WRITE) ? errno : 0;
+		/* A device its views held is released by the reaper, soon. */
+		for (int k = 0; got == EBUSY && c->views_used && k < 200; k++) {
+			usleep(10000);
+			got = fcntl(c->filefd[i], F_ADD_SEALS, F_SEAL_WRITE) ? errno : 0;
+		}
 		if (got)
 			fail(c, "leak", "after closing every device, F_SEAL_WRITE on memfd slot %d: %s (a writable mapping count was not given back)",
 			     i, strerror(got));
@@ -1510,6 +1822,7 @@ static int ctx_init(struct ctx *c, const struct fz_prog *p, const struct fz_opts
 	c->m->ext4_punch = true;
 	c->m->kb = o->kb;
 	c->uffd = -1;
+	c->dying = -1;
 	c->m->avoid = o->avoid;
 	if (!vs_read_long(VS_PARAM_DIR "/max_mappings", &v))
 		c->m->max_mappings = v;
@@ -1526,10 +1839,31 @@ static int ctx_init(struct ctx *c, const struct fz_prog *p, const struct fz_opts
 	return 0;
 }
 
+/* Does the program view a region at all? Then it gets viewer processes. */
+static bool has_views(const struct fz_prog *p)
+{
+	int i;
+
+	for (i = 0; i < p->nops; i++)
+		if (p->ops[i].kind == K_VIEW)
+			return true;
+	return false;
+}
+
 static void run_solo(struct ctx *c)
 {
+	if (has_views(c->p)) {
+		c->vsnap = mmap(NULL, FZ_MAX_VIEWERS * sizeof(*c->vsnap), PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (c->vsnap == MAP_FAILED || fz_views_start(c->vp, c->vsnap)) {
+			fail(c, "setup", "viewer processes: %s", strerror(errno));
+			return;
+		}
+	}
 	run_ops(c, 0, c->p->nops);
 	__atomic_add_fetch(&c->sh->res.ops, c->ops, __ATOMIC_RELAXED);
+	/* Views hold their devices: they go first. */
+	fz_views_stop(c->vp);
 	if (c->cur >= 0 && c->p->nops && c->p->ops[c->p->nops - 1].kind == K_EXIT && !failed(c))
 		_exit(0);	/* the kernel cleans up */
 	if (!failed(c))

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/vhost_shmem.h>
 
 #define FZ_MAX_FDS	6	/* device fd slots */
@@ -38,6 +39,7 @@
 #define FZ_MAX_OPS	4096
 #define FZ_MAX_PROCS	4	/* chaos: processes (0 = owner) */
 #define FZ_MAX_THREADS	3	/* chaos: threads per process */
+#define FZ_MAX_VIEWERS	2	/* solo: viewer processes (views.c) */
 
 enum fz_kind {
 	K_NOP,
@@ -83,6 +85,13 @@ enum fz_kind {
 			 * 1: close the userfaultfd (unregisters everything) */
 	K_MAXMAP,	/* var 0: vm.max_map_count = the runner's vmas - 2 + a,
 			 * 1: back to its value at the start */
+	K_VIEW,		/* solo: fd, shmid; a: viewer; var 0: read-only view,
+			 * 1: read-write. GET_VIEW, the fd to the viewer, which
+			 * mmaps the whole region (it detaches an old view first) */
+	K_VIEW_DROP,	/* a: viewer; var 0: munmap, 1: SIGKILL, 2: SIGKILL
+			 * b microseconds into the next op (mid-MAP) */
+	K_VIEW_TIGHT,	/* a: viewer; var 0: its vmas up to vm.max_map_count - b,
+			 * 1: back to what it had */
 	K_NKINDS
 };
 
@@ -218,6 +227,43 @@ struct fz_result {
 int fz_run(const struct fz_prog *p, const struct fz_opts *o, int timeout_s,
 	   struct fz_result *r);
 const char *fz_kind_name(int kind);
+
+/* ---- views.c: viewer processes (solo programs) ---- */
+
+/* One viewer process, forked by the runner before it maps anything. */
+struct fz_vproc {
+	pid_t pid;		/* 0: none (never started, or dead and reaped) */
+	int sock;		/* commands and the view fd (SCM_RIGHTS) */
+};
+
+/*
+ * What a viewer saw, in memory shared with the runner: each page of its
+ * view copied, and the copy's outcome (0 or FZ_SIG(signal)).
+ */
+struct fz_vsnap {
+	uint64_t addr;		/* where the view is in the viewer */
+	int npages;
+	int outcome[FZ_REG_MAXPG];
+	uint8_t page[FZ_REG_MAXPG][4096];
+};
+
+enum { VC_ATTACH = 1, VC_DETACH, VC_SNAP, VC_TIGHT, VC_LOOSE, VC_DIE };
+
+struct fz_vcmd {
+	int op;
+	int prot;		/* VC_ATTACH */
+	long n;			/* VC_ATTACH: pages; VC_TIGHT: vma total; VC_DIE: us */
+};
+
+/* Forks FZ_MAX_VIEWERS idle viewers; @snap[i] is viewer i's. 0 or -errno. */
+int fz_views_start(struct fz_vproc *vp, struct fz_vsnap *snap);
+/* One command (@fd passed along if >= 0): the viewer's answer or -errno. */
+long fz_view_cmd(struct fz_vproc *v, int op, int prot, long n, int fd);
+/* SIGKILLs and reaps viewer @v. */
+void fz_view_kill(struct fz_vproc *v);
+/* Waits for viewer @v, told to die, to be gone. */
+void fz_view_reap(struct fz_vproc *v);
+void fz_views_stop(struct fz_vproc *vp);
 
 /* ---- nl.c ---- */
 struct fz_nl_dev {

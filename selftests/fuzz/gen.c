@@ -356,6 +356,71 @@ static void gen_maxmap(struct gen *g, int fd)
 		op->var = 1;
 }
 
+/*
+ * Views: a viewer attaches (read-only or read-write), detaches, is killed
+ * (now, or during the MAP that follows), or gets near vm.max_map_count
+ * around a few MAPs and UNMAPs.
+ */
+static void gen_view_op(struct gen *g, int fd)
+{
+	struct fz_op *op;
+	int i, n, v = rnd(g, FZ_MAX_VIEWERS);
+
+	switch (rnd(g, 8)) {
+	case 0: case 1: case 2:
+		op = emit(g, K_VIEW);
+		if (op) {
+			op->fd = fd;
+			op->a = v;
+			op->shmid = chance(g, 5) ? 256 + rnd(g, 10) :
+				    gen_shmid(g, fd, pick_reg(g, fd));
+			op->var = rnd(g, 2);
+		}
+		break;
+	case 3:
+		op = emit(g, K_VIEW_DROP);
+		if (op) {
+			op->a = v;
+			op->var = rnd(g, 2);
+		}
+		break;
+	case 4: case 5:
+		op = emit(g, K_VIEW_DROP);
+		if (op) {
+			op->a = v;
+			op->var = 2;
+			op->b = rnd(g, 2000);
+		}
+		op = emit(g, K_MAP);
+		if (op) {
+			gen_map_args(g, op, fd);
+			remember_map(g, op);
+		}
+		break;
+	default:
+		op = emit(g, K_VIEW_TIGHT);
+		if (!op)
+			break;
+		op->a = v;
+		op->b = rnd(g, 4);
+		n = 2 + rnd(g, 5);
+		for (i = 0; i < n; i++) {
+			op = emit(g, chance(g, 65) ? K_MAP : K_UNMAP);
+			if (op && op->kind == K_MAP) {
+				gen_map_args(g, op, fd);
+				remember_map(g, op);
+			} else if (op) {
+				gen_unmap_args(g, op, fd);
+			}
+		}
+		if (chance(g, 80) && (op = emit(g, K_VIEW_TIGHT))) {
+			op->a = v;
+			op->var = 1;
+		}
+		break;
+	}
+}
+
 /* A fork child: a few ops of another process holding the device fds. */
 static void gen_fork(struct gen *g)
 {
@@ -497,6 +562,8 @@ static void gen_solo(struct gen *g, int nops)
 		3, 4, 2, 1, 3, 2, 2, 1, 1, 1,
 		/* OWNER CONFIG MMAP NL UNLOAD FNEW FCLOSE DEVICE MSEAL UFFD MAXMAP */
 		1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1,
+		/* VIEW */
+		3,
 	};
 	int i, nfiles = 3 + rnd(g, FZ_MAX_FILES - 2);
 	struct fz_op *op;
@@ -506,6 +573,15 @@ static void gen_solo(struct gen *g, int nops)
 	gen_device(g, 0);
 	if (chance(g, 30))
 		gen_device(g, 1);
+	/* A third of the programs have viewers from the start. */
+	for (i = 0; i < FZ_MAX_VIEWERS && chance(g, 35); i++) {
+		op = emit(g, K_VIEW);
+		if (op) {
+			op->a = i;
+			op->shmid = gen_shmid(g, 0, pick_reg(g, 0));
+			op->var = rnd(g, 2);
+		}
+	}
 	while (g->p->nops < nops) {
 		int fd = rnd(g, 10) < 7 ? 0 : rnd(g, 3);
 		int k = pick_weighted(g, w, sizeof(w) / sizeof(w[0]));
@@ -632,6 +708,7 @@ static void gen_solo(struct gen *g, int nops)
 		case 28: gen_vm(g, K_MSEAL, fd); break;
 		case 29: gen_vm(g, K_UFFD, fd); break;
 		case 30: gen_maxmap(g, fd); break;
+		case 31: gen_view_op(g, fd); break;
 		}
 	}
 	if (chance(g, 10))

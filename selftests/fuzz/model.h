@@ -106,6 +106,23 @@ struct m_cview {
 	uint8_t page;
 };
 
+/*
+ * A viewer process's view (views.c, K_VIEW): attached, what each page of
+ * it shows (the mapping record, -1 a hole), dropped or gone.
+ */
+enum { VW_NONE, VW_LIVE, VW_ZEROS, VW_GONE };
+
+struct m_view {
+	int st;			/* VW_*; VW_ZEROS: not a viewer any more, its
+				 * placeholder reads as holes */
+	int dev, reg;
+	bool rw;
+	int tight;		/* its vmas are near vm.max_map_count */
+	bool gaps;		/* an UNMAP ran while vm.max_map_count was low:
+				 * holes may be gaps (SIGSEGV) */
+	int16_t map[FZ_REG_MAXPG];
+};
+
 struct model {
 	struct m_dev dev[FZ_MAX_DEVS];
 	int ndevs;
@@ -128,6 +145,10 @@ struct model {
 	bool sealed;		/* some page was mseal()ed: the arena stays */
 	bool maxmap_low;	/* vm.max_map_count lowered (K_MAXMAP) */
 	unsigned int avoid;	/* AVOID_*: known bugs taken as they are */
+	struct m_view view[FZ_MAX_VIEWERS];
+	int views_reset;	/* 1 + the device a RESET (also a fork
+				 * child's) emptied the views of, or 0 */
+	int views_nmaps;	/* mapping records the views have seen */
 	char why[512];		/* the last mismatch explained */
 };
 
@@ -222,6 +243,32 @@ void mdl_child_exit(struct model *m);
 void mdl_drained(struct model *m, int dev);
 
 void fz_clamp(int *first, int *n);
+
+/* Views (views.c). */
+/* GET_VIEW's errno for @shmid of @dev (read-write: @rw), or 0. */
+int mdl_get_view(const struct model *m, int dev, uint32_t shmid, bool rw);
+/* Viewer @v attached to (dev, reg): populated from the table; or dropped. */
+void mdl_view_attach(struct model *m, int v, int dev, int reg, bool rw);
+/* Would population of a new viewer fail (kept as holes: VW_ZEROS)? */
+bool mdl_view_drops(const struct model *m, int dev, int reg, bool rw);
+/* What MAP @a returns with the device's viewers, from @e without them. */
+void mdl_view_map(const struct model *m, int dev, const struct fz_map_args *a,
+		  struct fz_exp *e);
+/* After a MAP of @dev with @outcome. */
+void mdl_view_map_done(struct model *m, int dev, int outcome);
+/* UNMAP @a with the device's viewers while vm.max_map_count is low. */
+void mdl_view_unmap(struct model *m, int dev, const struct fz_map_args *a,
+		    struct fz_exp *e);
+/*
+ * After each op (also a fork child's): viewers follow the table (records
+ * made since the last sync appear if still live, records no longer live
+ * go), a RESET (m->views_reset) empties every view of its device, a dead
+ * owner drops them.
+ */
+void mdl_view_sync(struct model *m);
+/* What viewer @v reads at page @p of its view, as mdl_read(). */
+int mdl_view_read(const struct model *m, int v, int p, uint32_t *fid,
+		  uint32_t *page, uint32_t *gen, bool *unknown);
 
 /* Live devices of the program. */
 int mdl_alive(const struct model *m);

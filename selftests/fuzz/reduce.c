@@ -94,7 +94,7 @@ void fz_print_prog(const struct fz_prog *p, const char *prefix)
 		"K_MAP", "K_UNMAP", "K_RESET", "K_BATCH", "K_BOP_MAP", "K_BOP_UNMAP",
 		"K_BOP_BAD", "K_FILE_NEW", "K_FILE_CLOSE", "K_PWRITE", "K_SEAL", "K_FORK",
 		"K_FORK_END", "K_CHILD_READ", "K_NL_DUMP", "K_UNLOAD", "K_EXIT", "K_KILL",
-		"K_SLEEP", "K_MSEAL", "K_UFFD", "K_MAXMAP",
+		"K_SLEEP", "K_MSEAL", "K_UFFD", "K_MAXMAP", "K_VIEW", "K_VIEW_DROP", "K_VIEW_TIGHT",
 	};
 	int i;
 

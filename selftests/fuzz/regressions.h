@@ -205,3 +205,38 @@ FZ_REGRESSION(seed_30343d92953cef89, FZ_SOLO, 0, 0,
  */
 #ifdef FZ_KNOWN_BUGS
 #endif
+/* Views: a /dev/zero MAP is one shmem object for the owner and every
+ * viewer, also one attached later (before 6418272, EBUSY: each space's
+ * vm_mmap() of /dev/zero made its own object).
+ */
+FZ_REGRESSION(views_dev_zero, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 2, .var = 5, .a = 0x8 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .a = 0x6 },
+	{ .kind = K_MMAP, .a = 0x6000 },
+	{ .kind = K_VIEW, .var = 1 },
+	{ .kind = K_MAP, .file = 2, .b = 0x1000, .c = 0x2000, .d = VHOST_SHMEM_MAP_F_RW },
+	{ .kind = K_WRITE, .a = 0x2 },
+	{ .kind = K_VIEW, .a = 1, .var = 1 },
+	{ .kind = K_READ, .a = 0x2 },
+	{ .kind = K_UNMAP, .b = 0x1000, .c = 0x2000 },
+)
+/* The fuzzer's views model: a fork child's RESET empties the views, its
+ * MAP after that is in them (the model once applied the RESET after the
+ * child's every op).
+ */
+FZ_REGRESSION(seed_bea689c1d116b553, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .var = 1, .a = 0x7 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 255, .a = 0xd },
+	{ .kind = K_MMAP, .shmid = 255, .a = 0xd000 },
+	{ .kind = K_VIEW, .var = 1, .shmid = 255 },
+	{ .kind = K_FORK },
+	{ .kind = K_RESET, .proc = 1 },
+	{ .kind = K_MAP, .proc = 1, .shmid = 255, .c = 0x4000 },
+	{ .kind = K_CLOSE, .proc = 1 },
+	{ .kind = K_FORK_END },
+	{ .kind = K_READ, .a = 0x2 },
+)

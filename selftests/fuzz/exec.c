@@ -142,6 +142,11 @@ static void count_outcome(struct ctx *c, int which, int v)
 			   __ATOMIC_RELAXED);
 }
 
+static void count_vev(struct ctx *c, int which)
+{
+	__atomic_add_fetch(&c->sh->res.vev[which], 1, __ATOMIC_RELAXED);
+}
+
 /* ---- addresses ---- */
 
 static uint8_t *slot_addr(struct ctx *c, int dev, int reg)
@@ -584,6 +589,24 @@ static void check_first_page(struct ctx *c, int dev, const struct fz_map_args *a
 	check_read(c, dev, ri, FZ_GUARD + a->shm_off / PG, what);
 }
 
+/*
+ * Does a MAP of (@dev, @shmid) go through a viewer: an attached one, or the
+ * one dying during this op? Such MAPs are counted apart (OUTC_VMAP).
+ */
+static bool map_has_viewers(const struct ctx *c, int dev, uint32_t shmid)
+{
+	const struct m_view *w;
+	int v;
+
+	for (v = 0; v < FZ_MAX_VIEWERS; v++) {
+		w = &c->m->view[v];
+		if ((w->st == VW_LIVE || (w->st == VW_GONE && c->dying == v)) &&
+		    w->dev == dev && c->m->dev[dev].reg[w->reg].shmid == shmid)
+			return true;
+	}
+	return false;
+}
+
 /* The model's MAP and UNMAP, with what the device's viewers change. */
 static void predict_map(struct model *m, int dev, const struct fz_map_args *a,
 			struct fz_exp *e)
@@ -614,6 +637,8 @@ static void op_map(struct ctx *c, int dev, int fd, const struct fz_op *op)
 		return;
 	}
 	count_outcome(c, OUTC_MAP, got);
+	if (map_has_viewers(c, dev, a.shmid))
+		count_outcome(c, OUTC_VMAP, got);
 	mdl_map_done(c->m, dev, &a, got);
 	mdl_view_map_done(c->m, dev, got);
 	/* At vm.max_map_count nothing is lost: the hole is still there. */
@@ -776,6 +801,8 @@ static int op_batch(struct ctx *c, int dev, int fd, int i)
 		}
 		if (bo->kind == K_BOP_MAP) {
 			count_outcome(c, OUTC_MAP, r);
+			if (map_has_viewers(c, dev, a.shmid))
+				count_outcome(c, OUTC_VMAP, r);
 			mdl_map_done(c->m, dev, &a, r);
 			mdl_view_map_done(c->m, dev, r);
 		} else if (bo->kind == K_BOP_UNMAP) {
@@ -1350,6 +1377,41 @@ static void append_view_vmas(struct ctx *c, int v)
 		fclose(f);
 }
 
+static void view_detach(struct ctx *c, int v)
+{
+	long ret = fz_view_cmd(&c->vp[v], VC_DETACH, 0, 0, -1);
+
+	if (ret)
+		fail(c, "view", "viewer %d: munmap of its view: %ld", v, ret);
+	c->m->view[v].st = VW_NONE;
+}
+
+/*
+ * Viewer @v's view does not match its model after a failed rollback
+ * (m_view.rb_gaps) may have happened. As documented, such a viewer is
+ * detached: if netlink no longer lists it, it is done with (it munmaps
+ * its view) and true is returned. Otherwise the reason goes to m->why.
+ */
+static bool view_rolled_back(struct ctx *c, int v)
+{
+	struct m_view *w = &c->m->view[v];
+	const struct m_dev *d = &c->m->dev[w->dev];
+	int attached;
+
+	if (!w->rb_gaps || w->st != VW_LIVE)
+		return false;
+	attached = fz_nl_viewer(d->nl_id, d->reg[w->reg].shmid, (uint32_t)c->vp[v].pid);
+	if (attached) {
+		snprintf(c->m->why, sizeof(c->m->why),
+			 "; after a failed rollback, and netlink lists it (%d): the known \"viewer rollback gap\" (--avoid-known=view-rollback)",
+			 attached);
+		return false;
+	}
+	count_vev(c, VEV_GAP_DETACHED);
+	view_detach(c, v);
+	return true;
+}
+
 /*
  * Compares viewer @v's view with the model. Quietly (@what NULL): only
  * says whether it matches.
@@ -1360,7 +1422,7 @@ static bool view_matches(struct ctx *c, int v, const char *what)
 	const struct fz_vsnap *sn = &c->vsnap[v];
 	int p, want, npages = c->m->dev[w->dev].reg[w->reg].size / PG;
 	uint32_t fid, page, gen;
-	bool unknown;
+	bool unknown, avoided = false;
 	char why[256], g[32], x[32];
 	long ret;
 
@@ -1371,33 +1433,72 @@ static bool view_matches(struct ctx *c, int v, const char *what)
 			     what, v, ret, sn->npages, npages);
 		return false;
 	}
+	if (what)
+		count_vev(c, VEV_SNAP);
 	for (p = 0; p < npages; p++) {
 		want = mdl_view_read(c->m, v, p, &fid, &page, &gen, &unknown);
-		/* After UNMAPs at a low vm.max_map_count: maybe a gap. */
-		if (sn->outcome[p] != want &&
-		    !(w->gaps && sn->outcome[p] == FZ_SIG(SIGSEGV))) {
-			if (what)
-				fail(c, "view", "%s: viewer %d (%s view, %s) page %d: got %s, expected %s",
-				     what, v, w->rw ? "read-write" : "read-only",
-				     w->st == VW_LIVE ? "attached" : "dropped", p,
-				     oname(sn->outcome[p], g, sizeof(g)), oname(want, x, sizeof(x)));
-			if (what)
-				append_view_vmas(c, v);
-			return false;
-		}
-		if (sn->outcome[p] || unknown)
+		if (sn->outcome[p] == want && !want && !unknown &&
+		    !fz_page_cmp(sn->page[p], fid, page, gen, why, sizeof(why)))
 			continue;
-		if (fz_page_cmp(sn->page[p], fid, page, gen, why, sizeof(why))) {
-			if (what)
-				fail(c, "view", "%s: viewer %d (%s view, %s) page %d: %s", what, v,
-				     w->rw ? "read-write" : "read-only",
-				     w->st == VW_LIVE ? "attached" : "dropped", p, why);
-			if (what)
-				append_view_vmas(c, v);
-			return false;
+		if (sn->outcome[p] == want && (want || unknown))
+			continue;
+		/*
+		 * A gap where the model has a hole: after UNMAPs at a low
+		 * vm.max_map_count (documented), or after a failed rollback
+		 * with AVOID_VIEW_ROLLBACK (the known gap).
+		 */
+		if (sn->outcome[p] == FZ_SIG(SIGSEGV) && w->map[p] < 0 &&
+		    (w->gaps || (w->rb_gaps && (c->m->avoid & AVOID_VIEW_ROLLBACK)))) {
+			avoided |= !w->gaps;
+			continue;
 		}
+		if (!what)
+			return false;
+		c->m->why[0] = 0;
+		if (!(c->m->avoid & AVOID_VIEW_ROLLBACK) && view_rolled_back(c, v))
+			return true;
+		if (sn->outcome[p] != want)
+			fail(c, "view", "%s: viewer %d (%s view, %s) page %d: got %s, expected %s%s",
+			     what, v, w->rw ? "read-write" : "read-only",
+			     w->st == VW_LIVE ? "attached" : "dropped", p,
+			     oname(sn->outcome[p], g, sizeof(g)), oname(want, x, sizeof(x)),
+			     c->m->why);
+		else
+			fail(c, "view", "%s: viewer %d (%s view, %s) page %d: %s%s", what, v,
+			     w->rw ? "read-write" : "read-only",
+			     w->st == VW_LIVE ? "attached" : "dropped", p, why, c->m->why);
+		append_view_vmas(c, v);
+		return false;
 	}
+	if (avoided && what)
+		count_vev(c, VEV_GAP_AVOIDED);
 	return true;
+}
+
+/* The viewer told to die during the last op is gone: reaped. */
+static void end_dying(struct ctx *c)
+{
+	if (c->dying < 0)
+		return;
+	fz_view_reap(&c->vp[c->dying]);
+	c->m->view[c->dying].tight = 0;
+	c->m->view[c->dying].dying = false;
+	c->dying = -1;
+}
+
+/*
+ * Ops that change nothing a viewer sees (they read, or only ask): the
+ * views are checked after the next op that may (copying every view after
+ * every op halves the ops per second).
+ */
+static bool views_unchanged(int kind)
+{
+	switch (kind) {
+	case K_NOP: case K_READ: case K_GET_CONFIG: case K_REGION_INFO:
+	case K_GET_STATS: case K_NL_DUMP: case K_CHILD_READ: case K_SLEEP:
+		return true;
+	}
+	return false;
 }
 
 /* After each op of the runner: every view is what the model says. */
@@ -1407,25 +1508,15 @@ static void views_after(struct ctx *c, const struct fz_op *op)
 	int v;
 
 	/* Not after the op that told it to die: after the next one. */
-	if (c->dying >= 0 && op->kind != K_VIEW_DROP) {
-		fz_view_reap(&c->vp[c->dying]);
-		c->m->view[c->dying].tight = 0;
-		c->dying = -1;
-	}
+	if (op->kind != K_VIEW_DROP)
+		end_dying(c);
 	mdl_view_sync(c->m);
+	if (views_unchanged(op->kind))
+		return;
 	snprintf(what, sizeof(what), "after %s", fz_kind_name(op->kind));
 	for (v = 0; v < FZ_MAX_VIEWERS && !failed(c); v++)
 		if (c->m->view[v].st == VW_LIVE || c->m->view[v].st == VW_ZEROS)
 			view_matches(c, v, what);
-}
-
-static void view_detach(struct ctx *c, int v)
-{
-	long ret = fz_view_cmd(&c->vp[v], VC_DETACH, 0, 0, -1);
-
-	if (ret)
-		fail(c, "view", "viewer %d: munmap of its view: %ld", v, ret);
-	c->m->view[v].st = VW_NONE;
 }
 
 /* K_VIEW: GET_VIEW through the device fd, then the viewer mmaps it. */
@@ -1439,6 +1530,8 @@ static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	struct fz_exp e;
 	long ret;
 
+	if (c->dying == v)
+		end_dying(c);
 	if (!c->vp[v].pid)
 		return;
 	if (w->st == VW_LIVE || w->st == VW_ZEROS)
@@ -1447,7 +1540,10 @@ static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	vfd = ioctl(fd, VHOST_SHMEM_GET_VIEW, &r);
 	got = vfd < 0 ? errno : 0;
 	exp_only(&e, want);
-	if (!check(c, "GET_VIEW", &e, got) || got)
+	if (!check(c, "GET_VIEW", &e, got))
+		return;
+	count_outcome(c, OUTC_GET_VIEW, got);
+	if (got)
 		return;
 	c->views_used = true;
 	reg = mdl_reg_by_shmid(&c->m->dev[dev], op->shmid, &ri);
@@ -1455,16 +1551,26 @@ static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	ret = fz_view_cmd(&c->vp[v], VC_ATTACH, prot, reg->size / PG, vfd);
 	close(vfd);
 	exp_only(&e, c->m->dev[dev].owner == OWN_DEAD ? ESRCH : 0);
-	if (!check(c, "mmap of a view", &e, ret < 0 ? (int)-ret : (int)ret) || ret)
+	got = ret < 0 ? (int)-ret : (int)ret;
+	if (!check(c, "mmap of a view", &e, got))
+		return;
+	count_outcome(c, OUTC_VIEW_MMAP, got);
+	if (got)
 		return;
 	mdl_view_sync(c->m);
 	mdl_view_attach(c->m, v, dev, ri, rw);
 	if (mdl_view_drops(c->m, dev, ri, rw)) {
 		w->st = VW_ZEROS;
 	} else if (w->tight && !view_matches(c, v, NULL)) {
-		/* Population hit its vm.max_map_count: dropped, holes. */
+		/*
+		 * Population hit its vm.max_map_count: dropped, its view
+		 * reads zeros (documented); with AVOID_VIEW_ROLLBACK also a
+		 * gap where the failed install did not put the hole back.
+		 */
 		w->st = VW_ZEROS;
+		w->rb_gaps = true;
 	}
+	count_vev(c, w->st == VW_ZEROS ? VEV_DROPPED : VEV_ATTACHED);
 }
 
 static void op_view_drop(struct ctx *c, const struct fz_op *op)
@@ -1472,25 +1578,31 @@ static void op_view_drop(struct ctx *c, const struct fz_op *op)
 	int v = op->a % FZ_MAX_VIEWERS;
 	struct m_view *w = &c->m->view[v];
 
+	if (c->dying == v)
+		end_dying(c);
 	if (!c->vp[v].pid)
 		return;
 	switch (op->var % 3) {
 	case 0:
-		if (w->st == VW_LIVE || w->st == VW_ZEROS)
+		if (w->st == VW_LIVE || w->st == VW_ZEROS) {
 			view_detach(c, v);
+			count_vev(c, VEV_MUNMAP);
+		}
 		return;
 	case 1:
 		fz_view_kill(&c->vp[v]);
 		w->st = VW_GONE;
 		w->tight = 0;
+		count_vev(c, VEV_KILL);
 		return;
 	default:
 		/* Its death races with the next op (a MAP, mostly). */
-		if (c->dying >= 0)
-			fz_view_reap(&c->vp[c->dying]);
+		end_dying(c);
 		fz_view_cmd(&c->vp[v], VC_DIE, 0, (long)(op->b % 2000), -1);
 		w->st = VW_GONE;
+		w->dying = true;
 		c->dying = v;
+		count_vev(c, VEV_KILL_MID);
 		return;
 	}
 }
@@ -1525,6 +1637,8 @@ static void op_view_tight(struct ctx *c, const struct fz_op *op)
 	int v = op->a % FZ_MAX_VIEWERS, n;
 	long ret;
 
+	if (c->dying == v)
+		end_dying(c);
 	if (!c->vp[v].pid || c->o->kb.max_map_count <= 0)
 		return;
 	if (op->var % 2) {
@@ -1543,6 +1657,8 @@ static void op_view_tight(struct ctx *c, const struct fz_op *op)
 		c->m->maxmap_low = true;
 		ret = fz_view_cmd(&c->vp[v], VC_TIGHT, 0, n + 64 - op->b % 4, -1);
 		c->m->view[v].tight = ret > 0;
+		if (ret > 0)
+			count_vev(c, VEV_TIGHT);
 		ret = ret > 0 ? 0 : ret;
 	}
 	if (ret)
@@ -1578,10 +1694,13 @@ static void run_op(struct ctx *c, int *ip)
 	/* Ops of a child whose K_FORK was dropped (reduction) are not run. */
 	if (op->proc && !c->m->in_child)
 		return;
+	/* Not run, not counted as run. */
+	if (!c->m->in_child && any_view(c->m) && views_unsafe(op->kind)) {
+		count_vev(c, VEV_SKIPPED);
+		return;
+	}
 	c->ops++;
 	if (c->m->maxmap_low && maxmap_unsafe(op->kind))
-		return;
-	if (!c->m->in_child && any_view(c->m) && views_unsafe(op->kind))
 		return;
 	switch (op->kind) {
 	case K_MAXMAP:

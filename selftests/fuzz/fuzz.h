@@ -153,10 +153,19 @@ struct fz_prog {
  * model then predicts what the module does instead of what the
  * documentation says. FZ_AVOID_OPEN lists the bugs still open in kmod/
  * (see regressions.h); a run avoids those unless told otherwise ("none").
- * None is open: the next one gets an AVOID_* bit here, a name in
- * fuzz_test.c's avoid_names[] and its reduced program in regressions.h.
+ * Each has an AVOID_* bit here, a name in fuzz_test.c's avoid_names[] and
+ * its reduced programs in regressions.h (under FZ_KNOWN_BUGS).
+ *
+ * AVOID_VIEW_ROLLBACK ("view-rollback"): a viewer whose rollback failed (a
+ * MAP's ENOMEM at that viewer's vm.max_map_count, or a failed attach) is
+ * left with a gap (SIGSEGV) where its hole was and stays attached ("Known
+ * gaps" in Documentation/userspace-api/vhost-shmem.rst). Avoided, such a
+ * gap is taken; otherwise a gap after a MAP's ENOMEM is allowed only once
+ * netlink no longer lists the viewer (it was detached, as documented), and
+ * a dropped new viewer must read zeros.
  */
-#define FZ_AVOID_OPEN	0u
+#define AVOID_VIEW_ROLLBACK	(1u << 0)
+#define FZ_AVOID_OPEN	AVOID_VIEW_ROLLBACK
 
 /*
  * What the running kernel does where kernels differ, found by probe.c at
@@ -203,7 +212,23 @@ void fz_generate(struct fz_prog *p, uint64_t seed, const struct fz_opts *o);
 /* ---- exec.c ---- */
 
 /* Calls whose outcomes a run counts, to show what the programs reach. */
-enum { OUTC_MAP, OUTC_UNMAP, OUTC_RESET, FZ_NOUTC };
+enum { OUTC_MAP, OUTC_UNMAP, OUTC_RESET, OUTC_VMAP, OUTC_GET_VIEW, OUTC_VIEW_MMAP,
+       FZ_NOUTC };
+
+/* What the view ops did (solo), counted as outcomes are (fz_result.vev). */
+enum {
+	VEV_ATTACHED,		/* a viewer mmapped its view and is attached */
+	VEV_DROPPED,		/* ... and was dropped (predicted, or at its limit) */
+	VEV_MUNMAP,		/* K_VIEW_DROP: munmap of the view */
+	VEV_KILL,		/* K_VIEW_DROP: SIGKILL at once */
+	VEV_KILL_MID,		/* K_VIEW_DROP: SIGKILL during the next op */
+	VEV_TIGHT,		/* K_VIEW_TIGHT: a viewer put near its limit */
+	VEV_SNAP,		/* a view copied and compared with the model */
+	VEV_GAP_DETACHED,	/* a gap after a failed rollback, viewer detached */
+	VEV_GAP_AVOIDED,	/* a gap taken as AVOID_VIEW_ROLLBACK says */
+	VEV_SKIPPED,		/* ops not run while a view holds the device */
+	FZ_NVEV
+};
 
 /* What a program's run found. Lives in shared memory across its processes. */
 struct fz_result {
@@ -214,6 +239,7 @@ struct fz_result {
 	uint64_t ops;		/* ops executed, all processes */
 	uint64_t ksig;		/* the runner died of this signal */
 	uint32_t outc[FZ_NOUTC][128];	/* solo: checked outcomes by errno (127: other) */
+	uint32_t vev[FZ_NVEV];	/* solo: VEV_* */
 	int pid;		/* the runner (a process group) */
 	int maxmap;		/* vm.max_map_count was lowered (K_MAXMAP) */
 	int cur;		/* solo: the op being run */
@@ -280,6 +306,8 @@ int fz_nl_devs(struct fz_nl_dev *out, int max);
 /* Dumps the regions (cmd REGION_GET) or mappings of device @id (0: all). */
 int fz_nl_maps(uint32_t id, struct fz_nl_map *out, int max);
 int fz_nl_regions(uint32_t id);
+/* Is @pid a viewer of region @shmid of device @id? 1, 0 or -errno. */
+int fz_nl_viewer(uint32_t id, uint32_t shmid, uint32_t pid);
 
 /* ---- probe.c ---- */
 /* Fills @kb from a scratch device (the module must be loaded). */

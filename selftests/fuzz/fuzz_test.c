@@ -62,6 +62,7 @@ static const struct regression regressions[] = {
 
 /* --avoid-known names (see FZ_AVOID_OPEN); the NULL entry ends the list. */
 static const struct { const char *name; unsigned int bit; } avoid_names[] = {
+	{ "view-rollback", AVOID_VIEW_ROLLBACK },
 	{ NULL, 0 }
 };
 
@@ -77,6 +78,7 @@ static double reduce_left = REDUCE_TOTAL_S;
 static struct {
 	uint64_t ops, programs, failures, reloads;
 	uint64_t outc[FZ_NOUTC][128];
+	uint64_t vev[FZ_NVEV];
 	long shmem0, sunreclaim0;
 	long kmsg_seq;
 	bool wedged;		/* a hang or oops: stop fuzzing */
@@ -364,6 +366,8 @@ static int run_one(struct fz_prog *p, bool reload)
 	st.ops += r.ops;
 	for (i = 0; i < FZ_NOUTC * 128; i++)
 		st.outc[i / 128][i % 128] += r.outc[i / 128][i % 128];
+	for (i = 0; i < FZ_NVEV; i++)
+		st.vev[i] += r.vev[i];
 	st.programs++;
 	bad = kmsg_check(40);
 	if (ret == 2) {
@@ -426,15 +430,27 @@ static int run_one(struct fz_prog *p, bool reload)
 	return 1;
 }
 
-/* What the MAPs, UNMAPs and RESETs of solo programs returned, by errno. */
+/*
+ * What the MAPs, UNMAPs and RESETs of solo programs returned, by errno
+ * ("MAP with viewers": those MAPs that had a viewer of their region, also
+ * one dying), GET_VIEW and the viewers' mmap() of their views; then what
+ * the view ops did.
+ */
 static void print_outcomes(void)
 {
-	static const char *const names[FZ_NOUTC] = { "MAP", "UNMAP", "RESET" };
+	static const char *const names[FZ_NOUTC] = {
+		"MAP", "UNMAP", "RESET", "MAP with viewers", "GET_VIEW", "view mmap",
+	};
+	static const char *const vev_names[FZ_NVEV] = {
+		"attached", "dropped", "munmap", "killed", "killed-mid-op", "tight",
+		"views-checked", "gap-detached", "gap-avoided", "ops-skipped",
+	};
 	char line[1024];
+	size_t n;
 	int k, v;
 
 	for (k = 0; k < FZ_NOUTC; k++) {
-		size_t n = snprintf(line, sizeof(line), "fuzz: %s outcomes:", names[k]);
+		n = snprintf(line, sizeof(line), "fuzz: %s outcomes:", names[k]);
 
 		for (v = 0; v < 128 && n < sizeof(line) - 40; v++) {
 			if (!st.outc[k][v])
@@ -446,6 +462,11 @@ static void print_outcomes(void)
 		}
 		ksft_print_msg("%s\n", line);
 	}
+	n = snprintf(line, sizeof(line), "fuzz: view events:");
+	for (k = 0; k < FZ_NVEV; k++)
+		n += snprintf(line + n, sizeof(line) - n, " %s %llu", vev_names[k],
+			      (unsigned long long)st.vev[k]);
+	ksft_print_msg("%s\n", line);
 }
 
 /* ---- options ---- */
@@ -615,6 +636,10 @@ int main(int argc, char **argv)
 	ksft_print_msg("fuzz: this kernel: %s\n", why);
 	ksft_set_plan(nreg + nbatch + 1);
 	run_regressions();
+	/* The totals are the timed run's: ops over its wall time. */
+	st.ops = 0;
+	memset(st.outc, 0, sizeof(st.outc));
+	memset(st.vev, 0, sizeof(st.vev));
 	t0 = now();
 	for (b = 0; b < nbatch; b++) {
 		t_end = t0 + (double)opts.duration * (b + 1) / nbatch;

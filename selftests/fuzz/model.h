@@ -118,8 +118,13 @@ struct m_view {
 	int dev, reg;
 	bool rw;
 	int tight;		/* its vmas are near vm.max_map_count */
+	bool dying;		/* VW_GONE: SIGKILLed during the current op */
 	bool gaps;		/* an UNMAP ran while vm.max_map_count was low:
-				 * holes may be gaps (SIGSEGV) */
+				 * holes may be gaps (SIGSEGV), as documented */
+	bool rb_gaps;		/* a MAP's ENOMEM while the limit was low, or a
+				 * failed attach: a failed rollback may have
+				 * left gaps (AVOID_VIEW_ROLLBACK; else the
+				 * viewer must have been detached) */
 	int16_t map[FZ_REG_MAXPG];
 };
 

@@ -228,3 +228,38 @@ int fz_nl_regions(uint32_t id)
 
 	return ret ? ret : n;
 }
+
+struct viewer_acc {
+	uint32_t shmid, pid;
+	int found;
+};
+
+static void on_region_viewers(struct nlattr *attrs, int len, void *arg)
+{
+	struct viewer_acc *acc = arg;
+	struct nlattr *a, *v, *x;
+	bool ours = false;
+
+	for_each_attr(a, attrs, len)
+		if ((a->nla_type & NLA_TYPE_MASK) == VHOST_SHMEM_A_REGION_SHMID)
+			ours = attr_u64(a) == acc->shmid;
+	if (!ours)
+		return;
+	for_each_attr(a, attrs, len) {
+		if ((a->nla_type & NLA_TYPE_MASK) != VHOST_SHMEM_A_REGION_VIEWERS)
+			continue;
+		v = a + 1;
+		for_each_attr(x, v, a->nla_len - sizeof(*a))
+			if ((x->nla_type & NLA_TYPE_MASK) == VHOST_SHMEM_A_VIEWER_PID &&
+			    attr_u64(x) == acc->pid)
+				acc->found = 1;
+	}
+}
+
+int fz_nl_viewer(uint32_t id, uint32_t shmid, uint32_t pid)
+{
+	struct viewer_acc acc = { shmid, pid, 0 };
+	int ret = dump(VHOST_SHMEM_CMD_REGION_GET, id, on_region_viewers, &acc);
+
+	return ret ? ret : acc.found;
+}

@@ -197,15 +197,7 @@ FZ_REGRESSION(seed_30343d92953cef89, FZ_SOLO, 0, 0,
 )
 
 /*
- * Module bugs the fuzzer found that kmod/ (as of the last commit these
- * were checked against, named on each) still has: none at 39618e7. They
- * fail every run; build with -DFZ_KNOWN_BUGS to run them (e.g. make -C
- * selftests CFLAGS="-O2 -g -DFZ_KNOWN_BUGS" ...), and once kmod/ is fixed
- * move them above and drop the bit from FZ_AVOID_OPEN (fuzz.h).
- */
-#ifdef FZ_KNOWN_BUGS
-#endif
-/* Views: a /dev/zero MAP is one shmem object for the owner and every
+ * Views: a /dev/zero MAP is one shmem object for the owner and every
  * viewer, also one attached later (before 6418272, EBUSY: each space's
  * vm_mmap() of /dev/zero made its own object).
  */
@@ -222,7 +214,8 @@ FZ_REGRESSION(views_dev_zero, FZ_SOLO, 0, 0,
 	{ .kind = K_READ, .a = 0x2 },
 	{ .kind = K_UNMAP, .b = 0x1000, .c = 0x2000 },
 )
-/* The fuzzer's views model: a fork child's RESET empties the views, its
+/*
+ * The fuzzer's views model: a fork child's RESET empties the views, its
  * MAP after that is in them (the model once applied the RESET after the
  * child's every op).
  */
@@ -240,3 +233,82 @@ FZ_REGRESSION(seed_bea689c1d116b553, FZ_SOLO, 0, 0,
 	{ .kind = K_FORK_END },
 	{ .kind = K_READ, .a = 0x2 },
 )
+
+/*
+ * The fuzzer's views model: a read-only viewer SIGKILLed 1.1 ms into a
+ * read-write /dev/zero MAP may still be attached when the MAP looks: EACCES
+ * as well as 0 (the model once took the dying viewer as gone already).
+ */
+FZ_REGRESSION(seed_ff83a5c17e3d9957, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 1, .var = 5, .a = 0x1a },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 1, .a = 0x407 },
+	{ .kind = K_MMAP, .reg = 1, .shmid = 2, .a = 0x4000 },
+	{ .kind = K_VIEW, .shmid = 2, .a = 0x1 },
+	{ .kind = K_VIEW_DROP, .var = 2, .a = 0x1, .b = 0x450 },
+	{ .kind = K_MAP, .file = 1, .reg = 1, .shmid = 2, .b = 0x1000, .c = 0x1000, .d = 0x1 },
+)
+/*
+ * The fuzzer's views model: a read-write viewer attaching to a region with
+ * a read-write mapping of a memfd sealed F_SEAL_FUTURE_WRITE since cannot
+ * get a writable mapping of it: population fails, the viewer is dropped
+ * and reads zeros (the model expected the mapping's bytes).
+ */
+FZ_REGRESSION(seed_73a46548aed2adc4, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 4, .var = 1, .a = 0x27 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 100, .a = 0x6 },
+	{ .kind = K_MMAP, .shmid = 100, .a = 0x6000 },
+	{ .kind = K_BATCH },
+	{ .kind = K_BOP_MAP, .file = 4, .shmid = 100, .a = 0x20000, .b = 0x1000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_SEAL, .file = 4, .var = 1 },
+	{ .kind = K_VIEW, .var = 1, .shmid = 100, .a = 0x1 },
+)
+
+/*
+ * Module bugs the fuzzer found that kmod/ (as of the last commit these
+ * were checked against, named on each) still has. They fail every run;
+ * build with -DFZ_KNOWN_BUGS to run them (e.g. make -C selftests
+ * CFLAGS="-O2 -g -DFZ_KNOWN_BUGS" ...), and once kmod/ is fixed move them
+ * above and drop the bit from FZ_AVOID_OPEN (fuzz.h).
+ */
+#ifdef FZ_KNOWN_BUGS
+/*
+ * AVOID_VIEW_ROLLBACK, at d0ab50c: a MAP of a memfd sealed
+ * F_SEAL_FUTURE_WRITE, read-write: the read-only viewer at its
+ * vm.max_map_count takes it, the owner refuses it (EPERM), and the
+ * viewer's rollback leaves view page 20 a gap (SIGSEGV), the viewer still
+ * attached (6.12).
+ */
+FZ_REGRESSION(seed_4d1c2d2c399b46e0, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 2, .var = 1, .a = 0x21 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 2, .a = 0x15 },
+	{ .kind = K_MMAP, .shmid = 2, .a = 0x15000 },
+	{ .kind = K_SEAL, .file = 2, .var = 1 },
+	{ .kind = K_VIEW, .shmid = 2 },
+	{ .kind = K_VIEW_TIGHT, .b = 0x2 },
+	{ .kind = K_MAP, .file = 2, .shmid = 2, .a = 0xd000, .b = 0x14000, .c = 0x1000, .d = 0x1 },
+)
+/*
+ * AVOID_VIEW_ROLLBACK, at d0ab50c: a read-only viewer attaching at its
+ * vm.max_map_count (a read-write MAP is live) is dropped, and its view
+ * page 0 is a gap (SIGSEGV), not zeros: the failed population did not put
+ * the hole back (6.12).
+ */
+FZ_REGRESSION(seed_15b39074ce4ac114, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 1, .var = 1, .a = 0x12 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .a = 0x716 },
+	{ .kind = K_MMAP, .reg = 1, .shmid = 1, .a = 0x7000 },
+	{ .kind = K_VIEW, .var = 1 },
+	{ .kind = K_MAP, .file = 1, .reg = 1, .shmid = 1, .a = 0xa000, .c = 0x1000 },
+	{ .kind = K_VIEW_TIGHT, .b = 0x2 },
+	{ .kind = K_MAP, .file = 1, .reg = 1, .shmid = 1, .a = 0x9000, .b = 0x3000, .c = 0x2000, .d = 0x1 },
+	{ .kind = K_VIEW, .shmid = 1 },
+)
+#endif

@@ -12,6 +12,7 @@
  * says.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -239,6 +240,17 @@ static int view_refuses(int kind, bool map_rw, bool view_rw)
 	return 0;
 }
 
+/*
+ * A read-write mapping of a memfd sealed against writes since: a
+ * read-write viewer would need a new writable mapping of it, which the
+ * seal refuses (EPERM), so its population fails.
+ */
+static bool write_sealed(const struct model *m, const struct m_map *mp, bool view_rw)
+{
+	return view_rw && mp->rw && map_kind(m, mp) == FK_MEMFD &&
+	       (m->obj[mp->obj].seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+}
+
 bool mdl_view_drops(const struct model *m, int dev, int reg, bool rw)
 {
 	int i;
@@ -247,7 +259,7 @@ bool mdl_view_drops(const struct model *m, int dev, int reg, bool rw)
 		const struct m_map *mp = &m->map[i];
 
 		if (mp->live && mp->dev == dev && mp->reg == reg &&
-		    view_refuses(map_kind(m, mp), mp->rw, rw))
+		    (view_refuses(map_kind(m, mp), mp->rw, rw) || write_sealed(m, mp, rw)))
 			return true;
 	}
 	return false;
@@ -275,7 +287,7 @@ void mdl_view_map(const struct model *m, int dev, const struct fz_map_args *a,
 		  struct fz_exp *e)
 {
 	const struct m_dev *d = &m->dev[dev];
-	int v, ri, kind = m->file_kind[a->file % FZ_MAX_FILES], refuse = 0;
+	int v, ri, kind = m->file_kind[a->file % FZ_MAX_FILES], refuse = 0, dying_refuse = 0;
 	bool tight = false, any = false;
 
 	if (!exp_has(e, 0) || !mdl_reg_by_shmid((struct m_dev *)d, a->shmid, &ri))
@@ -288,6 +300,12 @@ void mdl_view_map(const struct model *m, int dev, const struct fz_map_args *a,
 		if ((w->st == VW_LIVE || w->st == VW_GONE) && w->dev == dev &&
 		    w->reg == ri && w->tight)
 			tight = true;
+		/* One dying during this MAP may still be there, or not. */
+		if (w->st == VW_GONE && w->dying && w->dev == dev && w->reg == ri) {
+			r = view_refuses(kind, a->flags & VHOST_SHMEM_MAP_F_RW, w->rw);
+			if (r)
+				dying_refuse = r;
+		}
 
 		if (w->st != VW_LIVE || w->dev != dev || w->reg != ri)
 			continue;
@@ -298,6 +316,8 @@ void mdl_view_map(const struct model *m, int dev, const struct fz_map_args *a,
 	}
 	if (tight)
 		exp_add(e, ENOMEM);
+	if (dying_refuse)
+		exp_add(e, dying_refuse);
 	if (!any)
 		return;
 	if (refuse) {
@@ -314,12 +334,17 @@ void mdl_view_map_done(struct model *m, int dev, int outcome)
 	int v;
 
 	/*
-	 * A viewer at its limit may be left with a gap where the hole was:
-	 * the hole was split before the install failed and cannot come back.
+	 * A failed MAP is rolled back in the viewers that took it before the
+	 * failure (the owner, last, fails EPERM, EACCES, ...; a viewer at
+	 * its limit ENOMEM). At a viewer's limit that rollback may fail: as
+	 * documented, the viewer is then detached and its backend vmas
+	 * evicted (exec.c asks netlink when its view shows a gap); with
+	 * AVOID_VIEW_ROLLBACK, as the module does it, it stays attached
+	 * with a gap where the hole was.
 	 */
-	for (v = 0; outcome == ENOMEM && v < FZ_MAX_VIEWERS; v++)
+	for (v = 0; outcome && v < FZ_MAX_VIEWERS; v++)
 		if (m->view[v].st == VW_LIVE && m->view[v].dev == dev && m->maxmap_low)
-			m->view[v].gaps = true;
+			m->view[v].rb_gaps = true;
 }
 
 void mdl_view_unmap(struct model *m, int dev, const struct fz_map_args *a,

@@ -645,15 +645,76 @@ static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 	return ret;
 }
 
+/* Does @vma lie in @space, which nothing was moved into (not detached)? */
+static bool space_holds(const struct vhost_shmem_space *space,
+			const struct vm_area_struct *vma)
+{
+	unsigned long addr = READ_ONCE(space->addr);
+
+	return addr && !READ_ONCE(space->detached) && vma->vm_start >= addr &&
+	       vma->vm_end <= addr + space->len;
+}
+
+/*
+ * Is @vma exactly where a listed mapping of @r with its file is in the
+ * owner's space (detached or not): that mapping's own vma, not moved?
+ * dev->mutex held (@r's mappings), the owner's mmap_lock held.
+ */
+static bool in_listed_mapping(struct vhost_shmem_region *r,
+			      const struct vm_area_struct *vma)
+{
+	unsigned long addr = READ_ONCE(r->owner.addr), start;
+	struct vhost_shmem_mapping *m;
+
+	if (!addr || vma->vm_start < addr || vma->vm_end > addr + r->owner.len)
+		return false;
+	m = mtree_load(&r->mappings, (vma->vm_start - addr) >> PAGE_SHIFT);
+	if (!m || m->vm_file != vma->vm_file)
+		return false;
+	start = addr + (unsigned long)m->shm_offset;
+	return vma->vm_end <= start + m->len &&
+	       vma->vm_pgoff == m->vm_pgoff + ((vma->vm_start - start) >> PAGE_SHIFT);
+}
+
+/*
+ * Is @vma of @mm one of @dev's own installations: in a space of @dev in
+ * @mm (the owner's regions, viewers) that is not detached (anything moved
+ * into such a space would have detached it), or where a listed mapping of
+ * the owner's is? dev->mutex held (the viewers' lists), @mm's mmap_lock
+ * held.
+ */
+static bool in_live_space(struct vhost_shmem_dev *dev, struct mm_struct *mm,
+			  struct vm_area_struct *vma)
+{
+	struct vhost_shmem_viewer *v;
+	int i;
+
+	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
+		struct vhost_shmem_region *r = &dev->regions[i];
+
+		if (!r->size)
+			continue;
+		if (dev->mm == mm && (space_holds(&r->owner, vma) ||
+				      in_listed_mapping(r, vma)))
+			return true;
+		list_for_each_entry(v, &r->viewers, node)
+			if (v->mm == mm && space_holds(&v->space, vma))
+				return true;
+	}
+	return false;
+}
+
 /*
  * Does any vma of current->mm map pages [pgoff, pgoff + npages) of @file?
  * For a file whose references cannot be counted (a dma-buf): the vmas the
  * owner moved out of a detached region are found this way. One lock hold:
  * the walk sees the whole mm at one instant, and nothing but fork() can
  * copy a mapping's vma (VM_DONTEXPAND refuses mremap()'s duplicates).
+ * The device's own mappings of the same pages (another region, a viewer
+ * in this mm) are not copies. dev->mutex held.
  */
-static bool mm_maps_file(struct file *file, unsigned long pgoff,
-			 unsigned long npages)
+static bool mm_maps_file(struct vhost_shmem_dev *dev, struct file *file,
+			 unsigned long pgoff, unsigned long npages)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -663,7 +724,8 @@ static bool mm_maps_file(struct file *file, unsigned long pgoff,
 	for (vma = find_vma(mm, 0); vma && !found;
 	     vma = find_vma(mm, vma->vm_end)) {
 		found = vma->vm_file == file && vma->vm_pgoff < pgoff + npages &&
-			pgoff < vma->vm_pgoff + vma_pages(vma);
+			pgoff < vma->vm_pgoff + vma_pages(vma) &&
+			!in_live_space(dev, mm, vma);
 		cond_resched();
 	}
 	mmap_read_unlock(mm);
@@ -1044,7 +1106,7 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 	if (!ret && expect == m->vm_file &&
 	    m->vm_refs == VHOST_SHMEM_REFS_SHARED &&
 	    READ_ONCE(v->space.detached) &&
-	    mm_maps_file(expect, m->vm_pgoff, m->len >> PAGE_SHIFT))
+	    mm_maps_file(dev, expect, m->vm_pgoff, m->len >> PAGE_SHIFT))
 		ret = -EBUSY;
 	if (ret) {
 		WRITE_ONCE(v->space.detached, true);
@@ -1661,7 +1723,7 @@ static int clear_mapping(struct vhost_shmem_dev *dev,
 	 */
 	if (m->vm_refs == VHOST_SHMEM_REFS_SHARED &&
 	    READ_ONCE(space->detached) &&
-	    mm_maps_file(m->vm_file, m->vm_pgoff, m->len >> PAGE_SHIFT))
+	    mm_maps_file(dev, m->vm_file, m->vm_pgoff, m->len >> PAGE_SHIFT))
 		return 1;
 	return mapping_copied(m);
 }

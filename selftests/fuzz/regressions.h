@@ -268,6 +268,45 @@ FZ_REGRESSION(seed_73a46548aed2adc4, FZ_SOLO, 0, 0,
 )
 
 /*
+ * A udmabuf mapped in two regions; the owner maps over one of them
+ * (detached): RESET searched the owner's mm for the detached region's
+ * dma-buf moved out and took the other region's own installed mapping for
+ * it (EBUSY, expected 0). Found on main's fuzzer at d0ab50c, 6.12.
+ */
+FZ_REGRESSION(seed_23388dd15f88fa3f, FZ_SOLO, 0, 0,
+	{ .kind = K_OPEN, .var = 1 },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 255, .a = 0x150913, .b = 0x1 },
+	{ .kind = K_DUP, .a = 0x2 },
+	{ .kind = K_DUP, .a = 0x1 },
+	{ .kind = K_MMAP, .fd = 2, .var = 1, .shmid = 255, .a = 0x13000 },
+	{ .kind = K_FILE_NEW, .file = 2, .var = 13, .a = 0x1e },
+	{ .kind = K_MMAP, .reg = 2, .var = 1, .shmid = 1, .a = 0x15000 },
+	{ .kind = K_BATCH },
+	{ .kind = K_BOP_MAP, .file = 2, .shmid = 255, .b = 0x10000, .c = 0x2000, .d = 0x1 },
+	{ .kind = K_MAP, .file = 2, .reg = 2, .shmid = 1, .a = 0x1000, .b = 0x6000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_CLOBBER, .reg = 2, .b = 0x3 },
+	{ .kind = K_RESET, .fd = 1 },
+)
+/*
+ * The same search in a detached region took the region's other mapping of
+ * the same udmabuf pages, still where it was listed, for a moved copy
+ * (EBUSY, expected 0). Found at d0ab50c + the fix above (6.12).
+ */
+FZ_REGRESSION(seed_c4fc28a7d8e6d17d, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 5, .var = 13, .a = 0x19 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 2, .a = 0xc170e },
+	{ .kind = K_MMAP, .reg = 1, .shmid = 3, .a = 0x17000 },
+	{ .kind = K_BATCH },
+	{ .kind = K_BOP_MAP, .file = 5, .reg = 1, .shmid = 3, .a = 0x6000, .b = 0xc000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_BOP_MAP, .file = 5, .reg = 1, .shmid = 3, .a = 0x6000, .c = 0x4000, .d = 0x1 },
+	{ .kind = K_MUNMAP, .reg = 1, .a = 0x4, .b = 0x1 },
+	{ .kind = K_RESET },
+)
+
+/*
  * Module bugs the fuzzer found that kmod/ (as of the last commit these
  * were checked against, named on each) still has. They fail every run;
  * build with -DFZ_KNOWN_BUGS to run them (e.g. make -C selftests

@@ -423,17 +423,25 @@ static bool hole_run(struct vhost_shmem_space *space, unsigned long *start,
  * over the union: the region is then one vma again. The run is computed
  * under one lock hold and checked again under the next (install_hole()):
  * if it changed in between, the install fails and nothing is replaced.
+ * A hole next to it that cannot be mapped over (mseal()ed: EPERM, and
+ * nothing replaced) leaves the holes apart: [start, end) alone.
  * Return: 0, a negative errno of install_hole(), or -EINTR (killed).
  */
 static int restore_hole(struct vhost_shmem_dev *dev,
 			struct vhost_shmem_space *space, struct file *expect,
 			unsigned long start, unsigned long end)
 {
+	unsigned long s = start, e = end;
+	int ret;
+
 	if (mmap_read_lock_killable(current->mm))
 		return -EINTR;
-	hole_run(space, &start, &end);
+	hole_run(space, &s, &e);
 	mmap_read_unlock(current->mm);
-	return install_hole(dev, space, expect, start, end);
+	ret = install_hole(dev, space, expect, s, e);
+	if (ret == -EPERM && (s != start || e != end))
+		ret = install_hole(dev, space, expect, start, end);
+	return ret;
 }
 
 /* Merge every hole in [start, end) of @space with the holes around it. */

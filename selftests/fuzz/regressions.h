@@ -268,6 +268,25 @@ FZ_REGRESSION(seed_73a46548aed2adc4, FZ_SOLO, 0, 0,
 )
 
 /*
+ * A udmabuf MAP past the buffer (its ->mmap fails, EINVAL, after the range
+ * was unmapped) next to a hole the owner mseal()ed: the undo mapped the
+ * placeholder over the holes around the range, the sealed one included,
+ * got EPERM and left a gap (SIGSEGV where the hole was). Found at d0ab50c
+ * (6.12); the undo now puts back the range alone when its neighbours
+ * cannot be mapped over.
+ */
+FZ_REGRESSION(seed_940277322a538188, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 3, .var = 13, .a = 0x8 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 255, .a = 0x16 },
+	{ .kind = K_MMAP, .shmid = 255, .a = 0x16000 },
+	{ .kind = K_MSEAL, .a = 0xd, .b = 0x2 },
+	{ .kind = K_MAP, .file = 3, .shmid = 255, .a = 0x5000, .b = 0x7000, .c = 0x6000, .d = 0x1 },
+	{ .kind = K_READ, .a = 0xa, .b = 0x1 },
+)
+
+/*
  * A udmabuf mapped in two regions; the owner maps over one of them
  * (detached): RESET searched the owner's mm for the detached region's
  * dma-buf moved out and took the other region's own installed mapping for

@@ -1561,14 +1561,20 @@ static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	mdl_view_attach(c->m, v, dev, ri, rw);
 	if (mdl_view_drops(c->m, dev, ri, rw)) {
 		w->st = VW_ZEROS;
-	} else if (w->tight && !view_matches(c, v, NULL)) {
+	} else if (w->tight) {
 		/*
-		 * Population hit its vm.max_map_count: dropped, its view
-		 * reads zeros (documented); with AVOID_VIEW_ROLLBACK also a
-		 * gap where the failed install did not put the hole back.
+		 * Population may hit its vm.max_map_count: then it is dropped
+		 * (netlink does not list it) and its view reads zeros
+		 * (documented); with AVOID_VIEW_ROLLBACK also a gap where the
+		 * failed install did not put the hole back.
 		 */
-		w->st = VW_ZEROS;
-		w->rb_gaps = true;
+		ret = fz_nl_viewer(c->m->dev[dev].nl_id, op->shmid, (uint32_t)c->vp[v].pid);
+		if (ret < 0)
+			fail(c, "setup", "viewer %d: netlink region dump: %ld", v, ret);
+		if (!ret) {
+			w->st = VW_ZEROS;
+			w->rb_gaps = true;
+		}
 	}
 	count_vev(c, w->st == VW_ZEROS ? VEV_DROPPED : VEV_ATTACHED);
 }
@@ -1617,13 +1623,23 @@ static bool any_tight(const struct model *m)
 	return false;
 }
 
-/* vm.max_map_count is back: no viewer is near it any more. */
-static void clear_tight(struct model *m)
+/*
+ * vm.max_map_count is back: no viewer is near it any more. A viewer put
+ * near it deflates (it would be over the next lowered limit otherwise).
+ */
+static void clear_tight(struct ctx *c)
 {
+	long ret;
 	int v;
 
-	for (v = 0; v < FZ_MAX_VIEWERS; v++)
-		m->view[v].tight = 0;
+	for (v = 0; v < FZ_MAX_VIEWERS; v++) {
+		if (c->m->view[v].tight && c->vp[v].pid && c->dying != v) {
+			ret = fz_view_cmd(&c->vp[v], VC_LOOSE, 0, 0, -1);
+			if (ret)
+				fail(c, "setup", "viewer %d: loose: %ld", v, ret);
+		}
+		c->m->view[v].tight = 0;
+	}
 }
 
 /*
@@ -1644,10 +1660,10 @@ static void op_view_tight(struct ctx *c, const struct fz_op *op)
 	if (op->var % 2) {
 		if (!c->m->view[v].tight)
 			return;
-		ret = fz_view_cmd(&c->vp[v], VC_LOOSE, 0, 0, -1);
+		ret = 0;
 		if (!vs_write_long("/proc/sys/vm/max_map_count", c->o->kb.max_map_count))
 			c->m->maxmap_low = false;
-		clear_tight(c->m);
+		clear_tight(c);
 	} else {
 		if (c->m->maxmap_low || (n = vs_maps_total()) <= 0)
 			return;
@@ -1709,7 +1725,7 @@ static void run_op(struct ctx *c, int *ip)
 			return;
 		op_maxmap(c, op);
 		if (op->var % 2)
-			clear_tight(c->m);
+			clear_tight(c);
 		return;
 	case K_VIEW_DROP:
 		if (!c->m->in_child && !c->m->chaos)

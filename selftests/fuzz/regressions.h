@@ -268,6 +268,43 @@ FZ_REGRESSION(seed_73a46548aed2adc4, FZ_SOLO, 0, 0,
 )
 
 /*
+ * The fuzzer's views model: vm.max_map_count put back by K_MAXMAP while a
+ * viewer was inflated near the lowered limit left the viewer inflated, and
+ * the next lowered limit put it over: its mmap() of a view got ENOMEM. The
+ * viewer now deflates whenever the limit goes back.
+ */
+FZ_REGRESSION(seed_86e929d195fd32e8, FZ_SOLO, 0, 0,
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 253, .a = 0xd },
+	{ .kind = K_VIEW_TIGHT, .b = 0x1 },
+	{ .kind = K_MAXMAP, .var = 1 },
+	{ .kind = K_MAXMAP, .a = 0x7 },
+	{ .kind = K_VIEW, .shmid = 253 },
+)
+/*
+ * The fuzzer's views model: whether a viewer attaching at its
+ * vm.max_map_count was dropped is asked of netlink, not guessed from its
+ * bytes (a /dev/zero mapping reads zeros in a dropped view too; the model
+ * took the viewer as attached, and the next MAP, which skipped it, as
+ * missing from its view).
+ */
+FZ_REGRESSION(seed_de1a9ba17010e930, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 1, .var = 5, .a = 0x22 },
+	{ .kind = K_FILE_NEW, .file = 2, .var = 1, .a = 0x6 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 253, .a = 0x202, .b = 0x1 },
+	{ .kind = K_MMAP, .shmid = 253, .a = 0x2000 },
+	{ .kind = K_DUP, .a = 0x2 },
+	{ .kind = K_VIEW_TIGHT, .a = 0x1, .b = 0x2 },
+	{ .kind = K_BATCH },
+	{ .kind = K_BOP_MAP, .fd = 2, .file = 1, .shmid = 253, .a = 0x1000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_VIEW, .var = 1, .shmid = 253, .a = 0x1 },
+	{ .kind = K_MAP, .fd = 2, .file = 2, .shmid = 253, .b = 0x1000, .c = 0x1000, .d = 0x1 },
+)
+
+/*
  * A udmabuf MAP past the buffer (its ->mmap fails, EINVAL, after the range
  * was unmapped) next to a hole the owner mseal()ed: the undo mapped the
  * placeholder over the holes around the range, the sealed one included,

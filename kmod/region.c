@@ -616,7 +616,8 @@ out:
  * cannot come back (out of vmas). The check and the munmap are two lock
  * holds (do_munmap is not exported); the window can only remove memory
  * from the owner's own address space, in a range of a live region the
- * owner itself unmapped meanwhile.
+ * owner itself unmapped meanwhile. Only [first, last) of @expect's vmas
+ * found is unmapped: nothing when the range holds none.
  *
  * Return: 0, or -EXDEV/-EBUSY (see check_range_locked()) or -EINTR
  * (killed) with the range left alone.
@@ -626,7 +627,7 @@ static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
-	unsigned long addr;
+	unsigned long addr, lo = end, hi = start;
 	int ret = 0;
 
 	if (mmap_read_lock_killable(mm))
@@ -643,12 +644,19 @@ static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 			ret = -EXDEV;
 			break;
 		}
+		lo = min(lo, max(vma->vm_start, start));
+		hi = min(vma->vm_end, end);
 	}
 	mmap_read_unlock(mm);
-	if (ret)
+	/*
+	 * Only the part @expect's vmas were in: the rest of the range may be
+	 * the mm's own again by now (a viewer's new view mmapped where its
+	 * old one was, while the worker reaps the old one).
+	 */
+	if (ret || lo >= hi)
 		return ret;
 	WRITE_ONCE(dev->installer, current);
-	ret = vm_munmap(start, end - start);
+	ret = vm_munmap(lo, hi - lo);
 	WRITE_ONCE(dev->installer, NULL);
 	return ret;
 }

@@ -1083,6 +1083,7 @@ static void op_seal(struct ctx *c, const struct fz_op *op)
 		return;
 	which = op->var ? F_SEAL_FUTURE_WRITE : F_SEAL_WRITE;
 	mdl_seal(c->m, slot, which, &e);
+	mdl_view_seal(c->m, slot, which, &e);
 	got = fcntl(c->filefd[slot], F_ADD_SEALS, which) ? errno : 0;
 	if (check(c, which == F_SEAL_WRITE ? "F_SEAL_WRITE" : "F_SEAL_FUTURE_WRITE", &e, got))
 		mdl_seal_done(c->m, slot, which, got);

@@ -256,6 +256,12 @@ int mdl_get_view(const struct model *m, int dev, uint32_t shmid, bool rw);
 void mdl_view_attach(struct model *m, int v, int dev, int reg, bool rw);
 /* Would population of a new viewer fail (kept as holes: VW_ZEROS)? */
 bool mdl_view_drops(const struct model *m, int dev, int reg, bool rw);
+/*
+ * F_SEAL_WRITE of file slot @slot with viewers: a read-write viewer's
+ * writable mapping of it refuses the seal (EBUSY), whatever the owner
+ * still maps (it may have unmapped or mapped over its own).
+ */
+void mdl_view_seal(const struct model *m, int slot, int which, struct fz_exp *e);
 /* What MAP @a returns with the device's viewers, from @e without them. */
 void mdl_view_map(const struct model *m, int dev, const struct fz_map_args *a,
 		  struct fz_exp *e);

@@ -305,6 +305,24 @@ FZ_REGRESSION(seed_de1a9ba17010e930, FZ_SOLO, 0, 0,
 )
 
 /*
+ * The fuzzer's views model: F_SEAL_WRITE on a memfd the owner mapped
+ * read-write and then mapped over (its vma gone) is EBUSY while a
+ * read-write viewer still maps it writable (the model looked at the
+ * owner's pages only).
+ */
+FZ_REGRESSION(seed_8715e9277206e282, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .var = 1, .a = 0x17 },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 100, .a = 0xd },
+	{ .kind = K_MMAP, .shmid = 100, .a = 0xd000 },
+	{ .kind = K_VIEW, .var = 1, .shmid = 100 },
+	{ .kind = K_MAP, .shmid = 100, .a = 0x14000, .b = 0x3000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_CLOBBER, .a = 0x3, .b = 0x1 },
+	{ .kind = K_SEAL },
+)
+
+/*
  * A udmabuf MAP past the buffer (its ->mmap fails, EINVAL, after the range
  * was unmapped) next to a hole the owner mseal()ed: the undo mapped the
  * placeholder over the holes around the range, the sealed one included,

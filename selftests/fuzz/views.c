@@ -283,6 +283,30 @@ void mdl_view_attach(struct model *m, int v, int dev, int reg, bool rw)
 	}
 }
 
+void mdl_view_seal(const struct model *m, int slot, int which, struct fz_exp *e)
+{
+	int v, p, rec, objn = m->file_obj[slot];
+
+	if (objn < 0 || which != F_SEAL_WRITE || (m->obj[objn].seals & F_SEAL_WRITE))
+		return;
+	for (v = 0; v < FZ_MAX_VIEWERS; v++) {
+		const struct m_view *w = &m->view[v];
+
+		if (!w->rw || (w->st != VW_LIVE && !(w->st == VW_GONE && w->dying)))
+			continue;
+		for (p = 0; p < FZ_REG_MAXPG; p++) {
+			rec = w->map[p];
+			if (rec < 0 || m->map[rec].obj != objn || !m->map[rec].rw)
+				continue;
+			if (w->st == VW_LIVE)
+				exp_only(e, EBUSY);
+			else
+				exp_add(e, EBUSY);
+			break;
+		}
+	}
+}
+
 void mdl_view_map(const struct model *m, int dev, const struct fz_map_args *a,
 		  struct fz_exp *e)
 {

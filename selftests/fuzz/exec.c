@@ -1404,7 +1404,7 @@ static bool view_rolled_back(struct ctx *c, int v)
 	attached = fz_nl_viewer(d->nl_id, d->reg[w->reg].shmid, (uint32_t)c->vp[v].pid);
 	if (attached) {
 		snprintf(c->m->why, sizeof(c->m->why),
-			 "; after a failed rollback, and netlink lists it (%d): the known \"viewer rollback gap\" (--avoid-known=view-rollback)",
+			 "; after a failed rollback, and netlink lists it (%d): an attached viewer with a gap",
 			 attached);
 		return false;
 	}
@@ -1423,7 +1423,7 @@ static bool view_matches(struct ctx *c, int v, const char *what)
 	const struct fz_vsnap *sn = &c->vsnap[v];
 	int p, want, npages = c->m->dev[w->dev].reg[w->reg].size / PG;
 	uint32_t fid, page, gen;
-	bool unknown, avoided = false;
+	bool unknown;
 	char why[256], g[32], x[32];
 	long ret;
 
@@ -1443,20 +1443,13 @@ static bool view_matches(struct ctx *c, int v, const char *what)
 			continue;
 		if (sn->outcome[p] == want && (want || unknown))
 			continue;
-		/*
-		 * A gap where the model has a hole: after UNMAPs at a low
-		 * vm.max_map_count (documented), or after a failed rollback
-		 * with AVOID_VIEW_ROLLBACK (the known gap).
-		 */
-		if (sn->outcome[p] == FZ_SIG(SIGSEGV) && w->map[p] < 0 &&
-		    (w->gaps || (w->rb_gaps && (c->m->avoid & AVOID_VIEW_ROLLBACK)))) {
-			avoided |= !w->gaps;
+		/* A gap where the model has a hole: after UNMAPs at a low limit. */
+		if (sn->outcome[p] == FZ_SIG(SIGSEGV) && w->map[p] < 0 && w->gaps)
 			continue;
-		}
 		if (!what)
 			return false;
 		c->m->why[0] = 0;
-		if (!(c->m->avoid & AVOID_VIEW_ROLLBACK) && view_rolled_back(c, v))
+		if (view_rolled_back(c, v))
 			return true;
 		if (sn->outcome[p] != want)
 			fail(c, "view", "%s: viewer %d (%s view, %s) page %d: got %s, expected %s%s",
@@ -1471,8 +1464,6 @@ static bool view_matches(struct ctx *c, int v, const char *what)
 		append_view_vmas(c, v);
 		return false;
 	}
-	if (avoided && what)
-		count_vev(c, VEV_GAP_AVOIDED);
 	return true;
 }
 
@@ -1566,8 +1557,7 @@ static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
 		/*
 		 * Population may hit its vm.max_map_count: then it is dropped
 		 * (netlink does not list it) and its view reads zeros
-		 * (documented); with AVOID_VIEW_ROLLBACK also a gap where the
-		 * failed install did not put the hole back.
+		 * (documented: no gap).
 		 */
 		ret = fz_nl_viewer(c->m->dev[dev].nl_id, op->shmid, (uint32_t)c->vp[v].pid);
 		if (ret < 0)

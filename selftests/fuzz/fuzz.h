@@ -153,19 +153,12 @@ struct fz_prog {
  * model then predicts what the module does instead of what the
  * documentation says. FZ_AVOID_OPEN lists the bugs still open in kmod/
  * (see regressions.h); a run avoids those unless told otherwise ("none").
- * Each has an AVOID_* bit here, a name in fuzz_test.c's avoid_names[] and
- * its reduced programs in regressions.h (under FZ_KNOWN_BUGS).
- *
- * AVOID_VIEW_ROLLBACK ("view-rollback"): a viewer whose rollback failed (a
- * MAP's ENOMEM at that viewer's vm.max_map_count, or a failed attach) is
- * left with a gap (SIGSEGV) where its hole was and stays attached ("Known
- * gaps" in Documentation/userspace-api/vhost-shmem.rst). Avoided, such a
- * gap is taken; otherwise a gap after a MAP's ENOMEM is allowed only once
- * netlink no longer lists the viewer (it was detached, as documented), and
- * a dropped new viewer must read zeros.
+ * None is open (the last, "view-rollback", was fixed by 6c18ad1): the
+ * next one gets an AVOID_* bit here, a name in fuzz_test.c's
+ * avoid_names[] and its reduced programs in regressions.h (under
+ * FZ_KNOWN_BUGS).
  */
-#define AVOID_VIEW_ROLLBACK	(1u << 0)
-#define FZ_AVOID_OPEN	AVOID_VIEW_ROLLBACK
+#define FZ_AVOID_OPEN	0u
 
 /*
  * What the running kernel does where kernels differ, found by probe.c at
@@ -225,7 +218,6 @@ enum {
 	VEV_TIGHT,		/* K_VIEW_TIGHT: a viewer put near its limit */
 	VEV_SNAP,		/* a view copied and compared with the model */
 	VEV_GAP_DETACHED,	/* a gap after a failed rollback, viewer detached */
-	VEV_GAP_AVOIDED,	/* a gap taken as AVOID_VIEW_ROLLBACK says */
 	VEV_SKIPPED,		/* ops not run while a view holds the device */
 	FZ_NVEV
 };

@@ -62,7 +62,6 @@ static const struct regression regressions[] = {
 
 /* --avoid-known names (see FZ_AVOID_OPEN); the NULL entry ends the list. */
 static const struct { const char *name; unsigned int bit; } avoid_names[] = {
-	{ "view-rollback", AVOID_VIEW_ROLLBACK },
 	{ NULL, 0 }
 };
 
@@ -443,7 +442,7 @@ static void print_outcomes(void)
 	};
 	static const char *const vev_names[FZ_NVEV] = {
 		"attached", "dropped", "munmap", "killed", "killed-mid-op", "tight",
-		"views-checked", "gap-detached", "gap-avoided", "ops-skipped",
+		"views-checked", "gap-detached", "ops-skipped",
 	};
 	char line[1024];
 	size_t n;

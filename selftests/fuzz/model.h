@@ -123,8 +123,8 @@ struct m_view {
 				 * holes may be gaps (SIGSEGV), as documented */
 	bool rb_gaps;		/* a MAP's ENOMEM while the limit was low, or a
 				 * failed attach: a failed rollback may have
-				 * left gaps (AVOID_VIEW_ROLLBACK; else the
-				 * viewer must have been detached) */
+				 * left gaps: the viewer must then have
+				 * been detached (netlink) */
 	int16_t map[FZ_REG_MAXPG];
 };
 

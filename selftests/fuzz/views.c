@@ -362,9 +362,7 @@ void mdl_view_map_done(struct model *m, int dev, int outcome)
 	 * failure (the owner, last, fails EPERM, EACCES, ...; a viewer at
 	 * its limit ENOMEM). At a viewer's limit that rollback may fail: as
 	 * documented, the viewer is then detached and its backend vmas
-	 * evicted (exec.c asks netlink when its view shows a gap); with
-	 * AVOID_VIEW_ROLLBACK, as the module does it, it stays attached
-	 * with a gap where the hole was.
+	 * evicted (exec.c asks netlink when its view differs).
 	 */
 	for (v = 0; outcome && v < FZ_MAX_VIEWERS; v++)
 		if (m->view[v].st == VW_LIVE && m->view[v].dev == dev && m->maxmap_low)

@@ -420,6 +420,25 @@ FZ_REGRESSION(seed_15b39074ce4ac114, FZ_SOLO, 0, 0,
 )
 
 /*
+ * A read-write /dev/zero MAP at the owner's vm.max_map_count into a region
+ * with a read-only viewer (EACCES or ENOMEM) left the owner a gap
+ * (SIGSEGV) where its hole was: the rollback could not put the hole back
+ * (Debian sid's 7.2, on this branch before its rebase onto 6c18ad1, whose
+ * put_hole_back() makes room first).
+ */
+FZ_REGRESSION(seed_8f0ec2d9aa1b6303, FZ_SOLO, 0, 0,
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 7, .a = 0x1050c, .b = 0x10100 },
+	{ .kind = K_MMAP, .shmid = 7, .a = 0xc000 },
+	{ .kind = K_FILE_NEW, .file = 7, .var = 5, .a = 0x1f },
+	{ .kind = K_VIEW, .shmid = 7 },
+	{ .kind = K_MAXMAP, .a = 0x3 },
+	{ .kind = K_MAP, .file = 7, .shmid = 7, .a = 0x5000, .b = 0x4000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_READ, .a = 0x4, .b = 0x1 },
+)
+
+/*
  * Module bugs the fuzzer found that kmod/ (as of the last commit these
  * were checked against, named on each) still has: none at 6c18ad1. They
  * fail every run; build with -DFZ_KNOWN_BUGS to run them (e.g. make -C

@@ -156,6 +156,18 @@ int viewers_set(struct bench *b, int n);
 int viewers_verify(struct bench *b);
 void viewers_stop(struct bench *b);
 
+/* reset.c: RESET of a region of n one-page mappings, on its own device. */
+struct reset_point {
+	uint64_t mappings;
+	uint64_t reset_ns;	/* the best RESET */
+	uint64_t map_ns;	/* the best batched MAP of them all */
+	char skip[96];		/* why not measured, or "" */
+};
+
+int reset_run(struct bench *b, int tries, struct reset_point *p);
+/* vm.max_map_count minus this process's vmas (0 if unknown). */
+long reset_room(void);
+
 /* memslot.c: memslot per mapping on the same KVM VM, and first access. */
 int memslot_setup(struct bench *b);
 uint64_t memslot_capacity(const struct bench *b);

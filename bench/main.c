@@ -43,6 +43,9 @@ struct opts {
 	int rounds;		/* interleaved rounds they are split in */
 	int access_iters;
 	uint64_t views_live;	/* views measured at the first point >= this */
+	uint64_t reset[MAX_POINTS];	/* RESET measured at these mappings */
+	int nreset;
+	int reset_tries;	/* the best of that many RESETs each */
 	const char *json;
 };
 
@@ -76,6 +79,8 @@ struct results {
 	double bytes_per_mapping, floor_bytes_per_mapping;
 	uint64_t mem_mappings, floor_mem_mappings;
 	struct view_results views;
+	struct reset_point reset[MAX_POINTS];
+	int nreset;
 };
 
 static long kernel_kb(void)
@@ -83,20 +88,28 @@ static long kernel_kb(void)
 	return vs_meminfo_kb("SUnreclaim") + vs_meminfo_kb("PageTables");
 }
 
-static int parse_live(struct opts *o, char *s)
+/* "N,N,..." ascending, each 1 to BENCH_MAX_LIVE, into @v; "0": none. */
+static int parse_list(char *s, uint64_t *v, int *n)
 {
 	char *tok, *save = NULL;
 
-	o->npoints = 0;
+	*n = 0;
+	if (!strcmp(s, "0"))
+		return 0;
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		unsigned long long v = strtoull(tok, NULL, 0);
+		unsigned long long x = strtoull(tok, NULL, 0);
 
-		if (o->npoints == MAX_POINTS || v < 1 || v > BENCH_MAX_LIVE ||
-		    (o->npoints && v <= o->live[o->npoints - 1]))
+		if (*n == MAX_POINTS || x < 1 || x > BENCH_MAX_LIVE ||
+		    (*n && x <= v[*n - 1]))
 			return -EINVAL;
-		o->live[o->npoints++] = v;
+		v[(*n)++] = x;
 	}
-	return o->npoints ? 0 : -EINVAL;
+	return *n ? 0 : -EINVAL;
+}
+
+static int parse_live(struct opts *o, char *s)
+{
+	return parse_list(s, o->live, &o->npoints) || !o->npoints ? -EINVAL : 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -107,16 +120,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "access-iters", required_argument, NULL, 'a' },
 		{ "views-live", required_argument, NULL, 'v' },
+		{ "reset", required_argument, NULL, 'R' },
+		{ "reset-tries", required_argument, NULL, 'T' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char deflive[] = "1,1000,10000,50000";
+	char deflive[] = "1,1000,10000,50000", defreset[] = "1000,10000,29000";
 	int c;
 
 	*o = (struct opts){ .iters = 2000, .rounds = 20, .access_iters = 200,
-			    .views_live = 1000 };
+			    .views_live = 1000, .reset_tries = 3 };
 	parse_live(o, deflive);
+	parse_list(defreset, o->reset, &o->nreset);
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -127,19 +143,27 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->rounds = atoi(optarg); break;
 		case 'a': o->access_iters = atoi(optarg); break;
 		case 'v': o->views_live = strtoull(optarg, NULL, 0); break;
+		case 'R':
+			if (parse_list(optarg, o->reset, &o->nreset))
+				goto usage;
+			break;
+		case 'T': o->reset_tries = atoi(optarg); break;
 		case 'j': o->json = optarg; break;
 		default: goto usage;
 		}
 	}
-	if (o->rounds < 1 || o->iters < o->rounds || o->access_iters < 1)
+	if (o->rounds < 1 || o->iters < o->rounds || o->access_iters < 1 ||
+	    o->reset_tries < 1)
 		goto usage;
 	return 0;
 usage:
 	fprintf(stderr,
 		"usage: vhost-shmem-bench [--live N,N,...] (ascending, <= %d)\n"
 		"       [--iters N] [--rounds N] [--access-iters N] [--json FILE]\n"
-		"       [--views-live N] (0: no views measurement)\n",
-		BENCH_MAX_LIVE);
+		"       [--views-live N] (0: no views measurement)\n"
+		"       [--reset N,N,...] (mappings, ascending, <= %d; 0: none)\n"
+		"       [--reset-tries N] (the best of N RESETs each)\n",
+		BENCH_MAX_LIVE, BENCH_MAX_LIVE);
 	return -EINVAL;
 }
 
@@ -355,6 +379,51 @@ static int measure_access(struct bench *b, const struct opts *o, struct results 
 	return ret;
 }
 
+/*
+ * RESET of o->reset[i] one-page mappings each (reset.c), as many as
+ * vm.max_map_count leaves room for (with 1,024 vmas to spare); the rest
+ * are skipped with the reason.
+ */
+static int measure_reset(struct bench *b, const struct opts *o, struct results *res)
+{
+	int ret = 0;
+
+	for (int i = 0; i < o->nreset && !ret; i++) {
+		struct reset_point *p = &res->reset[res->nreset++];
+		long room = reset_room();
+
+		p->mappings = o->reset[i];
+		if ((long)p->mappings + 1024 > room) {
+			snprintf(p->skip, sizeof(p->skip),
+				 "%ld more vmas allowed by vm.max_map_count", room);
+			continue;
+		}
+		printf("# RESET of %llu mappings, measuring\n",
+		       (unsigned long long)p->mappings);
+		ret = reset_run(b, o->reset_tries, p);
+	}
+	return ret;
+}
+
+/* The first measured RESET point, or NULL. */
+static const struct reset_point *reset_first(const struct results *res)
+{
+	for (int i = 0; i < res->nreset; i++)
+		if (!res->reset[i].skip[0])
+			return &res->reset[i];
+	return NULL;
+}
+
+static double reset_per(const struct reset_point *p)
+{
+	return p->reset_ns / (double)p->mappings;
+}
+
+static double map_per(const struct reset_point *p)
+{
+	return p->map_ns / (double)p->mappings;
+}
+
 /* Kernel memory of the region's mappings, against as many plain mmap()s. */
 static int measure_memory(struct bench *b, struct results *res, uint64_t from,
 			  long kb_grown)
@@ -526,6 +595,32 @@ static void print_views(const struct view_results *vr)
 	       vcounts[NVCOUNTS - 1]);
 }
 
+static void print_reset(const struct results *res, const struct opts *o)
+{
+	const struct reset_point *first = reset_first(res);
+
+	if (!res->nreset) {
+		printf("\nRESET: not measured\n");
+		return;
+	}
+	printf("\nRESET of a region of n adjacent one-page mappings (n vmas), best of %d;\n"
+	       "the batched MAPs that filled it (best of as many) for comparison.\n\n"
+	       "%8s %10s %11s %8s %15s %10s\n", o->reset_tries, "mappings", "RESET ms",
+	       "us/mapping", "/first", "MAP us/mapping", "RESET/MAP");
+	for (int i = 0; i < res->nreset; i++) {
+		const struct reset_point *p = &res->reset[i];
+
+		if (p->skip[0]) {
+			printf("%8llu skipped: %s\n", (unsigned long long)p->mappings, p->skip);
+			continue;
+		}
+		printf("%8llu %10.1f %11.1f %7.2fx %15.1f %9.2fx\n",
+		       (unsigned long long)p->mappings, p->reset_ns / 1e6, reset_per(p) / 1e3,
+		       reset_per(p) / reset_per(first), map_per(p) / 1e3,
+		       reset_per(p) / map_per(p));
+	}
+}
+
 static void print_table(const struct results *res, const struct opts *o,
 			const char *kernel)
 {
@@ -591,6 +686,7 @@ static void print_table(const struct results *res, const struct opts *o,
 		       res->bytes_per_mapping, (unsigned long long)res->mem_mappings,
 		       res->floor_bytes_per_mapping);
 	print_views(&res->views);
+	print_reset(res, o);
 	printf("\nTargets (DESIGN.md section 6):\n");
 	for (int i = 0; i < nt; i++)
 		printf("  [%s] %s: %.2fx (%s %.2fx)\n",
@@ -628,6 +724,28 @@ static void json_views(FILE *f, const struct view_results *vr)
 	}
 	fprintf(f, "],\"attach_ns_per_mapping\":%.0f,\"bytes_per_viewer_per_mapping\":%.0f}",
 		vr->attach_ns_per_mapping, vr->bytes_per_viewer_mapping);
+}
+
+static void json_reset(FILE *f, const struct results *res, const struct opts *o)
+{
+	const struct reset_point *first = reset_first(res);
+
+	fprintf(f, "{\"tries\":%d,\"points\":[", o->reset_tries);
+	for (int i = 0; i < res->nreset; i++) {
+		const struct reset_point *p = &res->reset[i];
+
+		fprintf(f, "%s{\"mappings\":%llu", i ? "," : "",
+			(unsigned long long)p->mappings);
+		if (p->skip[0])
+			fprintf(f, ",\"skipped\":\"%s\"}", p->skip);
+		else
+			fprintf(f, ",\"reset_ns\":%llu,\"reset_ns_per_mapping\":%.0f,"
+				"\"per_mapping_vs_first\":%.3f,\"map_ns_per_mapping\":%.0f,"
+				"\"reset_vs_map\":%.3f}", (unsigned long long)p->reset_ns,
+				reset_per(p), reset_per(p) / reset_per(first), map_per(p),
+				reset_per(p) / map_per(p));
+	}
+	fprintf(f, "]}");
 }
 
 static void print_json(FILE *f, const struct results *res, const struct opts *o,
@@ -670,6 +788,8 @@ static void print_json(FILE *f, const struct results *res, const struct opts *o,
 	}
 	fprintf(f, "},\"views\":");
 	json_views(f, &res->views);
+	fprintf(f, ",\"reset\":");
+	json_reset(f, res, o);
 	fprintf(f, ",\"kernel_memory\":{\"mappings\":%llu,\"bytes_per_mapping\":%.0f,"
 		"\"plain_mmap_bytes_per_mapping\":%.0f},\"targets\":[",
 		(unsigned long long)res->mem_mappings, res->bytes_per_mapping,
@@ -738,7 +858,10 @@ int main(int argc, char **argv)
 	printf("vhost-shmem-bench: kernel %s; KVM %s, %d memslots; helper path %s\n",
 	       u.release, b.have_kvm ? "yes" : "no", b.max_slots,
 	       b.have_vu ? "yes" : b.why_no_vu);
-	ret = measure_access(&b, &o, &res);
+	/* First, while this process has few vmas: RESET on its own device. */
+	ret = measure_reset(&b, &o, &res);
+	if (!ret)
+		ret = measure_access(&b, &o, &res);
 	for (int i = 0; !ret && i < o.npoints; i++) {
 		struct point *pt = &res.pt[res.npoints++];
 		uint64_t t0 = now_ns();

@@ -268,8 +268,30 @@ static bool space_confirmed(struct vhost_shmem_space *space)
 }
 
 /*
+ * Is @vma exactly where a listed mapping of @r with its file is in the
+ * owner's space (detached or not): that mapping's own vma, not moved?
+ * dev->mutex held (@r's mappings), the owner's mmap_lock held.
+ */
+static bool in_listed_mapping(struct vhost_shmem_region *r,
+			      const struct vm_area_struct *vma)
+{
+	unsigned long addr = READ_ONCE(r->owner.addr), start;
+	struct vhost_shmem_mapping *m;
+
+	if (!addr || vma->vm_start < addr || vma->vm_end > addr + r->owner.len)
+		return false;
+	m = mtree_load(&r->mappings, (vma->vm_start - addr) >> PAGE_SHIFT);
+	if (!m || m->vm_file != vma->vm_file)
+		return false;
+	start = addr + (unsigned long)m->shm_offset;
+	return vma->vm_end <= start + m->len &&
+	       vma->vm_pgoff == m->vm_pgoff + ((vma->vm_start - start) >> PAGE_SHIFT);
+}
+
+/*
  * May [start, end) of @space be replaced? mmap_lock held. It may when it
- * holds only holes of @space, vmas of @expect (when set) and gaps. Gaps
+ * holds only holes of @space, vmas of @expect (when set), with @table the
+ * vmas of the listed mappings each at its place (RESET), and gaps. Gaps
  * can only be our own (an UNMAP or RESET that could not put the hole back
  * at vm.max_map_count): anything the mm's threads do to the space's
  * address range detaches it (see space_touched()).
@@ -279,8 +301,8 @@ static bool space_confirmed(struct vhost_shmem_space *space)
  * replacing it would wait for the owner's uffd reader without bound).
  */
 static int check_range_locked(struct vhost_shmem_space *space,
-			      struct file *expect, unsigned long start,
-			      unsigned long end)
+			      struct file *expect, bool table,
+			      unsigned long start, unsigned long end)
 {
 	struct vm_area_struct *vma;
 	unsigned long addr;
@@ -293,7 +315,8 @@ static int check_range_locked(struct vhost_shmem_space *space,
 			break;
 		if (userfaultfd_armed(vma))
 			return -EBUSY;
-		if (!is_hole(space, vma) && !(expect && vma->vm_file == expect))
+		if (!is_hole(space, vma) && !(expect && vma->vm_file == expect) &&
+		    !(table && in_listed_mapping(space->region, vma)))
 			return -EXDEV;
 	}
 	return 0;
@@ -310,7 +333,7 @@ static int check_range(struct vhost_shmem_space *space, struct file *expect,
 
 	if (mmap_read_lock_killable(current->mm))
 		return -EINTR;
-	ret = check_range_locked(space, expect, start, end);
+	ret = check_range_locked(space, expect, false, start, end);
 	mmap_read_unlock(current->mm);
 	return ret;
 }
@@ -362,8 +385,8 @@ unsigned long vhost_shmem_area(struct vhost_shmem_dev *dev, struct file *file,
 	if (READ_ONCE(dev->installer) != current)
 		/* Regions are 1 TiB apart in the file: 2 MiB aligned on 6.12. */
 		return thp_get_unmapped_area(file, addr, len, pgoff, flags);
-	ret = check_range_locked(dev->inst_space, dev->inst_expect, addr,
-				 addr + len);
+	ret = check_range_locked(dev->inst_space, dev->inst_expect,
+				 dev->inst_table, addr, addr + len);
 	return ret ? ret : addr;
 }
 
@@ -669,27 +692,6 @@ static bool space_holds(const struct vhost_shmem_space *space,
 
 	return addr && !READ_ONCE(space->detached) && vma->vm_start >= addr &&
 	       vma->vm_end <= addr + space->len;
-}
-
-/*
- * Is @vma exactly where a listed mapping of @r with its file is in the
- * owner's space (detached or not): that mapping's own vma, not moved?
- * dev->mutex held (@r's mappings), the owner's mmap_lock held.
- */
-static bool in_listed_mapping(struct vhost_shmem_region *r,
-			      const struct vm_area_struct *vma)
-{
-	unsigned long addr = READ_ONCE(r->owner.addr), start;
-	struct vhost_shmem_mapping *m;
-
-	if (!addr || vma->vm_start < addr || vma->vm_end > addr + r->owner.len)
-		return false;
-	m = mtree_load(&r->mappings, (vma->vm_start - addr) >> PAGE_SHIFT);
-	if (!m || m->vm_file != vma->vm_file)
-		return false;
-	start = addr + (unsigned long)m->shm_offset;
-	return vma->vm_end <= start + m->len &&
-	       vma->vm_pgoff == m->vm_pgoff + ((vma->vm_start - start) >> PAGE_SHIFT);
 }
 
 /*
@@ -1745,6 +1747,29 @@ static int clear_mapping(struct vhost_shmem_dev *dev,
 }
 
 /*
+ * RESET of the owner's @space in one go: one placeholder over the whole
+ * region replaces every hole and the vma of every listed mapping, checked
+ * under the same mmap_lock hold as always (check_range_locked() with
+ * @table). n mappings cost one vm_mmap() (n vmas unmapped) instead of n
+ * placeholders put back one by one and then merged. dev->mutex held.
+ *
+ * Return: 0, or the error of that vm_mmap() (a vma the device may not
+ * replace: mprotect'ed, sealed, userfaultfd; out of memory): the caller
+ * then goes mapping by mapping, which copes with whatever is left.
+ */
+static int reset_space(struct vhost_shmem_dev *dev,
+		       struct vhost_shmem_space *space)
+{
+	int ret;
+
+	dev->inst_table = true;
+	ret = install_hole(dev, space, NULL, space->addr,
+			   space->addr + space->len);
+	dev->inst_table = false;
+	return ret;
+}
+
+/*
  * Take every mapping of @region out of every viewer first (the owner's
  * clear_mapping() counts references as if only the owner mapped them),
  * putting holes back (merged: one vma again): a live viewer reads zeros
@@ -1804,22 +1829,28 @@ static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
 	for (i = 0; i < VHOST_SHMEM_MAX_REGIONS; i++) {
 		struct vhost_shmem_region *region = &dev->regions[i];
 		struct vhost_shmem_space *space = &region->owner;
+		bool restore = how == VHOST_SHMEM_CLEAR_RESTORE && space->addr &&
+			       !READ_ONCE(space->detached) &&
+			       space_confirmed(space);
 		unsigned long index = 0;
+		bool whole = false;
 
 		if (!list_empty(&region->viewers) &&
 		    (current->flags & PF_KTHREAD))
 			kept += clear_viewers(dev, region, how);
+		if (restore && !mtree_empty(&region->mappings))
+			whole = !reset_space(dev, space);
 		mt_for_each(&region->mappings, m, index, ULONG_MAX) {
-			ret = clear_mapping(dev, space, m, how);
+			/* Out of the region already: only copies can remain. */
+			ret = whole ? mapping_copied(m) :
+				      clear_mapping(dev, space, m, how);
 			kept += !!ret;
 			if (ret >= 0)
 				forget_mapping(dev, region, m);
 			cond_resched();
 		}
 		/* Merge all holes (and refill our own gaps): one vma again. */
-		if (how == VHOST_SHMEM_CLEAR_RESTORE && space->addr &&
-		    mtree_empty(&region->mappings) && space_confirmed(space) &&
-		    !READ_ONCE(space->detached))
+		if (restore && !whole && mtree_empty(&region->mappings))
 			install_hole(dev, space, NULL, space->addr,
 				     space->addr + region->size);
 	}

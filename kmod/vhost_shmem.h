@@ -265,6 +265,8 @@ struct vhost_shmem_worker {
  *	task, the notifier ignores it. Written under @mutex.
  * @inst_space: the space @installer puts a placeholder in
  * @inst_expect: the backend file whose vmas that placeholder may replace
+ * @inst_table: that placeholder may replace the vma of every listed
+ *	mapping at its place (RESET of a whole region)
  * @configured: regions are set; published with release semantics
  * @regions: the shmids; the array is allocated with the device
  * @nr_mappings: live mappings, all regions. Protected by @mutex.
@@ -297,6 +299,7 @@ struct vhost_shmem_dev {
 	struct task_struct *installer;
 	struct vhost_shmem_space *inst_space;
 	struct file *inst_expect;
+	bool inst_table;
 	bool configured;
 	struct vhost_shmem_region regions[VHOST_SHMEM_MAX_REGIONS];
 	u64 nr_mappings;

@@ -646,6 +646,38 @@ void mdl_unmap_done(struct model *m, int dev, const struct fz_map_args *a, int o
 }
 
 /*
+ * Does another device owned by the runner (the same mm) map pages of
+ * @mp's dma-buf that @mp maps too, still in place? RESET of @mp in a
+ * detached region then finds that vma and counts it as a moved copy
+ * (EBUSY; "Counting copies" in the uapi doc).
+ */
+static bool other_dev_maps(const struct model *m, int dev, const struct m_map *mp)
+{
+	uint64_t lo = mp->fd_off / PG, hi = lo + mp->len / PG;
+	int j, p;
+
+	for (j = 0; j < m->nmaps; j++) {
+		const struct m_map *q = &m->map[j];
+		const struct m_reg *r;
+		int first;
+
+		if (!q->live || q->dev == dev || q->obj != mp->obj ||
+		    m->dev[q->dev].owner != OWN_RUNNER)
+			continue;
+		r = &m->dev[q->dev].reg[q->reg];
+		first = FZ_GUARD + q->off / PG;
+		for (p = first; p < first + (int)(q->len / PG); p++) {
+			uint64_t fpg = q->fd_off / PG + (p - first);
+
+			if (r->pg[p].st == PG_MAPPED && r->pg[p].map == j &&
+			    fpg >= lo && fpg < hi)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * RESET, mapping by mapping: in a live region the hole goes back; in a
  * detached one the backend file is only unmapped (a gap), if the range
  * still holds nothing but its vmas. A mapping that cannot be taken out
@@ -689,6 +721,8 @@ static int reset_plan(struct model *m, int dev, bool apply)
 				to = PG_HOLE;	/* mprotect'ed or not */
 			} else if (!foreign) {
 				to = PG_GAP;
+				copies |= m->obj[mp->obj].kind == FK_UDMABUF &&
+					  other_dev_maps(m, dev, mp);
 			} else if (!map_private(m, mp) || own || copies) {
 				gone = false;
 			}

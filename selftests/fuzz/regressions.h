@@ -439,6 +439,31 @@ FZ_REGRESSION(seed_8f0ec2d9aa1b6303, FZ_SOLO, 0, 0,
 )
 
 /*
+ * A model mistake: two devices of the runner map the same udmabuf pages;
+ * RESET of the one whose region the owner munmapped in part (detached)
+ * finds the other device's vma of those pages in the owner's mm and
+ * counts it as a moved copy (EBUSY, documented in "Counting copies"); the
+ * model expected 0 (6.12, a24f803).
+ */
+FZ_REGRESSION(seed_60a5fda62aaf300a, FZ_SOLO, 0, 0,
+	{ .kind = K_FILE_NEW, .file = 3, .var = 13, .a = 0xd },
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 255, .a = 0xe0c02 },
+	{ .kind = K_MMAP, .shmid = 255, .a = 0x2000 },
+	{ .kind = K_OPEN, .fd = 1 },
+	{ .kind = K_SET_OWNER, .fd = 1 },
+	{ .kind = K_SET_CONFIG, .fd = 1, .shmid = 2, .a = 0x1120e, .b = 0x100 },
+	{ .kind = K_MMAP, .fd = 1, .reg = 1, .shmid = 3, .a = 0x12000 },
+	{ .kind = K_MAP, .file = 3, .shmid = 255, .b = 0x1000, .c = 0x1000, .d = 0x1 },
+	{ .kind = K_MAP, .fd = 1, .file = 3, .reg = 1, .shmid = 3, .b = 0x6000, .c = 0x6000, .d = 0x1 },
+	{ .kind = K_DUP, .a = 0x1 },
+	{ .kind = K_MUNMAP, .fd = 1, .a = 0xffffffffffffffff, .b = 0x4 },
+	{ .kind = K_FORK },
+	{ .kind = K_RESET, .proc = 1 },
+)
+
+/*
  * Module bugs the fuzzer found that kmod/ (as of the last commit these
  * were checked against, named on each) still has: none at 6c18ad1. They
  * fail every run; build with -DFZ_KNOWN_BUGS to run them (e.g. make -C

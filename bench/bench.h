@@ -38,6 +38,7 @@
  * region alone once its owner maps over it), never region 0.
  */
 #define BENCH_FLOOR_REGION_SIZE	(64ULL << 20)
+#define BENCH_FLOOR_SPOT	(BENCH_FLOOR_REGION_SIZE / 2)
 #define BENCH_FLOOR_GPA		0x200000000ULL
 #define BENCH_FLOOR_SLOT	3
 #define BENCH_FIRST_SLOT	4
@@ -110,6 +111,10 @@ struct bench {
 	struct vu_path vu;
 	struct runner viewer[BENCH_MAX_VIEWERS];
 	int viewers;		/* attached: viewer[0 .. viewers - 1] */
+	struct {
+		pid_t pid;	/* the cold floor's partner process */
+		int to, from;	/* pipes to and from it */
+	} cold;
 	bool have_vu;
 	char why_no_vu[160];
 };
@@ -155,6 +160,11 @@ int viewers_set(struct bench *b, int n);
 /* Each attached viewer's bytes are the owner's. 0 or -EIO. */
 int viewers_verify(struct bench *b);
 void viewers_stop(struct bench *b);
+
+/* cold.c: the floor, each mmap() right after a switch to another mm and back. */
+int cold_start(struct bench *b);
+int cold_floor_run(struct bench *b, int iters, uint64_t *ns);
+void cold_stop(struct bench *b);
 
 /* reset.c: RESET of a region of n one-page mappings, on its own device. */
 struct reset_point {

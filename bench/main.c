@@ -64,6 +64,8 @@ static const int vpaths[] = { P_FLOOR, P_OWNER, P_REMOTE };
 struct view_results {
 	uint64_t live;		/* 0: not measured */
 	struct summary s[NVCOUNTS][NVPATHS];
+	/* The cold floor (cold.c), timed in the same rounds. */
+	struct summary cold[NVCOUNTS];
 	/* Populating one viewer at mmap(), per live mapping. */
 	double attach_ns_per_mapping;
 	/* Kernel memory the viewers added, per viewer and live mapping. */
@@ -217,6 +219,11 @@ static int bench_setup(struct bench *b, const struct opts *o)
 		fprintf(stderr, "bench: viewer processes: %s\n", strerror(-ret));
 		return ret;
 	}
+	ret = cold_start(b);
+	if (ret) {
+		fprintf(stderr, "bench: cold floor's partner: %s\n", strerror(-ret));
+		return ret;
+	}
 	ret = vu_path_start(b);
 	b->have_vu = !ret;
 	if (ret)
@@ -303,7 +310,7 @@ static int measure_views(struct bench *b, const struct opts *o, struct view_resu
 		return -ENOMEM;
 	vr->live = b->live;
 	for (int c = 0; c < NVCOUNTS && !ret; c++) {
-		struct series s[NVPATHS] = { 0 };
+		struct series s[NVPATHS] = { 0 }, cold = { 0 };
 
 		if (vcounts[c] == 1) {
 			uint64_t t0 = now_ns();
@@ -328,6 +335,11 @@ static int measure_views(struct bench *b, const struct opts *o, struct view_resu
 				else
 					ret = series_add(&s[i], ns, per);
 			}
+			if (!ret && (ret = cold_floor_run(b, per, ns)))
+				fprintf(stderr, "bench: cold floor with %d viewers: %s\n",
+					vcounts[c], strerror(-ret));
+			else if (!ret)
+				ret = series_add(&cold, ns, per);
 		}
 		if (!ret && (ret = viewers_verify(b)))
 			fprintf(stderr, "bench: a viewer's bytes are not the owner's: %s\n",
@@ -336,6 +348,8 @@ static int measure_views(struct bench *b, const struct opts *o, struct view_resu
 			vr->s[c][i] = series_summary(&s[i]);
 			series_free(&s[i]);
 		}
+		vr->cold[c] = series_summary(&cold);
+		series_free(&cold);
 	}
 	free(ns);
 	if (ret)
@@ -505,6 +519,14 @@ static double views_worst_added(const struct view_results *vr, int i)
 	return w;
 }
 
+/* The same, in cold floors: what the two vm_mmap()s in a viewer's mm meet. */
+static double views_added_cold(const struct view_results *vr, int c, int i)
+{
+	if (!vr->cold[c].n || !vr->s[c][0].n)
+		return 0;
+	return views_added(vr, c, i) * vr->s[c][0].median / vr->cold[c].median;
+}
+
 #define NTARGETS	8
 
 struct target {
@@ -587,6 +609,19 @@ static void print_views(const struct view_results *vr)
 				 views_vs_floor(vr, c, i), views_added(vr, c, i));
 			printf(" %24s", cell);
 		}
+		printf("\n");
+	}
+	printf("Cold floor (the floor's two mmap()s, each right after a switch to another\n"
+	       "process's mm and back, as a viewer's share meets them), median us (p99 us)\n"
+	       "and what each viewer adds in cold floors (owner, other process):\n");
+	for (int c = 0; c < NVCOUNTS; c++) {
+		printf("%8d %17s", vcounts[c], "");
+		printf("%.1f (%.1f) = %.2fx floor", vr->cold[c].median / 1e3,
+		       vr->cold[c].p99 / 1e3,
+		       vr->s[c][0].n ? vr->cold[c].median / vr->s[c][0].median : 0);
+		if (vcounts[c])
+			printf("; %+.2f, %+.2f", views_added_cold(vr, c, 1),
+			       views_added_cold(vr, c, 2));
 		printf("\n");
 	}
 	printf("Attaching a viewer: %.1f us per live mapping; kernel memory per viewer per\n"
@@ -720,6 +755,11 @@ static void json_views(FILE *f, const struct view_results *vr)
 				paths[vpaths[i]].key, views_vs_none(vr, c, i),
 				paths[vpaths[i]].key, views_vs_floor(vr, c, i),
 				paths[vpaths[i]].key, views_added(vr, c, i));
+		fprintf(f, ",\"cold_floor\":");
+		json_summary(f, &vr->cold[c]);
+		for (int i = 1; i < NVPATHS; i++)
+			fprintf(f, ",\"%s_added_cold_floors_per_viewer\":%.3f",
+				paths[vpaths[i]].key, views_added_cold(vr, c, i));
 		fprintf(f, "}");
 	}
 	fprintf(f, "],\"attach_ns_per_mapping\":%.0f,\"bytes_per_viewer_per_mapping\":%.0f}",
@@ -826,6 +866,7 @@ static void bench_teardown(struct bench *b)
 {
 	runner_stop(&b->remote);
 	viewers_stop(b);
+	cold_stop(b);
 	vu_path_stop(b);
 	if (b->have_kvm || b->vmm.vm > 0)
 		vmm_destroy(&b->vmm);

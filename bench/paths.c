@@ -18,8 +18,6 @@
  * neighbouring holes do not merge with it, so each step replaces one vma,
  * like UNMAP does.
  */
-#define FLOOR_SPOT	(BENCH_FLOOR_REGION_SIZE / 2)
-
 int place_file(struct bench *b, uint8_t *spot)
 {
 	if (mmap(spot, BENCH_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
@@ -39,9 +37,9 @@ int place_hole(uint8_t *spot)
 static int floor_step(void *ctx)
 {
 	struct bench *b = ctx;
-	int ret = place_file(b, b->floor_region + FLOOR_SPOT);
+	int ret = place_file(b, b->floor_region + BENCH_FLOOR_SPOT);
 
-	return ret ? ret : place_hole(b->floor_region + FLOOR_SPOT);
+	return ret ? ret : place_hole(b->floor_region + BENCH_FLOOR_SPOT);
 }
 
 int floor_run(struct bench *b, int iters, uint64_t *ns)

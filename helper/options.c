@@ -170,9 +170,10 @@ int helper_parse_opts(int argc, char **argv, struct helper_opts *o)
 	if (r)
 		return r;
 	if (o->shmem_bit == VU_PROTOCOL_F_REPLY_ACK ||
-	    o->shmem_bit == VU_PROTOCOL_F_BACKEND_REQ)
-		return bad_usage("--shmem-feature-bit cannot be %s (REPLY_ACK and "
-				 "BACKEND_REQ are 3 and 5)",
-				 o->shmem_bit == 3 ? "3" : "5");
+	    o->shmem_bit == VU_PROTOCOL_F_BACKEND_REQ ||
+	    o->shmem_bit == VU_PROTOCOL_F_PAGEFAULT)
+		return bad_usage("--shmem-feature-bit cannot be %s (REPLY_ACK, "
+				 "BACKEND_REQ and PAGEFAULT are 3, 5 and 8)",
+				 o->shmem_bit == 3 ? "3" : o->shmem_bit == 5 ? "5" : "8");
 	return HELPER_OPTS_RUN;
 }

@@ -686,6 +686,11 @@ static void on_set_protocol_features(struct proxy *p, struct vu_msg *m)
 			 "the helper does not negotiate it with this back-end",
 			 p->shmem_bit);
 	p->be_acked = (p->fe_acked & ~shmem) | add;
+	if (p->nshares && (p->be_acked & BIT(VU_PROTOCOL_F_PAGEFAULT))) {
+		log_warn(p->log, "front-end set PAGEFAULT (bit 8), never offered to it "
+			 "with --share-region: not passed on");
+		p->be_acked &= ~BIT(VU_PROTOCOL_F_PAGEFAULT);
+	}
 	m->payload.u64 = p->be_acked;
 	log_info(p->log, "protocol features: front-end 0x%" PRIx64 ", back-end 0x%"
 		 PRIx64, p->fe_acked, p->be_acked);
@@ -932,6 +937,17 @@ static void on_be_reply(struct proxy *p, struct vu_msg *m)
 		 p->be_offered & BIT(p->shmem_bit) ? "yes" : "no");
 	/* The helper serves SHMEM: the front-end does not see F_SHMEM. */
 	m->payload.u64 &= ~BIT(p->shmem_bit);
+	/*
+	 * Postcopy: the back-end would register the shared regions' views
+	 * with userfaultfd and answer SET_MEM_TABLE with their addresses,
+	 * which the front-end never gave. Not offered: the front-end then
+	 * refuses a postcopy migration up front.
+	 */
+	if (p->nshares && (m->payload.u64 & BIT(VU_PROTOCOL_F_PAGEFAULT))) {
+		m->payload.u64 &= ~BIT(VU_PROTOCOL_F_PAGEFAULT);
+		log_info(p->log, "postcopy (PAGEFAULT, bit 8) not offered to the "
+			 "front-end: not possible with --share-region");
+	}
 	forward(p, &p->fe, m);
 }
 

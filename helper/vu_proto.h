@@ -93,6 +93,7 @@ enum vu_backend_request {
 /* Protocol feature bits the helper cares about. */
 #define VU_PROTOCOL_F_REPLY_ACK		3
 #define VU_PROTOCOL_F_BACKEND_REQ	5
+#define VU_PROTOCOL_F_PAGEFAULT		8
 #define VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS 15
 #define VU_PROTOCOL_F_SHMEM_DEFAULT	22
 /* Virtio feature bit that enables GET/SET_PROTOCOL_FEATURES. */

@@ -615,6 +615,45 @@ TEST_F(h, features_frontend_shmem_bit_not_passed_on)
 	EXPECT_NE(NULL, strstr(self->log, "SHMEM_MAP although F_SHMEM was not negotiated"));
 }
 
+/* Without --share-region, postcopy (PAGEFAULT, bit 8) is the peers' business. */
+TEST_F(h, features_pagefault_passed_on)
+{
+	ASSERT_EQ(0, start(self, NULL));
+	EXPECT_EQ(BIT(8) | BIT(5) | BIT(3),
+		  get_u64_through(_metadata, self, VU_GET_PROTOCOL_FEATURES,
+				  BIT(8) | BIT(5) | BIT(3)));
+	ASSERT_EQ(0, vuc_send_u64(self->fe, VU_SET_PROTOCOL_FEATURES, 0,
+				  BIT(8) | BIT(5) | BIT(3)));
+	RECV(self->be, VU_SET_PROTOCOL_FEATURES, 0);
+	EXPECT_EQ(BIT(8) | BIT(5) | BIT(3), self->m.payload.u64);
+	finish(self, false);
+	EXPECT_EQ(NULL, strstr(self->log, "PAGEFAULT")) TH_LOG("%s", self->log);
+}
+
+/*
+ * With --share-region the front-end is not offered postcopy: the back-end
+ * would register the views with userfaultfd and report their addresses to
+ * a front-end that never gave them. A front-end that sets the bit anyway
+ * does not get it passed on.
+ */
+TEST_F(h, share_postcopy_not_offered)
+{
+	ASSERT_EQ(0, start(self, "--share-region 3@0x100000000"));
+	EXPECT_EQ(BIT(5) | BIT(3),
+		  get_u64_through(_metadata, self, VU_GET_PROTOCOL_FEATURES,
+				  BIT(8) | BIT(5) | BIT(3)));
+	ASSERT_EQ(0, vuc_send_u64(self->fe, VU_SET_PROTOCOL_FEATURES, 0,
+				  BIT(8) | BIT(5) | BIT(3)));
+	RECV(self->be, VU_SET_PROTOCOL_FEATURES, 0);
+	EXPECT_EQ(BIT(5) | BIT(3), self->m.payload.u64);
+	finish(self, false);
+	EXPECT_NE(NULL, strstr(self->log, "postcopy (PAGEFAULT, bit 8) not offered to the "
+			       "front-end: not possible with --share-region"))
+		TH_LOG("%s", self->log);
+	EXPECT_NE(NULL, strstr(self->log, "front-end set PAGEFAULT (bit 8), never offered "
+			       "to it with --share-region: not passed on"));
+}
+
 /* ---- backend channel ------------------------------------------------------ */
 
 TEST_F(h, backend_channel_relay)
@@ -2113,6 +2152,9 @@ static const struct usage_case usage_cases[] = {
 	{ { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
 	    "--device-fd", "5", "--shmem-feature-bit", "5", NULL },
 	  "--shmem-feature-bit cannot be 5" },
+	{ { "vhost-shmem-helper", "--frontend-fd", "3", "--backend-fd", "4",
+	    "--device-fd", "5", "--shmem-feature-bit", "8", NULL },
+	  "--shmem-feature-bit cannot be 8 (REPLY_ACK, BACKEND_REQ and PAGEFAULT" },
 	{ { "vhost-shmem-helper", "--share-region", "0", NULL },
 	  "--share-region takes SHMID@GPA (SHMID 0..255), not '0'" },
 	{ { "vhost-shmem-helper", "--share-region", "256@0x1000", NULL },

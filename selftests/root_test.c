@@ -36,6 +36,7 @@
 
 #include "kselftest_harness.h"
 #include "vhost_shmem_lib.h"
+#include "stall_lib.h"
 #include "viewer_lib.h"
 
 #define R0_PAGES	64
@@ -537,311 +538,13 @@ TEST_F(root, module_unload)
 	vs_dev_close(&d);
 }
 
+
 /*
- * An owner thread that holds the owner's mmap_lock (for reading) until
- * told to let go: a read of /proc/self/mem faults in a page of a file of
- * a FUSE server (a thread of the owner too) that does not answer the READ.
- * While it is held, the owner's other threads must not fault (a queued
- * writer, the device's worker, blocks new readers): what they touch is
- * touched before.
+ * The kill tests: an owner (or viewer) thread holds that process's
+ * mmap_lock through a stalled FUSE READ (stall_lib.h) while a requester
+ * or closer is killed.
  */
 #define STALL_MNT	"/tmp/vs-stall-fuse"
-
-struct stall {
-	int fuse_fd;
-	int ffd;			/* the FUSE file */
-	void *fm;			/* its page, mapped */
-	pthread_t srv, rd;
-	bool srv_up, rd_up;
-	volatile int block;		/* READs go unanswered */
-	volatile int read_seen;		/* the reader's READ arrived */
-	volatile uint64_t pending[8];	/* unanswered READs (readahead too) */
-	volatile int npending;
-	char buf[1 << 17];		/* the server's read buffer */
-	char data[4096];		/* what a READ returns */
-};
-
-static void stall_reply(struct stall *st, uint64_t unique, int err,
-			const void *p, size_t n)
-{
-	struct fuse_out_header h = { sizeof(h) + (err ? 0 : n), err, unique };
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)p, err ? 0 : n } };
-
-	if (writev(st->fuse_fd, iov, 2) < 0)
-		return;	/* the mount is gone: nothing to answer */
-}
-
-static void stall_attr(struct fuse_attr *a, uint64_t ino)
-{
-	memset(a, 0, sizeof(*a));
-	a->ino = ino;
-	a->mode = ino == 1 ? S_IFDIR | 0755 : S_IFREG | 0644;
-	a->nlink = 1;
-	a->size = ino == 1 ? 0 : 4096;
-	a->blocks = a->size / 512;
-	a->blksize = 4096;
-}
-
-/* One file "f" of one page; READs unanswered while st->block. */
-static void *stall_server(void *arg)
-{
-	struct stall *st = arg;
-	ssize_t n;
-
-	while ((n = read(st->fuse_fd, st->buf, sizeof(st->buf))) > 0) {
-		struct fuse_in_header *in = (void *)st->buf;
-		void *body = in + 1;
-
-		switch (in->opcode) {
-		case FUSE_INIT: {
-			struct fuse_init_in *ii = body;
-			struct fuse_init_out o = {
-				.major = FUSE_KERNEL_VERSION,
-				.minor = FUSE_KERNEL_MINOR_VERSION,
-				.max_readahead = ii->max_readahead,
-				.max_write = 4096,
-			};
-
-			stall_reply(st, in->unique, 0, &o, sizeof(o));
-			break;
-		}
-		case FUSE_LOOKUP: {
-			struct fuse_entry_out e = {
-				.nodeid = 2, .generation = 1,
-				.entry_valid = 100, .attr_valid = 100,
-			};
-
-			if (strcmp(body, "f")) {
-				stall_reply(st, in->unique, -ENOENT, NULL, 0);
-				break;
-			}
-			stall_attr(&e.attr, 2);
-			stall_reply(st, in->unique, 0, &e, sizeof(e));
-			break;
-		}
-		case FUSE_GETATTR: {
-			struct fuse_attr_out a = { .attr_valid = 100 };
-
-			stall_attr(&a.attr, in->nodeid);
-			stall_reply(st, in->unique, 0, &a, sizeof(a));
-			break;
-		}
-		case FUSE_OPEN: {
-			struct fuse_open_out o = { .fh = 1 };
-
-			stall_reply(st, in->unique, 0, &o, sizeof(o));
-			break;
-		}
-		case FUSE_READ: {
-			struct fuse_read_in *r = body;
-
-			if (st->block && st->npending < 8) {
-				st->pending[st->npending++] = in->unique;
-				st->read_seen = 1;
-				break;	/* no answer: the faulting thread waits */
-			}
-			stall_reply(st, in->unique, 0, st->data,
-				    r->size < sizeof(st->data) ? r->size : sizeof(st->data));
-			break;
-		}
-		case FUSE_FORGET:
-		case FUSE_BATCH_FORGET:
-		case FUSE_INTERRUPT:
-			break;
-		case FUSE_FLUSH:
-		case FUSE_RELEASE:
-			stall_reply(st, in->unique, 0, NULL, 0);
-			break;
-		default:
-			stall_reply(st, in->unique, -ENOSYS, NULL, 0);
-		}
-	}
-	return NULL;
-}
-
-static void *stall_reader(void *arg)
-{
-	struct stall *st = arg;
-	int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
-	char c;
-
-	if (fd >= 0 && pread(fd, &c, 1, (off_t)(uintptr_t)st->fm) < 0)
-		c = 0;	/* the answer does not matter, only the wait */
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
-
-/*
- * Mount the server and map its file; *@out is set even on failure (for
- * stall_end()). Heap, not stack: the server thread may outlive the test
- * function (see stall_end()). Return: 0, or -1 with errno.
- */
-static int stall_setup(struct stall **out)
-{
-	struct stall *st = calloc(1, sizeof(*st));
-	char opts[128];
-
-	*out = st;
-	if (!st)
-		return -1;
-	/*
-	 * Every page of it present and writable, not the shared zero page:
-	 * calloc() may leave them untouched (and a memset() to 0 after it
-	 * may be dropped). A reply from st->data to /dev/fuse pins its pages
-	 * with GUP, whose fast path refuses the zero page; the slow path
-	 * takes our mmap_lock, which waits behind the worker queued on it,
-	 * which waits for the stalled READ that reply ends.
-	 */
-	for (size_t i = 0; i < sizeof(*st); i += 256)
-		((volatile char *)st)[i] = 0;
-	st->ffd = -1;
-	st->fm = MAP_FAILED;
-	st->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (st->fuse_fd < 0)
-		return -1;
-	mkdir(STALL_MNT, 0755);
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0",
-		 st->fuse_fd);
-	if (mount("vs-stall", STALL_MNT, "fuse", MS_NOSUID | MS_NODEV, opts))
-		return -1;
-	if (pthread_create(&st->srv, NULL, stall_server, st))
-		return -1;
-	st->srv_up = true;
-	st->ffd = open(STALL_MNT "/f", O_RDONLY | O_CLOEXEC);
-	if (st->ffd < 0)
-		return -1;
-	st->fm = mmap(NULL, 4096, PROT_READ, MAP_SHARED, st->ffd, 0);
-	/*
-	 * Closed now, while the server answers its FLUSH: a close at exit,
-	 * after an early failure, would wait for a server already gone.
-	 */
-	close(st->ffd);
-	st->ffd = -1;
-	return st->fm == MAP_FAILED ? -1 : 0;
-}
-
-/*
- * Take the mmap_lock: from here until stall_end(), the calling process
- * must not fork or fault. Return: 0, or -1 if the READ never came (5 s).
- */
-static int stall_begin(struct stall *st)
-{
-	int i;
-
-	st->block = 1;
-	if (pthread_create(&st->rd, NULL, stall_reader, st))
-		return -1;
-	st->rd_up = true;
-	for (i = 0; i < 500 && !st->read_seen; i++)
-		usleep(10000);
-	return st->read_seen ? 0 : -1;
-}
-
-/*
- * Let go (answer the READ) and take everything down. The server's read()
- * ends with the mount; if it did not within 2 s, @st is left to it.
- */
-static void stall_end(struct stall *st)
-{
-	struct timespec until;
-
-	if (!st)
-		return;
-	if (st->rd_up) {
-		int i;
-
-		st->block = 0;
-		for (i = 0; i < st->npending; i++)
-			stall_reply(st, st->pending[i], 0, st->data, sizeof(st->data));
-		pthread_join(st->rd, NULL);
-	}
-	if (st->fm != MAP_FAILED)
-		munmap(st->fm, 4096);
-	if (st->ffd >= 0)
-		close(st->ffd);
-	umount2(STALL_MNT, MNT_DETACH);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 2;
-	if (st->srv_up && pthread_timedjoin_np(st->srv, NULL, &until))
-		return;
-	if (st->fuse_fd > 0)
-		close(st->fuse_fd);
-	free(st);
-}
-
-/* State letter of /proc/<pid>/stat ('D', 'S', 'Z'...), '?' once reaped. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] ? p[2] : '?';
-}
-
-/*
- * The worker kthread of the device @owner set up, or -1: its name is
- * "vhost-shmem-<owner's pid>", which 6.1 cuts to 15 bytes (TASK_COMM_LEN);
- * the newest such if that is ambiguous. Not while stalled (it allocates).
- */
-static pid_t find_worker(pid_t owner)
-{
-	char want[32], path[64], comm[32];
-	struct dirent *e;
-	pid_t pid, best = -1;
-	DIR *dir;
-	int fd, n;
-
-	snprintf(want, sizeof(want), "vhost-shmem-%d", owner);
-	dir = opendir("/proc");
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir))) {
-		pid = atoi(e->d_name);
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, comm, sizeof(comm) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		comm[n] = 0;
-		comm[strcspn(comm, "\n")] = 0;
-		/* Newer kernels show a kthread's whole name, older 15 bytes. */
-		if ((!strcmp(comm, want) ||
-		     (strlen(comm) == 15 && !strncmp(comm, want, 15))) &&
-		    pid > best)
-			best = pid;
-	}
-	closedir(dir);
-	return best;
-}
-
-/* Wait up to @ms for @pid to be in state @state. Return: true if it was. */
-static bool wait_state(pid_t pid, char state, int ms)
-{
-	int i;
-
-	for (i = 0; i < ms / 10; i++) {
-		if (proc_state(pid) == state)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
 
 /* Where @pid sleeps (/proc/<pid>/wchan) into @buf: for the logs. */
 static void wchan(pid_t pid, char *buf, size_t len)
@@ -949,8 +652,8 @@ static int monitor_start(struct monitor *m, pid_t worker, int close_fd,
 	    (statfd >= 0 && vs_stats(statfd, &base)) ||
 	    write(start[1], &c, 1) != 1)
 		_exit(2);
-	v.in_worker = wait_state(worker, 'D', 5000);
-	v.state = proc_state(actor);
+	v.in_worker = vs_wait_state(worker, 'D', 5000);
+	v.state = vs_proc_state(actor);
 	wchan(worker, v.wwait, sizeof(v.wwait));
 	wchan(actor, v.await, sizeof(v.await));
 	kill(actor, SIGKILL);
@@ -999,12 +702,12 @@ static void monitor_end(struct monitor *m)
  * actor act and be killed, let go: the actor (@who) must have been gone
  * within 3 s of SIGKILL while the worker slept. @v: the verdict.
  */
-static void stall_and_kill(struct __test_metadata *_metadata, struct stall *st,
+static void stall_and_kill(struct __test_metadata *_metadata, struct vs_stall *st,
 			   struct monitor *m, struct verdict *v, const char *who)
 {
-	EXPECT_EQ(0, stall_begin(st));
+	EXPECT_EQ(0, vs_stall_begin(st));
 	monitor_verdict(m, v);
-	stall_end(st);
+	vs_stall_end(st);
 	monitor_end(m);
 	TH_LOG("%s before SIGKILL: state %c (in %s); worker %s (in %s); gone within 3 s of it: %s",
 	       who, v->state, v->await, v->in_worker ? "in D" : "not in D",
@@ -1012,21 +715,6 @@ static void stall_and_kill(struct __test_metadata *_metadata, struct stall *st,
 	EXPECT_TRUE(v->in_worker);
 	EXPECT_TRUE(v->gone);
 	EXPECT_EQ(SIGKILL, v->sig);
-}
-
-/*
- * Touch @n bytes of stack now, so that nothing faults while stalled (a
- * stack that has to grow needs mmap_lock for writing). Volatile stores:
- * a memset() of a dead array may be dropped.
- */
-static char __attribute__((noinline)) prefault_stack(size_t n)
-{
-	volatile char stack[n];
-	size_t i;
-
-	for (i = 0; i < n; i += 256)
-		stack[i] = 1;
-	return stack[0];
 }
 
 struct map_act {
@@ -1061,20 +749,20 @@ TEST(killed_requester_while_owner_holds_mmap_lock)
 	struct verdict v = {};
 	struct monitor m;
 	struct map_act a;
-	struct stall *st;
+	struct vs_stall *st;
 	struct vs_dev d;
 	pid_t worker;
 
-	prefault_stack(256 * 1024);
+	vs_prefault_stack(256 * 1024);
 	if (access("/dev/fuse", F_OK))
 		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
-	ASSERT_EQ(0, stall_setup(&st));
+	ASSERT_EQ(0, vs_stall_setup(&st, STALL_MNT));
 	a.mfd = vs_memfd("stall-map", PG, 61);
 	ASSERT_LE(0, a.mfd);
 	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
 	a.devfd = d.fd;
 	ASSERT_EQ(0, vs_stats(d.fd, &s1));
-	worker = find_worker(getpid());
+	worker = vs_find_worker(getpid());
 	ASSERT_LT(0, worker);
 	/* Before the stall: fork takes mmap_lock. */
 	ASSERT_EQ(0, monitor_start(&m, worker, -1, d.fd, act_map, &a));
@@ -1110,17 +798,17 @@ TEST(killed_closer_while_owner_holds_mmap_lock)
 	struct verdict v = {};
 	uint8_t *region;
 	struct monitor m;
-	struct stall *st;
+	struct vs_stall *st;
 	struct vs_dev d;
 	pid_t worker;
 	int mfd, i;
 
-	prefault_stack(256 * 1024);
+	vs_prefault_stack(256 * 1024);
 	if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref0))
 		SKIP(return, "no /sys/module/vhost_shmem/refcnt");
 	if (access("/dev/fuse", F_OK))
 		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
-	ASSERT_EQ(0, stall_setup(&st));
+	ASSERT_EQ(0, vs_stall_setup(&st, STALL_MNT));
 	mfd = vs_memfd("stall-close", 16 * PG, 62);
 	ASSERT_LE(0, mfd);
 	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
@@ -1129,7 +817,7 @@ TEST(killed_closer_while_owner_holds_mmap_lock)
 	region = d.r[0].addr;
 	d.r[0].addr = NULL;
 	ASSERT_EQ(1, vs_maps_count(region, 16 * PG));
-	worker = find_worker(getpid());
+	worker = vs_find_worker(getpid());
 	ASSERT_LT(0, worker);
 	/* The closer (the monitor's child) ends with the only one. */
 	ASSERT_EQ(0, monitor_start(&m, worker, d.fd, -1, act_close, &d.fd));
@@ -1167,15 +855,15 @@ TEST(killed_requester_while_viewer_holds_mmap_lock)
 	int sv[2], vfd = -1, status = 0;
 	struct monitor m;
 	struct map_act a = { .devfd = -1 };
-	struct stall *st;
+	struct vs_stall *st;
 	pid_t owner, worker;
 	uint8_t *view;
 	char c = 'v';
 
-	prefault_stack(256 * 1024);
+	vs_prefault_stack(256 * 1024);
 	if (access("/dev/fuse", F_OK))
 		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
-	ASSERT_EQ(0, stall_setup(&st));
+	ASSERT_EQ(0, vs_stall_setup(&st, STALL_MNT));
 	a.mfd = vs_memfd("stall-view", PG, 63);
 	ASSERT_LE(0, a.mfd);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
@@ -1204,7 +892,7 @@ TEST(killed_requester_while_viewer_holds_mmap_lock)
 	ASSERT_EQ(1, vs_recv_fd(sv[0], &vfd, &c, 1));
 	ASSERT_LE(0, a.devfd);
 	ASSERT_LE(0, vfd);
-	worker = find_worker(owner);
+	worker = vs_find_worker(owner);
 	ASSERT_LT(0, worker);
 	view = mmap(NULL, 16 * PG, PROT_READ, MAP_SHARED, vfd, 0);
 	ASSERT_NE(MAP_FAILED, view);

@@ -34,6 +34,7 @@
 
 #include "kselftest_harness.h"
 #include "vhost_shmem_lib.h"
+#include "viewer_lib.h"
 
 #define HPAGE (2UL << 20)
 #define FS_DIR "/tmp/vs-content-fs"
@@ -516,6 +517,70 @@ TEST_F(content, ro)
 	ASSERT_PAT(r + 4 * u, u, 61, 3 * u);
 	ASSERT_EQ(0, vs_reset(self->d.fd));
 	ASSERT_ZERO(r, 8 * u);
+}
+
+/*
+ * Views (VHOST_SHMEM_GET_VIEW) of every kind: a read-write and a read-only
+ * viewer see the mapping's bytes, the read-write viewer's writes reach the
+ * file and the owner, the read-only one cannot write; after UNMAP both
+ * read zeros. A dma-buf cannot be reopened read-only: with a read-only
+ * viewer attached a read-write MAP is refused (EACCES) and changes
+ * nothing. hugetlbfs needs each view huge-page aligned too; a viewer whose
+ * view is not (6.1 does not align them) refuses the MAP (EINVAL).
+ */
+TEST_F(content, views)
+{
+	struct vs_viewer v[2] = { { .pid = -1 }, { .pid = -1 } };
+	uint64_t u = self->unit, sz = self->d.r[0].size;
+	uint8_t *r = self->d.r[0].addr;
+	bool aligned = true;
+	int i, n = 2, ret;
+
+	for (i = 0; i < 2; i++) {
+		int vfd = vs_get_view(self->d.fd, 0, i ? 0 : VHOST_SHMEM_VIEW_F_RW);
+
+		ASSERT_LE(0, vfd);
+		ASSERT_EQ(0, vs_viewer_start(&v[i], vfd, 0, sz,
+					     i ? PROT_READ : PROT_READ | PROT_WRITE));
+		close(vfd);
+		aligned &= vs_vcall(&v[i], V_ADDR, 0, 0, 0, 0) % u == 0;
+	}
+	ret = vs_map(self->d.fd, 0, self->fd, u, 2 * u, 2 * u, VHOST_SHMEM_MAP_F_RW);
+	if (variant->kind == B_UDMABUF || !aligned) {
+		EXPECT_EQ(aligned ? -EACCES : -EINVAL, ret);
+		ASSERT_ZERO(r, 8 * u);
+		for (i = 0; i < 2; i++)
+			EXPECT_EQ(0, vs_vcall(&v[i], V_CHECK_ZERO, 0, 8 * u, 0, 0));
+		if (!aligned) {
+			TH_LOG("a view is not 2 MiB aligned: MAP refused, as it must be");
+			goto out;
+		}
+		/* Without the read-only viewer the dma-buf maps. */
+		vs_viewer_stop(&v[1]);
+		n = 1;
+		ret = vs_map(self->d.fd, 0, self->fd, u, 2 * u, 2 * u, VHOST_SHMEM_MAP_F_RW);
+	}
+	ASSERT_EQ(0, ret);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(0, vs_vcall(&v[i], V_CHECK_PAT, 2 * u, 2 * u, 61, u));
+		EXPECT_EQ(0, vs_vcall(&v[i], V_CHECK_ZERO, 0, 2 * u, 0, 0));
+		EXPECT_EQ(0, vs_vcall(&v[i], V_CHECK_ZERO, 4 * u, 4 * u, 0, 0));
+	}
+	EXPECT_EQ(0, vs_vcall(&v[0], V_WRITE, 2 * u + 5, 0, 0xd1, 0));
+	EXPECT_EQ(0xd1, file_byte(self->fd, u, u + 5));
+	EXPECT_EQ(0xd1, r[2 * u + 5]);
+	if (n == 2) {
+		ret = vs_vcall(&v[1], V_WRITE, 2 * u + 6, 0, 0xd2, 0);
+		EXPECT_TRUE(ret == SIGSEGV || ret == SIGBUS);
+		EXPECT_EQ(vs_pat(61, u + 6), file_byte(self->fd, u, u + 6));
+		EXPECT_EQ(0xd1, vs_vcall(&v[1], V_READ32, 2 * u + 5, 0, 0, 0) & 0xff);
+	}
+	ASSERT_EQ(0, vs_unmap(self->d.fd, 0, 2 * u, 2 * u));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, vs_vcall(&v[i], V_CHECK_ZERO, 0, 8 * u, 0, 0));
+out:
+	vs_viewer_stop(&v[0]);
+	vs_viewer_stop(&v[1]);
 }
 
 /*

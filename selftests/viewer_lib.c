@@ -71,6 +71,8 @@ static long viewer_op(const struct vcmd *c, uint8_t *p, uint8_t *r, int vfd,
 	case V_REMAP:
 		return mmap(p, size, prot, MAP_SHARED | MAP_FIXED, vfd, off) == p ?
 		       0 : -errno;
+	case V_ADDR:
+		return (long)(uintptr_t)p;
 	case V_FORK_VMAS:
 		pid = fork();
 		if (pid == 0)

@@ -22,6 +22,7 @@ enum vs_vop {
 	V_FORK_VMAS,		/* a child's vmas in the view's range */
 	V_REMAP,		/* mmap the view fd again, MAP_FIXED over the view */
 	V_READ32,		/* off: the u32 there, or -(the signal) */
+	V_ADDR,			/* where the view is mapped */
 };
 
 /* A viewer process; @sock is the test's end of its command socket. */

@@ -569,6 +569,25 @@ bool vs_capable(void)
 	return eff != 0;
 }
 
+int vs_count_div(void)
+{
+	const char *e = getenv(VS_COUNT_DIV_ENV);
+	char *end;
+	long div;
+
+	if (!e || !*e)
+		return 1;
+	div = strtol(e, &end, 10);
+	return *end || div < 1 || div > 1000 ? 1 : (int)div;
+}
+
+long vs_count(long full, long min)
+{
+	long n = full / vs_count_div();
+
+	return n < min ? min : n;
+}
+
 int vs_raise_max_map_count(long want, long *restore)
 {
 	const char *path = "/proc/sys/vm/max_map_count";

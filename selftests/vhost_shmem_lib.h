@@ -155,6 +155,19 @@ int vs_write_str(const char *path, const char *s);
 /* true if this process has any effective capability (CapEff != 0). */
 bool vs_capable(void);
 /*
+ * Scale tests' counts (10,000 live mappings, 20,000 MAPs): the full count
+ * by default; divided by the environment's VS_COUNT_DIV (a whole number,
+ * 1 to 1000; anything else counts as 1), at least @min. The debug lane
+ * sets it (tools/check.sh, DEBUG_COUNT_DIV): its kernel is ~10x slower
+ * and runs the same code paths for KASAN, lockdep and kmemleak, not for
+ * the counts, which 6.1, 6.12 and sid run in full. A test that scales
+ * logs the count it ran; see Documentation/dev-tools/testing.rst.
+ */
+#define VS_COUNT_DIV_ENV	"VS_COUNT_DIV"
+int vs_count_div(void);
+long vs_count(long full, long min);
+
+/*
  * vm.max_map_count at least @want: already so (the VM's runner raises it
  * for the unprivileged suites), else written (root). *@restore gets the
  * value to write back after, or -1. 0 or -errno.

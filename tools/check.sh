@@ -18,7 +18,9 @@
 # "next" names that lane),
 # VM_TIMEOUT (s per Debian VM, default 1500), DEBUG_VM_TIMEOUT (s for the
 # debug VM, default 2400), DEBUG_SUITE_TIMEOUT (s per suite there, default
-# 900: the debug kernel is ~10x slower), and
+# 900: the debug kernel is ~10x slower), DEBUG_COUNT_DIV (the scale tests'
+# counts there are divided by it, default 10: VM_COUNT_DIV; the other
+# lanes run them in full), and
 # what tools/vm-run.sh reads (VM_SUITE_TIMEOUT, VM_FILTER, VM_FUZZ_*, ...).
 # The fuzzer (selftests/fuzz/, suite fuzz_test) gets one new seed per run,
 # the same on every kernel, printed first; VM_FUZZ_SEED=N replays a run.
@@ -114,6 +116,7 @@ debug_tests() {
 	make_payload "$k" "$BUILD/payload/$k"
 	VM_DEBUG=1 VM_APPEND="kasan_multi_shot ${VM_APPEND:-}" \
 		VM_SUITE_TIMEOUT=${DEBUG_SUITE_TIMEOUT:-900} \
+		VM_COUNT_DIV=${DEBUG_COUNT_DIV:-10} \
 		"$TOP/tools/vm-run.sh" --kernel "$k" --image "$dir/bzImage" \
 		--payload "$BUILD/payload/$k" --mode check \
 		--timeout "${DEBUG_VM_TIMEOUT:-2400}" --log "$log" || true

@@ -22,7 +22,9 @@
 # (2), VM_MEM (2G), VM_APPEND (extra kernel command line), VM_MODULES
 # (modules to load, default "kvm_amd loop ext4 overlay vgem fuse"), VM_BIOS (default
 # qboot.rom when installed, else QEMU's SeaBIOS), VM_DEBUG (1 on a debug
-# kernel: tools/vm/run-suites.sh also judges the boot log and kmemleak).
+# kernel: tools/vm/run-suites.sh also judges the boot log and kmemleak),
+# VM_COUNT_DIV (divides the scale tests' counts, the suites' VS_COUNT_DIV:
+# the debug lane's; default 1, the full counts).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +39,7 @@ timeout=1800
 log=
 
 usage() {
-	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -188,6 +190,7 @@ build_payload() {
 		printf 'VM_FILTER=%q\n' "${VM_FILTER:-}"
 		printf 'VM_BENCH_ARGS=%q\n' "${VM_BENCH_ARGS:-}"
 		printf 'VM_DEBUG=%q\n' "${VM_DEBUG:-}"
+		printf 'VM_COUNT_DIV=%q\n' "${VM_COUNT_DIV:-1}"
 		printf 'VM_FUZZ_DURATION=%q\n' "${VM_FUZZ_DURATION:-120}"
 		printf 'VM_FUZZ_SEED=%q\n' "${VM_FUZZ_SEED:-}"
 		printf 'VM_FUZZ_AVOID=%q\n' "${VM_FUZZ_AVOID:-}"

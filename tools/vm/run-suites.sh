@@ -11,6 +11,9 @@
 # (default 600), VM_FILTER a grep -E pattern selecting suites by name,
 # VM_DEBUG=1 on the debug kernel: the boot log is judged like a suite's,
 # and after each suite kmemleak scans and lockdep must still be on.
+# VM_COUNT_DIV (the debug lane's) becomes the suites' VS_COUNT_DIV: the
+# scale tests run their counts divided by it (selftests/vhost_shmem_lib.h,
+# vs_count()); said once, as a diagnostic line, when it is not 1.
 #
 # Who runs them: the suites run as a VMM does, as user "vmm" (uid and gid
 # 1000) in groups kvm and video, with no capabilities (setpriv, no
@@ -25,6 +28,7 @@
 
 KO=/payload/vhost_shmem.ko
 export VHOST_SHMEM_KO=$KO
+export VS_COUNT_DIV=${VM_COUNT_DIV:-1}
 TIMEOUT=${VM_SUITE_TIMEOUT:-600}
 # The suites' cgroup subtree, delegated to the user: cgroup.kill ends all
 # of a suite, which starts in $CG/suite; memcg_test makes its cgroups next
@@ -300,6 +304,8 @@ run_suite() {
 main() {
 	local t rc=0 n=0
 	[ -c /dev/kvm ] || echo "# run-suites: /dev/kvm is missing; KVM tests will skip"
+	[ "$VS_COUNT_DIV" = 1 ] ||
+		echo "# run-suites: VS_COUNT_DIV=$VS_COUNT_DIV: the scale tests run 1/$VS_COUNT_DIV of their counts"
 	prepare_unprivileged
 	# Debug kernel: a report at boot (module init included) is a failure,
 	# and a lockdep report there would switch lockdep off for every suite.

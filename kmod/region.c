@@ -642,8 +642,9 @@ out:
  * owner itself unmapped meanwhile. Only [first, last) of @expect's vmas
  * found is unmapped: nothing when the range holds none.
  *
- * Return: 0, or -EXDEV/-EBUSY (see check_range_locked()) or -EINTR
- * (killed) with the range left alone.
+ * Return: 0, or -EXDEV (a vma of another file) or -EBUSY (one of
+ * @expect's registered with userfaultfd) or -EINTR (killed) with the
+ * range left alone, or vm_munmap()'s error (-EPERM: mseal()ed).
  */
 static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 		       unsigned long start, unsigned long end)
@@ -659,12 +660,13 @@ static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start >= end)
 			break;
-		if (userfaultfd_armed(vma)) {
-			ret = -EBUSY;
-			break;
-		}
+		/* Another file first: anything else is not ours to judge. */
 		if (vma->vm_file != expect) {
 			ret = -EXDEV;
+			break;
+		}
+		if (userfaultfd_armed(vma)) {
+			ret = -EBUSY;
 			break;
 		}
 		lo = min(lo, max(vma->vm_start, start));
@@ -828,11 +830,12 @@ static int put_hole_back(struct vhost_shmem_dev *dev,
  * failed after the range was unmapped); in a region detached meanwhile,
  * only take @expect's vmas out. Where that fails, the owner is left with
  * the range as it is (warned); a viewer is detached instead (its reap
- * takes out what is left of @expect), so no attached viewer has a gap nor
- * keeps a mapping the device reported as not made. Locking: dev->mutex
- * held, no mmap_lock (each step takes the mm's own, one at a time), in
- * the space's mm; detaching a viewer only flags it and queues the reap
- * (vhost_shmem_viewer_detach()), nothing here waits for that.
+ * takes out what is left of @expect), so no attached viewer has a gap; one
+ * that keeps the vmas keeps the mapping listed (viewers_install()).
+ * Locking: dev->mutex held, no mmap_lock (each step takes the mm's own,
+ * one at a time), in the space's mm; detaching a viewer only flags it and
+ * queues the reap (vhost_shmem_viewer_detach()), nothing here waits for
+ * that.
  */
 static int undo_install(struct vhost_shmem_dev *dev,
 			struct vhost_shmem_space *space, struct file *expect,
@@ -1028,7 +1031,7 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 	int ret;
 
 	/* A view of part of the region gets the part of @m it maps. */
-	if (!space_part(&v->space, m->shm_offset, m->len, &s, &e))
+	if (m->kept || !space_part(&v->space, m->shm_offset, m->len, &s, &e))
 		return 0;
 	a.shm_offset = s;
 	a.len = e - s;
@@ -1094,7 +1097,11 @@ enum vhost_shmem_remove {
  * registered it with userfaultfd) is detached, and so is one a rollback
  * leaves with a gap (see undo_install()). dev->mutex held, no mmap_lock.
  *
- * Return: 0, or -EBUSY when the viewer still maps it.
+ * Return: 0; -EBUSY when the viewer still maps it in its view, where the
+ * device may not replace it (sealed, userfaultfd: a reap keeps such a
+ * viewer listed to try again); -EXDEV when the viewer put something of its
+ * own over part of it (what is left of it there is left alone); 1 when it
+ * was moved out of the detached view (see clear_mapping()).
  */
 static int viewer_remove(struct vhost_shmem_dev *dev,
 			 struct vhost_shmem_viewer *v,
@@ -1125,12 +1132,11 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 	    m->vm_refs == VHOST_SHMEM_REFS_SHARED &&
 	    READ_ONCE(v->space.detached) &&
 	    mm_maps_file(dev, expect, m->vm_pgoff, m->len >> PAGE_SHIFT))
-		ret = -EBUSY;
-	if (ret) {
-		WRITE_ONCE(v->space.detached, true);
-		return -EBUSY;
-	}
-	return 0;
+		ret = 1;
+	if (!ret)
+		return 0;
+	WRITE_ONCE(v->space.detached, true);
+	return ret == 1 || ret == -EXDEV ? ret : -EBUSY;
 }
 
 /* Any viewer in the lists (attached, maybe detached since)? dev->mutex held. */
@@ -1153,8 +1159,11 @@ static bool must_requeue(struct vhost_shmem_dev *dev)
  * Drop the detached viewers of @region (@all: every viewer; @mm: only
  * those in @mm): evict what the device installed there (only vmas still
  * of the expected file), forget them. Their placeholders stay and read
- * zeros until the viewer unmaps them. dev->mutex held, in a kthread, or
- * in the thread of @mm.
+ * zeros until the viewer unmaps them. A live viewer that still maps a
+ * listed mapping in its view where the device may not take it out
+ * (sealed, userfaultfd) stays listed, detached, unless @all: every later
+ * reap tries again, and UNMAP and RESET of that mapping see it (EBUSY).
+ * dev->mutex held, in a kthread, or in the thread of @mm.
  */
 static void reap_region(struct vhost_shmem_dev *dev,
 			struct vhost_shmem_region *region, bool all,
@@ -1166,16 +1175,19 @@ static void reap_region(struct vhost_shmem_dev *dev,
 
 	list_for_each_entry_safe(v, next, &region->viewers, node) {
 		unsigned long index = 0;
+		bool keeps = false;
 
 		if ((!all && !READ_ONCE(v->space.detached)) ||
 		    (mm && v->mm != mm))
 			continue;
 		if (!enter_viewer(v, &s)) {
 			mt_for_each(&region->mappings, m, index, ULONG_MAX)
-				viewer_remove(dev, v, m,
-					      VHOST_SHMEM_REMOVE_EVICT);
+				keeps |= viewer_remove(dev, v, m,
+						       VHOST_SHMEM_REMOVE_EVICT) == -EBUSY;
 			leave_viewer(v, &s);
 		}
+		if (keeps && !all)
+			continue;
 		list_del(&v->node);
 		dev->nr_attached--;
 		vhost_shmem_nl_view_detach(v);
@@ -1303,23 +1315,30 @@ static int viewers_check(struct vhost_shmem_dev *dev,
 	return 0;
 }
 
-/* Take @m out of every attached viewer. Return: -EBUSY if one keeps it. */
+/*
+ * Take @m out of every listed viewer. Return: -EBUSY if one keeps it; the
+ * pid of the first that keeps it in its view, where the device may not
+ * take it out (viewer_remove()'s -EBUSY), is then in *@kept_by if set.
+ */
 static int viewers_remove(struct vhost_shmem_dev *dev,
 			  struct vhost_shmem_region *region,
 			  struct vhost_shmem_mapping *m,
 			  enum vhost_shmem_remove how,
-			  struct vhost_shmem_tour *t)
+			  struct vhost_shmem_tour *t, pid_t *kept_by)
 {
 	struct vhost_shmem_viewer *v;
 	u64 ps, pe;
-	int ret = 0;
+	int ret = 0, err;
 
 	list_for_each_entry(v, &region->viewers, node) {
 		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
 		    tour_visit(t, v))
 			continue;
-		if (viewer_remove(dev, v, m, how))
+		err = viewer_remove(dev, v, m, how);
+		if (err)
 			ret = -EBUSY;
+		if (err == -EBUSY && kept_by && !*kept_by)
+			*kept_by = v->pid;
 	}
 	return ret;
 }
@@ -1327,10 +1346,14 @@ static int viewers_remove(struct vhost_shmem_dev *dev,
 /*
  * Install @m in every attached viewer of @region, in reverse list order
  * (the tour is at the last one after viewers_check()); on a failure, take
- * it out of those that took it. dev->mutex held, in a kthread.
+ * it out of those that took it. One that keeps it (its own thread mseal()ed
+ * it or registered it with userfaultfd meanwhile) makes the MAP all or
+ * nothing in the only honest way left: @m is kept (listed, see
+ * vhost_shmem_mapping.kept) and the result is -EBUSY naming that viewer.
+ * dev->mutex held, in a kthread.
  *
- * Return: 0 or the errno of the viewer that could not take it; its pid is
- * then in *@refused_by.
+ * Return: 0 or the errno of the viewer that could not take it, or -EBUSY
+ * with m->kept set; that viewer's pid is then in *@refused_by.
  */
 static int viewers_install(struct vhost_shmem_dev *dev,
 			   struct vhost_shmem_region *region,
@@ -1342,7 +1365,9 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 	int ret = 0;
 
 	list_for_each_entry_reverse(v, &region->viewers, node) {
-		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
+		/* A detached one is only listed while it keeps another one. */
+		if (READ_ONCE(v->space.detached) ||
+		    !space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
 		    tour_visit(t, v))
 			continue;
 		ret = viewer_install(dev, v, m);
@@ -1359,7 +1384,12 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 		if (!space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
 		    tour_visit(t, v))
 			continue;
-		viewer_remove(dev, v, m, VHOST_SHMEM_REMOVE_ROLLBACK);
+		if (viewer_remove(dev, v, m, VHOST_SHMEM_REMOVE_ROLLBACK) ==
+		    -EBUSY && !m->kept) {
+			m->kept = true;
+			*refused_by = v->pid;
+			ret = -EBUSY;
+		}
 	}
 	return ret;
 }
@@ -1567,10 +1597,17 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		fput(seen.vm_file);
 	}
 	if (ret) {
+		pid_t kept_by = 0;
+
 		tour_begin(&tour);
 		viewers_remove(dev, region, m, VHOST_SHMEM_REMOVE_ROLLBACK,
-			       &tour);
+			       &tour, &kept_by);
 		tour_end(&tour);
+		if (kept_by) {
+			m->kept = true;
+			req->refused_by = kept_by;
+			ret = -EBUSY;
+		}
 		goto out_erase;
 	}
 
@@ -1584,6 +1621,8 @@ done:
 	return 0;
 
 out_erase:
+	if (m->kept)
+		goto kept;
 	mtree_erase(&region->mappings, first);
 	if (m->vm_file)
 		fput(m->vm_file);
@@ -1598,6 +1637,19 @@ out_uncharge:
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
+
+kept:
+	/*
+	 * Gone from the owner and every other viewer, but still in one that
+	 * went its own way meanwhile: listed, so that the caller sees the
+	 * buffer as shared until UNMAP or RESET, and the reap, take it out.
+	 */
+	req->mapping = NULL;
+	req->file = NULL;
+	dev->nr_mappings++;
+	dev->mapped_bytes += a->len;
+	mutex_unlock(&dev->mutex);
+	return -EBUSY;
 }
 
 /* Take @m out of the table and drop its files. dev->mutex held. */
@@ -1614,7 +1666,9 @@ static void forget_mapping(struct vhost_shmem_dev *dev,
 		fput(m->ro_vm_file);
 	if (m->ro_file)
 		fput(m->ro_file);
-	fput(m->vm_file);
+	/* Only read-only viewers took a kept one: see vhost_shmem_mapping.kept. */
+	if (m->vm_file)
+		fput(m->vm_file);
 	fput(m->file);
 	kfree(m);
 }
@@ -1684,7 +1738,7 @@ int vhost_shmem_do_unmap(struct vhost_shmem_dev *dev, void *arg)
 	if (!ret) {
 		tour_begin(&tour);
 		ret = viewers_remove(dev, region, m, VHOST_SHMEM_REMOVE_UNMAP,
-				     &tour);
+				     &tour, NULL);
 		tour_end(&tour);
 		/* Hold the file past forget_mapping(): its vmas are gone. */
 		if (!ret && mapping_copied(m))

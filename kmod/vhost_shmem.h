@@ -118,6 +118,12 @@ struct vhost_shmem_frag {
  * @len: length in bytes
  * @fd_offset: offset in @file
  * @flags: VHOST_SHMEM_MAP_F_*
+ * @kept: a failed MAP could not take it back out of a viewer it reached
+ *	first (the viewer mseal()ed it or registered it with userfaultfd):
+ *	it is in no space but that detached viewer's, and stays listed so
+ *	that UNMAP, RESET and the reap of that viewer try again and the
+ *	caller treats the buffer as shared. Never installed anywhere else.
+ *	Set by that MAP under dev->mutex, immutable
  */
 struct vhost_shmem_mapping {
 	struct file *file;
@@ -132,6 +138,7 @@ struct vhost_shmem_mapping {
 	u64 len;
 	u64 fd_offset;
 	u64 flags;
+	bool kept;
 };
 
 struct vhost_shmem_region;
@@ -369,8 +376,9 @@ void vhost_shmem_views_exit(void);
  * @file: the file to install, referenced by the request
  * @private: @file is the module's own reopening of the caller's file
  * @mapping: preallocated table entry; consumed on success
- * @refused_by: set by a failed MAP when a viewer's mm could not take it:
- *	that viewer's pid (initial namespace), for the map event; else 0
+ * @refused_by: set by a failed MAP when a viewer's mm could not take it,
+ *	or kept it (EBUSY, see vhost_shmem_mapping.kept): that viewer's pid
+ *	(initial namespace), for the map event; else 0
  */
 struct vhost_shmem_map_req {
 	struct vhost_shmem_map args;

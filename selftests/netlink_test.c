@@ -1086,6 +1086,69 @@ TEST_F(nl, map_refused_by_viewer)
 	nl_close(&ev);
 }
 
+/*
+ * A MAP a viewer reached first keeps (it sealed the new vma, or registered
+ * it with userfaultfd, while a read-only viewer refused a read-write
+ * /dev/zero MAP): its map event says EBUSY and names that viewer, not the
+ * one that refused, and the region's mapping dump still lists it until an
+ * UNMAP takes it out, once that viewer is gone. As in views_test's
+ * map_kept_by_viewer_stays_listed, a viewer that keeps its mmap_lock busy
+ * in between makes the device wait after the install; a race lost anyway
+ * is EACCES from the read-only viewer, and the next range is tried.
+ */
+TEST_F(nl, map_kept_by_viewer_names_it)
+{
+	struct vs_viewer v[3] = { { .pid = -1 }, { .pid = -1 }, { .pid = -1 } };
+	int zfd = open("/dev/zero", O_RDWR | O_CLOEXEC), vfd, i, ret = 0;
+	uint64_t off, len = 2 * PG;
+	long grabbed = 0;
+	struct recs rs;
+	struct nl ev;
+
+	ASSERT_LE(0, zfd);
+	ASSERT_EQ(0, nl_open(&ev));
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&ev.events_grp, sizeof(ev.events_grp)));
+	/* v[0] read-only, attached first: installed last, and refuses. */
+	for (i = 0; i < 3; i++) {
+		vfd = vs_get_view(self->d.fd, 0, i ? VHOST_SHMEM_VIEW_F_RW : 0);
+		ASSERT_LE(0, vfd);
+		ASSERT_EQ(0, vs_viewer_start(&v[i], vfd, 0, REGION_PAGES * PG,
+					     i ? PROT_READ | PROT_WRITE : PROT_READ));
+		close(vfd);
+	}
+	for (off = 0; off < 64 * PG; off += 8 * PG) {
+		ASSERT_EQ(0, vs_vcall(&v[1], V_BUSY, 0, 0, 0, 64 << 20));
+		ASSERT_EQ(0, vs_vcall(&v[2], V_GRAB, off, len, 0, vs_grab_mode()));
+		ret = vs_map(self->d.fd, 0, zfd, 0, off, len, VHOST_SHMEM_MAP_F_RW);
+		grabbed = vs_vcall(&v[2], V_GRABBED, 0, 0, 0, 0);
+		ASSERT_EQ(1, vs_vcall(&v[1], V_VMAS, 0, 0, 0, 0));
+		ASSERT_LE(0, grabbed);
+		if (grabbed)
+			break;
+		ASSERT_EQ(-EACCES, ret);
+		expect_refused(_metadata, &ev, self->id, off, -EACCES, v[0].pid);
+	}
+	close(zfd);
+	ASSERT_TRUE(grabbed);
+	EXPECT_EQ(-EBUSY, ret);
+	expect_refused(_metadata, &ev, self->id, off, -EBUSY, v[2].pid);
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, self->id, &rs));
+	ASSERT_EQ(1, rs.n);
+	EXPECT_EQ(off, a_u64(rs.r[0].tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]));
+	EXPECT_EQ(len, a_u64(rs.r[0].tb[VHOST_SHMEM_A_MAP_LEN]));
+	recs_free(&rs);
+	/* Gone with that viewer: UNMAP takes it out of the table. */
+	vs_viewer_stop(&v[2]);
+	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, off, len));
+	ASSERT_EQ(0, nl_dump(&self->n, VHOST_SHMEM_CMD_MAP_GET, self->id, &rs));
+	EXPECT_EQ(0, rs.n);
+	recs_free(&rs);
+	vs_viewer_stop(&v[0]);
+	vs_viewer_stop(&v[1]);
+	nl_close(&ev);
+}
+
 /* Not root: every dump and the events group are refused with EPERM. */
 TEST_F(nl, unprivileged)
 {

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A viewer process of a region view; see viewer_lib.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +20,24 @@ struct vcmd {
 	uint64_t off, len;
 	long n;
 };
+
+#ifndef __NR_mseal
+#define __NR_mseal	462
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#endif
+
+/* The viewer's state between commands: what V_GRAB got. */
+struct vgrab {
+	int uffd;	/* V_GRAB's userfaultfd, or -1 */
+	int grabbed;
+};
+
+long vs_grab_mode(void)
+{
+	return syscall(__NR_mseal, 0, 0, 0) ? VGRAB_UFFD : VGRAB_SEAL;
+}
 
 int vs_get_view(int devfd, uint32_t shmid, uint32_t flags)
 {
@@ -42,9 +63,70 @@ long vs_inflate_maps(long n)
 	return have;
 }
 
+/* One try of V_GRAB at [@p, @p + @len): 1 if it got it. */
+static int grab_once(uint8_t *p, uint64_t len, long mode, struct vgrab *g)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+
+	/* No kernel registers a hole (VM_PFNMAP): only the mapping. */
+	if (mode == VGRAB_UFFD)
+		return !ioctl(g->uffd, UFFDIO_REGISTER, &reg);
+	/* A hole refuses to be populated (VM_PFNMAP): seal only the mapping. */
+	if (madvise(p, len, MADV_POPULATE_READ) ||
+	    syscall(__NR_mseal, p, len, 0))
+		return 0;
+	/* The hole may have come back in between: sealed, it stays what it is. */
+	return !madvise(p, len, MADV_POPULATE_READ);
+}
+
+/* Has the test sent its next command (left unread)? */
+static int next_cmd(int sock)
+{
+	struct vcmd c;
+
+	return recv(sock, &c, sizeof(c), MSG_PEEK | MSG_DONTWAIT) >= 0;
+}
+
+/* V_GRAB: replies, then tries until the test sends its next command. */
+static void grab(int sock, uint8_t *p, uint64_t len, long mode, struct vgrab *g)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	long ret = 0;
+
+	g->grabbed = 0;
+	if (mode == VGRAB_UFFD && g->uffd < 0) {
+		g->uffd = syscall(__NR_userfaultfd,
+				  O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+		if (g->uffd < 0 || ioctl(g->uffd, UFFDIO_API, &api))
+			ret = -errno;
+	}
+	if (write(sock, &ret, sizeof(ret)) != sizeof(ret) || ret)
+		return;
+	while (!g->grabbed && !next_cmd(sock))
+		g->grabbed = grab_once(p, len, mode, g);
+}
+
+/* V_BUSY: replies, then populates @n bytes again and again until then. */
+static void busy(int sock, long n)
+{
+	uint8_t *b = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long ret = b == MAP_FAILED ? -errno : 0;
+
+	if (write(sock, &ret, sizeof(ret)) != sizeof(ret) || ret)
+		return;
+	while (!next_cmd(sock)) {
+		madvise(b, n, MADV_POPULATE_READ);
+		madvise(b, n, MADV_DONTNEED);
+	}
+	munmap(b, n);
+}
+
 /* The viewer's side: @r is where region offset 0 would be. */
 static long viewer_op(const struct vcmd *c, uint8_t *p, uint8_t *r, int vfd,
-		      uint64_t off, uint64_t size, int prot)
+		      uint64_t off, uint64_t size, int prot, struct vgrab *g)
 {
 	uint32_t v32;
 	pid_t pid;
@@ -73,6 +155,13 @@ static long viewer_op(const struct vcmd *c, uint8_t *p, uint8_t *r, int vfd,
 		       0 : -errno;
 	case V_ADDR:
 		return (long)(uintptr_t)p;
+	case V_GRABBED:
+		return g->grabbed;
+	case V_UNGRAB:
+		if (g->uffd >= 0)
+			close(g->uffd);
+		g->uffd = -1;
+		return 0;
 	case V_FORK_VMAS:
 		pid = fork();
 		if (pid == 0)
@@ -86,12 +175,22 @@ static void viewer_loop(int sock, int vfd, uint64_t off, uint64_t size, int prot
 {
 	uint8_t *p = mmap(NULL, size, prot, MAP_SHARED, vfd, off);
 	long ret = p == MAP_FAILED ? -errno : 0;
+	struct vgrab g = { .uffd = -1 };
 	struct vcmd c;
 
 	if (write(sock, &ret, sizeof(ret)) != sizeof(ret) || ret)
 		_exit(1);
 	while (read(sock, &c, sizeof(c)) == sizeof(c)) {
-		ret = viewer_op(&c, p, p - off, vfd, off, size, prot);
+		/* These reply before they start: nothing more to send. */
+		if (c.op == V_GRAB) {
+			grab(sock, p - off + c.off, c.len, c.n, &g);
+			continue;
+		}
+		if (c.op == V_BUSY) {
+			busy(sock, c.n);
+			continue;
+		}
+		ret = viewer_op(&c, p, p - off, vfd, off, size, prot, &g);
 		if (write(sock, &ret, sizeof(ret)) != sizeof(ret))
 			break;
 	}

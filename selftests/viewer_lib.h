@@ -23,7 +23,36 @@ enum vs_vop {
 	V_REMAP,		/* mmap the view fd again, MAP_FIXED over the view */
 	V_READ32,		/* off: the u32 there, or -(the signal) */
 	V_ADDR,			/* where the view is mapped */
+	V_GRAB,			/* off, len, n = VGRAB_*: 0, then see below */
+	V_GRABBED,		/* 1 if the V_GRAB before got its range, else 0 */
+	V_UNGRAB,		/* close V_GRAB's userfaultfd: 0 */
+	V_BUSY,			/* n bytes: 0, then see below */
 };
+
+/*
+ * V_BUSY: until the next command arrives, hold the mm's mmap_lock for
+ * read most of the time, as a viewer's own threads may: populate n bytes
+ * of private anonymous memory (the zero page), drop them, again. A device
+ * install in this mm then waits for the write lock. Replies at once.
+ */
+
+/*
+ * V_GRAB: until the next command arrives, try again and again to make
+ * [off, off + len) of the view something the device may not take out
+ * again, but only once a mapping is there (never a hole): register it
+ * with userfaultfd (MISSING), or mseal() it (on 6.10+). Replies at once.
+ */
+enum vs_grab {
+	VGRAB_UFFD = 1,
+	VGRAB_SEAL,
+};
+
+/*
+ * The V_GRAB mode this kernel supports for the device's mappings: mseal()
+ * where it exists (6.10+, which no longer lets userfaultfd register them),
+ * else userfaultfd (6.1).
+ */
+long vs_grab_mode(void);
 
 /* A viewer process; @sock is the test's end of its command socket. */
 struct vs_viewer {

@@ -30,18 +30,23 @@
 
 #define NPAGES	64
 
+/* max_viewers' default: one device's viewers, all regions. */
+#define NVIEWERS	8
+
 FIXTURE(views) {
 	struct vs_dev d;
-	struct vs_viewer v[2];
+	struct vs_viewer v[NVIEWERS];
 	int mfd;		/* NPAGES of pattern 1 */
 };
 
 FIXTURE_SETUP(views)
 {
 	const struct vs_layout l[] = { { .shmid = 0, .size = NPAGES * PG } };
+	int i;
 
 	VS_REQUIRE_DEV_IN_SETUP();
-	self->v[0].pid = self->v[1].pid = -1;
+	for (i = 0; i < NVIEWERS; i++)
+		self->v[i].pid = -1;
 	ASSERT_EQ(0, vs_dev_setup(&self->d, l, 1, true));
 	self->mfd = vs_memfd("views", NPAGES * PG, 1);
 	ASSERT_LE(0, self->mfd);
@@ -49,8 +54,10 @@ FIXTURE_SETUP(views)
 
 FIXTURE_TEARDOWN(views)
 {
-	vs_viewer_stop(&self->v[0]);
-	vs_viewer_stop(&self->v[1]);
+	int i;
+
+	for (i = 0; i < NVIEWERS; i++)
+		vs_viewer_stop(&self->v[i]);
 	close(self->mfd);
 	vs_dev_close(&self->d);
 }
@@ -221,6 +228,85 @@ TEST_F(views, viewer_foreign_vma_refuses_map)
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 40 * PG, PG, 0));
 	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 40 * PG, PG, 1, 0));
 	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 40 * PG, PG, 1, 0));
+}
+
+/*
+ * A read-only viewer refuses a read-write /dev/zero MAP (EACCES) while a
+ * read-write viewer the MAP reached first keeps it: its own thread
+ * registered the new vma with userfaultfd (6.1, which registers the
+ * device's mappings) or mseal()ed it (6.10+, which do not) before the
+ * rollback came. MAP stays all or nothing the only honest way: EBUSY, and
+ * the mapping stays listed (the same range is refused with EEXIST), gone
+ * from the owner and the other viewers, until the viewer lets go (closes
+ * its userfaultfd: the reap takes it out; or exits) and UNMAP takes it
+ * out (0). The install order is the owner, then the viewers last attached
+ * first: six read-write viewers attached between the two widen the
+ * window, and the one installed next keeps its own mmap_lock busy, so the
+ * device waits there with the mapping in the first. A race the viewer
+ * loses anyway is a plain EACCES (the range is a hole again, nothing
+ * grabbed), and the test tries the next range.
+ */
+TEST_F(views, map_kept_by_viewer_stays_listed)
+{
+	const int ro = 0, rw = NVIEWERS - 1;
+	long mode = vs_grab_mode();
+	int zfd = open("/dev/zero", O_RDWR | O_CLOEXEC), i, ret = 0;
+	uint64_t off, len = 2 * PG;
+	struct vhost_shmem_stats st;
+	long grabbed = 0;
+
+	ASSERT_LE(0, zfd);
+	ASSERT_EQ(0, start_view(self, ro, 0, PROT_READ));
+	for (i = ro + 1; i <= rw; i++)
+		ASSERT_EQ(0, start_view(self, i, VHOST_SHMEM_VIEW_F_RW,
+					PROT_READ | PROT_WRITE));
+	for (off = 0; off < SZ; off += 8 * PG) {
+		ASSERT_EQ(0, vs_vcall(&self->v[rw - 1], V_BUSY, 0, 0, 0, 64 << 20));
+		ASSERT_EQ(0, vs_vcall(&self->v[rw], V_GRAB, off, len, 0, mode));
+		ret = vs_map(self->d.fd, 0, zfd, 0, off, len, VHOST_SHMEM_MAP_F_RW);
+		grabbed = vs_vcall(&self->v[rw], V_GRABBED, 0, 0, 0, 0);
+		ASSERT_EQ(1, vs_vcall(&self->v[rw - 1], V_VMAS, 0, 0, 0, 0));
+		ASSERT_LE(0, grabbed);
+		if (grabbed)
+			break;
+		ASSERT_EQ(-EACCES, ret);
+	}
+	close(zfd);
+	ASSERT_TRUE(grabbed);
+	TH_LOG("%s won the race at page %lu", mode == VGRAB_SEAL ? "mseal" :
+	       "userfaultfd", (unsigned long)(off / PG));
+	EXPECT_EQ(-EBUSY, ret);
+	/* Still listed: counted, and the same range is taken. */
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(1, st.mappings);
+	EXPECT_EQ(-EEXIST, vs_map(self->d.fd, 0, self->mfd, 0, off, len, 0));
+	/* Gone from the owner and every other viewer: one hole each. */
+	EXPECT_EQ(0, vs_check_zero(R(self), SZ, NULL) + 1);
+	EXPECT_EQ(1, vs_maps_count(R(self), SZ));
+	for (i = ro; i < rw; i++) {
+		EXPECT_EQ(0, vs_vcall(&self->v[i], V_CHECK_ZERO, 0, SZ, 0, 0));
+		EXPECT_EQ(1, vs_vcall(&self->v[i], V_VMAS, 0, 0, 0, 0));
+	}
+	/* The viewer that kept it still has it. */
+	EXPECT_LT(1, vs_vcall(&self->v[rw], V_VMAS, 0, 0, 0, 0));
+	/* A new viewer never gets it. */
+	vs_viewer_stop(&self->v[ro]);
+	ASSERT_EQ(0, start_view(self, ro, VHOST_SHMEM_VIEW_F_RW,
+				PROT_READ | PROT_WRITE));
+	EXPECT_EQ(1, vs_vcall(&self->v[ro], V_VMAS, 0, 0, 0, 0));
+	/* Let go: no userfaultfd any more, or no viewer. Then UNMAP takes it. */
+	if (mode == VGRAB_UFFD) {
+		ASSERT_EQ(0, vs_vcall(&self->v[rw], V_UNGRAB, 0, 0, 0, 0));
+	} else {
+		vs_viewer_stop(&self->v[rw]);
+	}
+	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, off, len));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	/* The range takes a MAP again, everywhere. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, off, len, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[ro], V_CHECK_PAT, off, len, 1, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, off, len, 1, 0));
 }
 
 /*

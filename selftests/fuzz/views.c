@@ -362,7 +362,11 @@ void mdl_view_map_done(struct model *m, int dev, int outcome)
 	 * failure (the owner, last, fails EPERM, EACCES, ...; a viewer at
 	 * its limit ENOMEM). At a viewer's limit that rollback may fail: as
 	 * documented, the viewer is then detached and its backend vmas
-	 * evicted (exec.c asks netlink when its view differs).
+	 * evicted (exec.c asks netlink when its view differs). A rollback
+	 * that can neither put the hole back nor evict them (the viewer
+	 * sealed them or registered them with userfaultfd: the MAP is then
+	 * EBUSY and stays listed) cannot happen here: these viewers do
+	 * neither (views_test's map_kept_by_viewer_stays_listed does).
 	 */
 	for (v = 0; outcome && v < FZ_MAX_VIEWERS; v++)
 		if (m->view[v].st == VW_LIVE && m->view[v].dev == dev && m->maxmap_low)

@@ -118,7 +118,8 @@ struct vhost_shmem_unmap {
  * @mapped_bytes: bytes covered by live mappings
  * @maps: successful MAPs since open
  * @unmaps: mappings removed since open: by UNMAP (also one that returned
- *	EBUSY because the owner still maps copies), RESET, the release of
+ *	EBUSY because the owner still maps copies, and one a failed MAP left
+ *	listed, see VHOST_SHMEM_MAP), RESET, the release of
  *	the device (teardown) and the owner's mm going away
  * @failures: failed MAP and UNMAP requests since open, each operation of
  *	VHOST_SHMEM_BATCH counted as one, once the argument was read
@@ -260,6 +261,11 @@ struct vhost_shmem_view_req {
  *              write-sealed memfd mapped read-write) or of reopening it
  *   ENXIO      the owner detached the region during the install (undone)
  *   EBUSY      the backend's mmap left something the device cannot check
+ *   EBUSY      a viewer the MAP reached first kept it while another one
+ *              refused it (it mseal'ed it or registered it with
+ *              userfaultfd meanwhile): gone from the owner and every other
+ *              viewer but listed, so treat the buffer as shared until an
+ *              UNMAP (or RESET) of it returns 0
  */
 #define VHOST_SHMEM_MAP		_IOW(VHOST_SHMEM_IOC_MAGIC, 0x10, struct vhost_shmem_map)
 
@@ -455,7 +461,8 @@ enum vhost_shmem_region_attrs {
  * @VHOST_SHMEM_A_MAP_REMOVED: u64, reset events only: mappings removed
  * @VHOST_SHMEM_A_MAP_VIEWER_PID: u32, failed MAP events only: thread group
  *	id (initial pid namespace) of the viewer whose mm could not take the
- *	mapping (see "Region views"); absent when no viewer refused it
+ *	mapping, or that kept it (EBUSY, see "Region views"); absent when no
+ *	viewer refused it
  * @__VHOST_SHMEM_A_MAP_MAX: one past the last attribute
  * @VHOST_SHMEM_A_MAP_MAX: the last attribute
  */

@@ -529,6 +529,35 @@ static void count_error(struct vhost_shmem_dev *dev, int ret)
 	atomic_long_inc(&dev->obs.errors[i]);
 }
 
+/*
+ * The backend file of the mapping a MAP just made (@a), put into @skb:
+ * only the table knows it, so this takes dev->mutex (bounded). Return: 0,
+ * also when a concurrent UNMAP or RESET removed the mapping already (no
+ * file then), -EBUSY when the device stayed busy, -EINTR, or -EMSGSIZE.
+ */
+static int put_mapped(struct sk_buff *skb, struct vhost_shmem_dev *dev,
+		      const struct vhost_shmem_map *a)
+{
+	struct vhost_shmem_mapping *m;
+	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	int err;
+
+	err = lock_dev_bounded(dev);
+	if (err) {
+		kfree(buf);
+		return err;
+	}
+	m = mtree_load(&dev->regions[a->shmid].mappings,
+		       a->shm_offset >> PAGE_SHIFT);
+	if (m && (m->shm_offset != a->shm_offset || m->len != a->len))
+		m = NULL;
+	err = put_mapping(skb, dev->obs.id, a->shmid, a->shm_offset, a->len,
+			  a->fd_offset, a->flags, m ? m->file : NULL, buf);
+	mutex_unlock(&dev->mutex);
+	kfree(buf);
+	return err;
+}
+
 /**
  * vhost_shmem_nl_map() - a MAP request returned
  * @dev: the device
@@ -538,16 +567,17 @@ static void count_error(struct vhost_shmem_dev *dev, int ret)
  *	if none did (the owner's refused it, or the request failed before)
  *
  * Fires the tracepoint, counts a failure by errno and sends the event; on
- * success the event names the backend file the table now holds, on a
- * failure a viewer caused it names that viewer.
+ * success the event names the backend file the table now holds (looked
+ * up under dev->mutex, bounded: not sent if the device stays busy), on
+ * a failure a viewer caused it names that viewer. A failed MAP's event
+ * is built from the request alone and never waits for the device: it is
+ * sent however long another request holds it.
  */
 void vhost_shmem_nl_map(struct vhost_shmem_dev *dev,
 			const struct vhost_shmem_map *a, int ret,
 			pid_t refused_by)
 {
-	struct vhost_shmem_mapping *m;
 	struct sk_buff *skb;
-	char *buf;
 	void *hdr;
 	int err;
 
@@ -560,23 +590,11 @@ void vhost_shmem_nl_map(struct vhost_shmem_dev *dev,
 	skb = event_new(VHOST_SHMEM_CMD_MAP_NTF, &hdr);
 	if (!skb)
 		return;
-	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (lock_dev_bounded(dev)) {
-		kfree(buf);
-		nlmsg_free(skb);
-		return;
-	}
-	m = NULL;
 	if (!ret)
-		m = mtree_load(&dev->regions[a->shmid].mappings,
-			       a->shm_offset >> PAGE_SHIFT);
-	/* Gone already if a concurrent UNMAP or RESET removed it. */
-	if (m && (m->shm_offset != a->shm_offset || m->len != a->len))
-		m = NULL;
-	err = put_mapping(skb, dev->obs.id, a->shmid, a->shm_offset, a->len,
-			  a->fd_offset, a->flags, m ? m->file : NULL, buf);
-	mutex_unlock(&dev->mutex);
-	kfree(buf);
+		err = put_mapped(skb, dev, a);
+	else
+		err = put_mapping(skb, dev->obs.id, a->shmid, a->shm_offset,
+				  a->len, a->fd_offset, a->flags, NULL, NULL);
 	err = err ?: nla_put_s32(skb, VHOST_SHMEM_A_MAP_RESULT, ret);
 	if (!err && ret && refused_by)
 		err = nla_put_u32(skb, VHOST_SHMEM_A_MAP_VIEWER_PID, refused_by);

@@ -12,8 +12,9 @@
  * What prepare takes (the backend file, a table entry) is the request's
  * until finish drops it, or until region.c moved it into the table; it is
  * charged to the owner's memory cgroup (dev->memcg), whoever asks.
- * Finishing holds no lock either; the netlink event it sends takes
- * dev->mutex bounded (see lock_dev_bounded() in netlink.c).
+ * Finishing holds no lock either; the netlink event of a successful MAP
+ * takes dev->mutex bounded (see lock_dev_bounded() in netlink.c), every
+ * other event none.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -177,7 +178,8 @@ out:
  * @req: the request
  * @ret: its result
  *
- * No lock held; vhost_shmem_nl_map() looks the mapping up bounded.
+ * No lock held; vhost_shmem_nl_map() looks a mapping that was made up
+ * bounded, and sends a failed MAP's event without the device.
  */
 void vhost_shmem_map_finish(struct vhost_shmem_dev *dev,
 			    struct vhost_shmem_map_req *req, int ret)

@@ -28,6 +28,7 @@
 
 #include "kselftest_harness.h"
 #include "vhost_shmem_lib.h"
+#include "stall_lib.h"
 #include "viewer_lib.h"
 
 #define CLI_PATH	"/payload/bin/vhost-shmem"
@@ -1146,6 +1147,151 @@ TEST_F(nl, map_kept_by_viewer_names_it)
 	recs_free(&rs);
 	vs_viewer_stop(&v[0]);
 	vs_viewer_stop(&v[1]);
+	nl_close(&ev);
+}
+
+/*
+ * Failed MAPs finished while another request holds the device: their
+ * events need nothing of it and must all arrive meanwhile, the refusing
+ * viewer's pid included. A helper's batch of 64 MAPs (63 refused by
+ * their checks, before the device was asked: EBADSLT; the last by a
+ * viewer, a vma of its own in the range: EXDEV) is queued to the worker
+ * behind a MAP that waits for a stalled viewer's mmap_lock (stall_lib.h),
+ * and another helper's MAP that waits for a second stalled viewer is
+ * queued behind it: once the batch ran, that MAP holds the device until
+ * the test lets it go, before the batch's requester (woken, not running
+ * yet) finishes its 64 operations.
+ */
+#define FB_OPS		VHOST_SHMEM_BATCH_MAX
+
+struct fb_remote_map {
+	struct vs_remote *r;
+	int memfd;
+	uint64_t off;
+	int ret;
+	atomic_bool done;
+};
+
+static void *fb_remote_map_fn(void *arg)
+{
+	struct fb_remote_map *m = arg;
+
+	m->ret = vs_remote_map(m->r, 0, m->memfd, 0, m->off, PG, 0);
+	atomic_store(&m->done, true);
+	return NULL;
+}
+
+static void *fb_release_fn(void *arg)
+{
+	return (void *)(intptr_t)vs_busy_release(arg);
+}
+
+TEST_F_TIMEOUT(nl, failed_map_events_while_busy, 120)
+{
+	const uint64_t size = REGION_PAGES * PG, f_off = 40 * PG;
+	struct vs_viewer v = { .pid = -1 };
+	struct vs_busy b1, b2;
+	struct vs_remote r = { .pid = -1 };
+	struct fb_remote_map rm = { .r = &r, .memfd = self->b,
+				    .off = (REGION_PAGES - 2) * PG };
+	struct vhost_shmem_op ops[FB_OPS];
+	int go[2], res[2], i, vfd, got = 0, bad = 0, status;
+	bool f_seen = false, busy_after;
+	pthread_t mapper, releaser;
+	int64_t t0, f_us = -1;
+	void *rel_ret;
+	struct nl ev;
+	pid_t batcher;
+
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	ASSERT_EQ(0, nl_open(&ev));
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&ev.events_grp, sizeof(ev.events_grp)));
+	/* The refusing viewer first: viewers are checked in attach order. */
+	vfd = vs_get_view(self->d.fd, 0, 0);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, vs_viewer_start(&v, vfd, 0, size, PROT_READ));
+	close(vfd);
+	ASSERT_EQ(0, vs_vcall(&v, V_MPROTECT, f_off + PG, PG, 0, PROT_NONE));
+	ASSERT_EQ(0, vs_busy_start(&b1, self->d.fd, 0, size, (REGION_PAGES - 1) * PG));
+	ASSERT_EQ(0, vs_busy_start(&b2, self->d.fd, 0, size, rm.off));
+	ASSERT_EQ(0, vs_remote_start(&r, self->d.fd));
+	for (i = 0; i < FB_OPS - 1; i++)
+		ops[i] = vs_op_map(1, self->a, 0, i * PG, PG, 0);
+	ops[i] = vs_op_map(0, self->a, 0, f_off, 4 * PG, 0);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(res));
+	batcher = fork();
+	ASSERT_LE(0, batcher);
+	if (!batcher) {
+		char c;
+
+		if (read(go[0], &c, 1) != 1 || vs_batch(self->d.fd, ops, FB_OPS) ||
+		    write(res[1], ops, sizeof(ops)) != sizeof(ops))
+			_exit(1);
+		_exit(0);
+	}
+
+	ASSERT_EQ(0, vs_busy_hold(&b1));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	/* The batch waits for the worker, then the second MAP behind it. */
+	ASSERT_TRUE(vs_wait_state(batcher, 'D', 5000));
+	ASSERT_EQ(0, vs_busy_stall(&b2));
+	ASSERT_EQ(0, pthread_create(&mapper, NULL, fb_remote_map_fn, &rm));
+	EXPECT_TRUE(vs_wait_state(r.pid, 'D', 5000));
+	ASSERT_EQ(0, pthread_create(&releaser, NULL, fb_release_fn, &b1));
+	/* All 64 events within 3 s, while the second MAP holds the device. */
+	t0 = now_us();
+	while (!f_seen && now_us() - t0 < 3000000) {
+		struct nl_rec e;
+
+		if (next_event(&ev, self->id, 100, &e) ||
+		    e.cmd != VHOST_SHMEM_CMD_MAP_NTF)
+			continue;
+		if (a_u32(e.tb[VHOST_SHMEM_A_MAP_SHMID]) == 1) {
+			got++;
+			bad += (int)a_u32(e.tb[VHOST_SHMEM_A_MAP_RESULT]) != -EBADSLT;
+		} else if (a_u64(e.tb[VHOST_SHMEM_A_MAP_SHM_OFFSET]) == f_off) {
+			f_seen = true;
+			f_us = now_us() - t0;
+			EXPECT_EQ(-EXDEV, (int)a_u32(e.tb[VHOST_SHMEM_A_MAP_RESULT]));
+			ASSERT_NE(NULL, e.tb[VHOST_SHMEM_A_MAP_VIEWER_PID]);
+			EXPECT_EQ((uint32_t)v.pid, a_u32(e.tb[VHOST_SHMEM_A_MAP_VIEWER_PID]));
+		}
+	}
+	/*
+	 * And the second MAP holds the device: it has not returned, and the
+	 * worker sleeps in it (it may still be on its way there).
+	 */
+	busy_after = vs_wait_state(b2.worker, 'D', 2000) &&
+		     !atomic_load(&rm.done);
+	EXPECT_EQ(0, vs_busy_unstall(&b2));
+	pthread_join(mapper, NULL);
+	pthread_join(releaser, &rel_ret);
+	TH_LOG("while busy: %d of %d refused-by-checks events, the viewer's %s (%.0f ms)",
+	       got, FB_OPS - 1, f_seen ? "too" : "not", f_us / 1e3);
+	EXPECT_TRUE(f_seen);
+	EXPECT_EQ(FB_OPS - 1, got);
+	EXPECT_EQ(0, bad);
+	EXPECT_TRUE(busy_after);
+	EXPECT_EQ(0, rm.ret);
+	EXPECT_EQ(0, (int)(intptr_t)rel_ret);
+	EXPECT_EQ(0, vs_remote_unmap(&r, 0, rm.off, PG));
+	ASSERT_EQ(sizeof(ops), read(res[0], ops, sizeof(ops)));
+	for (i = 0; i < FB_OPS - 1; i++)
+		EXPECT_EQ(-EBADSLT, ops[i].result);
+	EXPECT_EQ(-EXDEV, ops[FB_OPS - 1].result);
+	waitpid(batcher, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(go[0]);
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
+	vs_remote_stop(&r);
+	vs_busy_stop(&b2);
+	vs_busy_stop(&b1);
+	vs_viewer_stop(&v);
 	nl_close(&ev);
 }
 

@@ -494,6 +494,19 @@ int vs_busy_release(struct vs_busy *b)
 	return ret;
 }
 
+int vs_busy_stall(struct vs_busy *b)
+{
+	if (busy_call(b, BUSY_HOLD) == BUSY_HELD)
+		return 0;
+	busy_call(b, BUSY_LET_GO);
+	return -EIO;
+}
+
+int vs_busy_unstall(struct vs_busy *b)
+{
+	return busy_call(b, BUSY_LET_GO) == BUSY_FREE ? 0 : -EIO;
+}
+
 void vs_busy_stop(struct vs_busy *b)
 {
 	int i;

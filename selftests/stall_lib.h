@@ -86,6 +86,14 @@ int vs_busy_hold(struct vs_busy *b);
  * page is UNMAPped again. Return: 0, or the MAP's or UNMAP's -errno.
  */
 int vs_busy_release(struct vs_busy *b);
+/*
+ * Only the viewer's stall, for a MAP at @b->off the caller makes itself:
+ * from another process, a MAP goes to the worker's queue at once, behind
+ * the requests already there (the owner's own first waits for the
+ * device's mutex). vs_busy_unstall() lets go. 0 or -EIO.
+ */
+int vs_busy_stall(struct vs_busy *b);
+int vs_busy_unstall(struct vs_busy *b);
 /* Ends the viewer (releasing a hold first) and closes what it made. */
 void vs_busy_stop(struct vs_busy *b);
 

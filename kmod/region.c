@@ -1113,8 +1113,12 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 	int ret;
 	u64 s, e;
 
-	/* Never installed there, or not in the part of the region it views. */
-	if (!expect || !space_part(&v->space, m->shm_offset, m->len, &s, &e))
+	/*
+	 * Never installed there (none took that file yet, or it came once
+	 * the viewer was detached), or not in the part of the region it views.
+	 */
+	if (!expect || m->seq > v->got_seq ||
+	    !space_part(&v->space, m->shm_offset, m->len, &s, &e))
 		return 0;
 	start = space_addr(&v->space, s);
 	end = start + (e - s);
@@ -1370,6 +1374,7 @@ static int viewers_install(struct vhost_shmem_dev *dev,
 		    !space_part(&v->space, m->shm_offset, m->len, &ps, &pe) ||
 		    tour_visit(t, v))
 			continue;
+		v->got_seq = m->seq;
 		ret = viewer_install(dev, v, m);
 		/* Detached meanwhile: its own doing, reaped next time. */
 		if (ret == -ENXIO)
@@ -1442,6 +1447,7 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 	mmap_read_unlock(current->mm);
 	if (ret)
 		goto out;
+	v->got_seq = dev->map_seq;
 	mt_for_each(&region->mappings, m, index, ULONG_MAX) {
 		ret = viewer_install(dev, v, m);
 		if (ret) {
@@ -1535,6 +1541,7 @@ int vhost_shmem_do_map(struct vhost_shmem_dev *dev, void *arg)
 		.len = a->len,
 		.fd_offset = a->fd_offset,
 		.flags = a->flags,
+		.seq = ++dev->map_seq,
 	};
 
 	if (list_empty(&region->viewers)) {

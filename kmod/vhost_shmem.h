@@ -124,6 +124,8 @@ struct vhost_shmem_frag {
  *	that UNMAP, RESET and the reap of that viewer try again and the
  *	caller treats the buffer as shared. Never installed anywhere else.
  *	Set by that MAP under dev->mutex, immutable
+ * @seq: numbers the MAPs let into the table (dev->map_seq), so that a
+ *	viewer knows what it can have been given (its @got_seq). Immutable
  */
 struct vhost_shmem_mapping {
 	struct file *file;
@@ -139,6 +141,7 @@ struct vhost_shmem_mapping {
 	u64 fd_offset;
 	u64 flags;
 	bool kept;
+	u64 seq;
 };
 
 struct vhost_shmem_region;
@@ -215,6 +218,9 @@ struct vhost_shmem_region {
  * @pid: thread group id of the mmapping task (initial pid namespace), for
  *	netlink. Immutable.
  * @comm: its comm at the mmap, for netlink. Immutable.
+ * @got_seq: the newest mapping (vhost_shmem_mapping.seq) the device tried
+ *	to install here: a newer one never was (it came once the viewer was
+ *	detached). Protected by dev->mutex.
  */
 struct vhost_shmem_viewer {
 	struct vhost_shmem_space space;
@@ -229,6 +235,7 @@ struct vhost_shmem_viewer {
 	struct callback_head twork;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	u64 got_seq;
 };
 
 struct vhost_shmem_work;
@@ -288,6 +295,8 @@ struct vhost_shmem_worker {
  * @nr_viewers: viewers that exist (attached or on the way), all regions;
  *	bounded by max_viewers. Atomic: counted in the view's ->mmap.
  * @nr_attached: viewers in the regions' lists. Protected by @mutex.
+ * @map_seq: the last vhost_shmem_mapping.seq given out. Protected by
+ *	@mutex.
  * @had_viewers: a viewer was ever created: release waits for their
  *	notifiers (mmu_notifier_synchronize())
  * @reap_work: drops detached viewers soon after their notifier saw it
@@ -319,6 +328,7 @@ struct vhost_shmem_dev {
 	struct vhost_shmem_obs obs;
 	atomic_t nr_viewers;
 	unsigned int nr_attached;
+	u64 map_seq;
 	bool had_viewers;
 	struct work_struct reap_work;
 };

@@ -294,6 +294,10 @@ TEST_F(views, map_kept_by_viewer_stays_listed)
 	ASSERT_EQ(0, start_view(self, ro, VHOST_SHMEM_VIEW_F_RW,
 				PROT_READ | PROT_WRITE));
 	EXPECT_EQ(1, vs_vcall(&self->v[ro], V_VMAS, 0, 0, 0, 0));
+	/* Other mappings come and go as before: that viewer never had them. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, off + 4 * PG, PG, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, off + 4 * PG, PG, 1, 0));
+	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, off + 4 * PG, PG));
 	/* Let go: no userfaultfd any more, or no viewer. Then UNMAP takes it. */
 	if (mode == VGRAB_UFFD) {
 		ASSERT_EQ(0, vs_vcall(&self->v[rw], V_UNGRAB, 0, 0, 0, 0));
@@ -307,6 +311,70 @@ TEST_F(views, map_kept_by_viewer_stays_listed)
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, off, len, 0));
 	EXPECT_EQ(0, vs_vcall(&self->v[ro], V_CHECK_PAT, off, len, 1, 0));
 	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, off, len, 1, 0));
+}
+
+/*
+ * The same in the middle of a BATCH (three MAPs, the second of
+ * /dev/zero read-write, which the read-only viewer refuses while the
+ * read-write one keeps it): the batch goes on, results 0, EBUSY, 0. Then
+ * RESET: EBUSY (that viewer still maps it) and every mapping gone from
+ * the table; the owner and the other viewers are one hole again. Once
+ * that viewer let go, the range takes a MAP again.
+ */
+TEST_F(views, batch_map_kept_then_reset)
+{
+	const int ro = 0, rw = NVIEWERS - 1;
+	int zfd = open("/dev/zero", O_RDWR | O_CLOEXEC), i, made = 0;
+	long mode = vs_grab_mode(), grabbed = 0;
+	struct vhost_shmem_stats st;
+	struct vhost_shmem_op ops[3];
+	uint64_t base, off = 0;
+
+	ASSERT_LE(0, zfd);
+	ASSERT_EQ(0, start_view(self, ro, 0, PROT_READ));
+	for (i = ro + 1; i <= rw; i++)
+		ASSERT_EQ(0, start_view(self, i, VHOST_SHMEM_VIEW_F_RW,
+					PROT_READ | PROT_WRITE));
+	for (base = 0; base < SZ; base += 16 * PG) {
+		off = base + 4 * PG;
+		ops[0] = vs_op_map(0, self->mfd, 0, base, 2 * PG, 0);
+		ops[1] = vs_op_map(0, zfd, 0, off, 2 * PG, VHOST_SHMEM_MAP_F_RW);
+		ops[2] = vs_op_map(0, self->mfd, 0, base + 8 * PG, 2 * PG, 0);
+		ASSERT_EQ(0, vs_vcall(&self->v[rw - 1], V_BUSY, 0, 0, 0, 64 << 20));
+		ASSERT_EQ(0, vs_vcall(&self->v[rw], V_GRAB, off, 2 * PG, 0, mode));
+		ASSERT_EQ(0, vs_batch(self->d.fd, ops, 3));
+		grabbed = vs_vcall(&self->v[rw], V_GRABBED, 0, 0, 0, 0);
+		ASSERT_LT(0, vs_vcall(&self->v[rw - 1], V_VMAS, 0, 0, 0, 0));
+		ASSERT_LE(0, grabbed);
+		EXPECT_EQ(0, ops[0].result);
+		EXPECT_EQ(0, ops[2].result);
+		made += 2;
+		if (grabbed)
+			break;
+		ASSERT_EQ(-EACCES, ops[1].result);
+	}
+	close(zfd);
+	ASSERT_TRUE(grabbed);
+	EXPECT_EQ(-EBUSY, ops[1].result);
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(made + 1, st.mappings);
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, base + 8 * PG, 2 * PG, 1, 0));
+	EXPECT_EQ(-EBUSY, vs_reset(self->d.fd));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	EXPECT_EQ(0, vs_check_zero(R(self), SZ, NULL) + 1);
+	EXPECT_EQ(1, vs_maps_count(R(self), SZ));
+	for (i = ro; i < rw; i++) {
+		EXPECT_EQ(0, vs_vcall(&self->v[i], V_CHECK_ZERO, 0, SZ, 0, 0));
+		EXPECT_EQ(1, vs_vcall(&self->v[i], V_VMAS, 0, 0, 0, 0));
+	}
+	if (mode == VGRAB_UFFD) {
+		ASSERT_EQ(0, vs_vcall(&self->v[rw], V_UNGRAB, 0, 0, 0, 0));
+	} else {
+		vs_viewer_stop(&self->v[rw]);
+	}
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, off, 2 * PG, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, off, 2 * PG, 1, 0));
 }
 
 /*

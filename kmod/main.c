@@ -271,7 +271,15 @@ static long vhost_shmem_set_owner(struct vhost_shmem_dev *dev)
 	if (ret)
 		goto out;
 	dev->mn.ops = &vhost_shmem_mn_ops;
-	ret = mmu_notifier_register(&dev->mn, mm);
+	/*
+	 * Killable: another thread of the owner may hold its mmap_lock as
+	 * long as it likes; mmu_notifier_register() waits uninterruptibly.
+	 */
+	ret = -EINTR;
+	if (!mmap_write_lock_killable(mm)) {
+		ret = __mmu_notifier_register(&dev->mn, mm);
+		mmap_write_unlock(mm);
+	}
 	if (ret) {
 		vhost_shmem_worker_stop(dev);
 		goto out;

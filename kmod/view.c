@@ -143,8 +143,18 @@ static void viewer_attach_work(struct callback_head *cb)
 		container_of(cb, struct vhost_shmem_viewer, twork);
 	int ret = -ESRCH;
 
-	if (current->mm == v->mm && !(current->flags & PF_EXITING))
-		ret = mmu_notifier_register(&v->mn, v->mm);
+	/*
+	 * Killable, as mmap() itself: another thread of the viewer may hold
+	 * its mmap_lock as long as it likes (a fault stalled on a FUSE
+	 * server); mmu_notifier_register() would wait uninterruptibly.
+	 */
+	if (current->mm == v->mm && !(current->flags & PF_EXITING)) {
+		ret = -EINTR;
+		if (!mmap_write_lock_killable(v->mm)) {
+			ret = __mmu_notifier_register(&v->mn, v->mm);
+			mmap_write_unlock(v->mm);
+		}
+	}
 	if (!ret) {
 		v->registered = true;
 		/* Sends the attach event (once listed, v may go any time). */

@@ -9,13 +9,15 @@
  * max_viewers parameter, and the module unloaded (refused while a
  * device is open) and loaded again from $VHOST_SHMEM_KO or
  * /payload/vhost_shmem.ko; and a FUSE mount, with which the owner holds
- * its own mmap_lock as long as it likes (or a viewer its own): a requester
- * and the last close() of the device must stay killable meanwhile.
+ * its own mmap_lock as long as it likes (or a viewer its own): a requester,
+ * a viewer attaching and the last close() of the device must stay killable
+ * meanwhile.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -912,6 +914,203 @@ TEST(killed_requester_while_viewer_holds_mmap_lock)
 	waitpid(owner, &status, 0);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(a.mfd);
+}
+
+/*
+ * A viewer's mmap() of a view attaches it in task work of the mmapping
+ * task before mmap() returns (view.c): that registers the viewer's mmu
+ * notifier, which takes the viewer's mmap_lock for writing, and must wait
+ * for it killably, as mmap() itself does, while another thread of the
+ * viewer holds it (here a read of /proc/self/mem stalled on the FUSE
+ * server). The mmapping task is a CLONE_VM child, in the test process's
+ * mm; it maps the view over a large populated range, whose zap holds
+ * mmap_lock long enough for the stalled reader to queue behind it, so
+ * the reader takes the lock between mmap() and the task work. SIGKILL
+ * must end the child at once; the view then reads zeros.
+ */
+#define ATTACH_LEN	(32UL << 20)
+
+struct attach_act {
+	int vfd;
+	uint8_t *at;
+	volatile int go;
+	volatile int in_mmap;
+};
+
+static int attach_mmap(void *arg)
+{
+	struct attach_act *a = arg;
+
+	while (!a->go)
+		;
+	a->in_mmap = 1;
+	mmap(a->at, ATTACH_LEN, PROT_READ, MAP_SHARED | MAP_FIXED, a->vfd, 0);
+	return 0;
+}
+
+/* /proc/<pid>/stack into @buf (@len bytes), "" if unreadable. */
+static void kernel_stack(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	int fd, n = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+}
+
+/*
+ * Waits up to @ms for @pid's kernel stack to name @a and not @not (NULL:
+ * anything); the last one read is left in @buf. The sleeping functions
+ * themselves (rwsem, completion waits: __sched) are not shown. Return:
+ * true if it did.
+ */
+static bool stack_shows(pid_t pid, const char *a, const char *not, int ms,
+			char *buf, size_t len)
+{
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		kernel_stack(pid, buf, len);
+		if (strstr(buf, a) && (!not || !strstr(buf, not)))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+TEST(killed_viewer_attaching_while_its_mmap_lock_is_held)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = ATTACH_LEN } };
+	static char stack[64 * 1024], kst[4096];
+	struct attach_act a = { .vfd = -1 };
+	bool stalled, hit = false, gone = false;
+	int status = 0, mfd, i;
+	struct vs_stall *st;
+	struct vs_dev d;
+	pid_t child;
+
+	vs_prefault_stack(256 * 1024);
+	/* Touched now: a fault while stalled waits behind the child. */
+	memset(stack, 1, sizeof(stack));
+	memset(kst, 1, sizeof(kst));
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	ASSERT_EQ(0, vs_stall_setup(&st, STALL_MNT));
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	mfd = vs_memfd("stall-attach", PG, 64);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, vs_map(d.fd, 0, mfd, 0, 0, PG, 0));
+	a.vfd = vs_get_view(d.fd, 0, 0);
+	ASSERT_LE(0, a.vfd);
+	a.at = mmap(NULL, ATTACH_LEN, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, a.at);
+	/* Small pages: 8192 to zap under the child's mmap_lock. */
+	madvise(a.at, ATTACH_LEN, MADV_NOHUGEPAGE);
+	for (i = 0; i < ATTACH_LEN / PG; i++)
+		a.at[i * PG] = 1;
+	/* The reader reads 2 ms into the child's mmap(). */
+	ASSERT_EQ(0, vs_stall_begin_after(st, &a.in_mmap, 2000));
+	child = clone(attach_mmap, stack + sizeof(stack), CLONE_VM | SIGCHLD, &a);
+	ASSERT_LT(0, child);
+	/* From here until vs_stall_end(): no fault, no allocation. */
+	a.go = 1;
+	stalled = !vs_stall_wait(st);
+	if (stalled) {
+		hit = vs_wait_state(child, 'D', 3000) &&
+		      stack_shows(child, "viewer_attach_work", NULL, 3000,
+				  kst, sizeof(kst));
+		kill(child, SIGKILL);
+		gone = reaped_within(child, 3000, &status);
+	} else {
+		kill(child, SIGKILL);
+	}
+	vs_stall_end(st);
+	if (!gone)
+		waitpid(child, &status, 0);
+	TH_LOG("reader stalled: %s; child in the attach: %s; gone within 3 s of SIGKILL: %s",
+	       stalled ? "yes" : "no", hit ? "yes" : "no", gone ? "yes" : "no");
+	if (!hit)
+		TH_LOG("child's stack: %s", kst);
+	ASSERT_TRUE(stalled);
+	ASSERT_TRUE(hit);
+	EXPECT_TRUE(gone);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* Never attached: its placeholder reads zeros, the device works. */
+	EXPECT_EQ(-1, vs_check_zero(a.at, PG, NULL));
+	munmap(a.at, ATTACH_LEN);
+	close(a.vfd);
+	EXPECT_EQ(0, vs_unmap(d.fd, 0, 0, PG));
+	EXPECT_EQ(0, vs_map(d.fd, 0, mfd, 0, PG, PG, 0));
+	EXPECT_EQ(-1, vs_check_pat(d.r[0].addr + PG, PG, 64, 0, NULL));
+	close(mfd);
+	vs_dev_close(&d);
+}
+
+/*
+ * SET_OWNER registers the owner's mmu notifier, under the owner's
+ * mmap_lock: it must wait for it killably while another thread of the
+ * owner holds it (the stalled read). The caller is a CLONE_VM child, in
+ * the stalled mm; killed, it leaves the device without an owner.
+ */
+static int set_owner_fn(void *arg)
+{
+	return ioctl(*(int *)arg, VHOST_SHMEM_SET_OWNER) ? 1 : 0;
+}
+
+TEST(killed_set_owner_while_owner_holds_mmap_lock)
+{
+	static char stack[64 * 1024], kst[4096];
+	bool stalled, hit = false, gone = false;
+	int fd, status = 0;
+	struct vs_stall *st;
+	pid_t child;
+
+	vs_prefault_stack(256 * 1024);
+	/* Touched now: a fault while stalled waits behind the child. */
+	memset(stack, 1, sizeof(stack));
+	memset(kst, 1, sizeof(kst));
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	ASSERT_EQ(0, vs_stall_setup(&st, STALL_MNT));
+	fd = open(VS_DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	stalled = !vs_stall_begin(st);
+	/* From here until vs_stall_end(): no fault, no allocation. */
+	child = clone(set_owner_fn, stack + sizeof(stack), CLONE_VM | SIGCHLD, &fd);
+	if (stalled && child > 0) {
+		/*
+		 * In the ioctl (set_owner may be inlined there), past
+		 * creating the worker: waiting for mmap_lock.
+		 */
+		hit = vs_wait_state(child, 'D', 3000) &&
+		      stack_shows(child, "vhost_shmem_ioctl", "kthread", 3000,
+				  kst, sizeof(kst));
+		kill(child, SIGKILL);
+		gone = reaped_within(child, 3000, &status);
+	} else if (child > 0) {
+		kill(child, SIGKILL);
+	}
+	vs_stall_end(st);
+	if (child > 0 && !gone)
+		waitpid(child, &status, 0);
+	TH_LOG("reader stalled: %s; child waiting for mmap_lock in SET_OWNER: %s; gone within 3 s of SIGKILL: %s",
+	       stalled ? "yes" : "no", hit ? "yes" : "no", gone ? "yes" : "no");
+	if (!hit)
+		TH_LOG("child's stack: %s", kst);
+	ASSERT_TRUE(stalled);
+	ASSERT_LT(0, child);
+	ASSERT_TRUE(hit);
+	EXPECT_TRUE(gone);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* The killed SET_OWNER did not happen: the device takes an owner. */
+	EXPECT_EQ(0, ioctl(fd, VHOST_SHMEM_SET_OWNER));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

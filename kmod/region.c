@@ -931,7 +931,13 @@ static int space_install(struct vhost_shmem_dev *dev,
 	}
 	ret = seal_mapping(space, file, start, end, rw, seen);
 	if (ret) {
-		undo_install(dev, space, *vm_file, start, end);
+		/*
+		 * Killed before it could look (a task of an mm that outlives
+		 * it, CLONE_VM): the vmas vm_mmap() made map @file, unless
+		 * its ->mmap swapped in another.
+		 */
+		undo_install(dev, space, ret == -EINTR ? file : *vm_file,
+			     start, end);
 		if (*vm_file)
 			fput(*vm_file);
 		*vm_file = NULL;
@@ -1113,6 +1119,12 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 	int ret;
 	u64 s, e;
 
+	/*
+	 * The first read-only copy, if an attach could not take it out of
+	 * its viewer again (killed): its vmas map m->ro_file.
+	 */
+	if (!expect && how == VHOST_SHMEM_REMOVE_EVICT && viewer_ro_copy(v, m))
+		expect = m->ro_file;
 	/*
 	 * Never installed there (none took that file yet, or it came once
 	 * the viewer was detached), or not in the part of the region it views.
@@ -1409,8 +1421,15 @@ static int viewers_install(struct vhost_shmem_dev *dev,
  * which must still be exactly as its ->mmap made it, and sends the attach
  * event (whatever the result). Serialised with MAP, UNMAP and RESET by
  * dev->mutex: a MAP before it is installed here, one after it by the MAP.
+ * If population fails, what it installed is taken out again; where that
+ * fails because the task was killed (its waits for its own mmap_lock are
+ * killable; its mm, shared with another process by CLONE_VM, may outlive
+ * it), the viewer is detached and still listed, so that the worker's reap
+ * evicts what is left: the attach event carries the errno, the reap's
+ * detach event follows.
  *
- * Return: 0 (listed), or a negative errno with the viewer as it was made.
+ * Return: 0 (listed, attached or detached), or a negative errno with the
+ * viewer as it was made.
  */
 int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 			      struct vhost_shmem_viewer *v)
@@ -1420,6 +1439,7 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 	struct vhost_shmem_mapping *m, *failed = NULL;
 	struct vm_area_struct *vma;
 	unsigned long index = 0;
+	bool listed = false;
 	int ret;
 
 	if (mutex_lock_killable(&dev->mutex)) {
@@ -1463,15 +1483,27 @@ int vhost_shmem_viewer_attach(struct vhost_shmem_dev *dev,
 				break;
 			viewer_remove(dev, v, m, VHOST_SHMEM_REMOVE_ROLLBACK);
 		}
-		goto out;
+		/*
+		 * Nothing left unless the rollback detached it. Only a
+		 * killed task's can have failed for its own mm's lock: it
+		 * is left to the reap then (a viewer's own threads that
+		 * mseal() or userfaultfd-register what it installed keep
+		 * it, and it is put at once, as before).
+		 */
+		if (!READ_ONCE(space->detached) || !fatal_signal_pending(current))
+			goto out;
 	}
 	list_add_tail(&v->node, &region->viewers);
 	dev->nr_attached++;
+	listed = true;
+	/* Not earlier: the reap it queues must find it listed. */
+	if (failed)
+		vhost_shmem_viewer_detach(v);
 out:
 	/* Under dev->mutex: a listed viewer can be reaped once it is dropped. */
 	vhost_shmem_nl_view_attach(v, ret);
 	mutex_unlock(&dev->mutex);
-	return ret;
+	return listed ? 0 : ret;
 }
 
 /*

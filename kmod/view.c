@@ -135,7 +135,10 @@ static const struct mmu_notifier_ops viewer_mn_ops = {
  * Task work of the thread that mmapped the view, before mmap() returns to
  * user space: register the notifier (it takes the viewer's mmap_lock),
  * then install every live mapping (region.c). A viewer that cannot attach
- * is put: its placeholder stays and reads zeros.
+ * is put: its placeholder stays and reads zeros. One whose attach could
+ * not take out again what it installed (killed, in an mm another process
+ * shares) stays listed, detached: the worker's reap evicts that and puts
+ * it.
  */
 static void viewer_attach_work(struct callback_head *cb)
 {

@@ -677,28 +677,6 @@ FIXTURE_TEARDOWN(vgem)
 		close(self->card);
 }
 
-/* The line of /proc/self/maps of the vma at @addr (static buffer). */
-static const char *maps_line(const void *addr)
-{
-	static char line[512];
-	FILE *f = fopen("/proc/self/maps", "re");
-
-	line[0] = 0;
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-
-		if (sscanf(line, "%lx-%lx", &s, &e) == 2 &&
-		    s <= (unsigned long)addr && (unsigned long)addr < e) {
-			line[strcspn(line, "\n")] = 0;
-			break;
-		}
-		line[0] = 0;
-	}
-	if (f)
-		fclose(f);
-	return line;
-}
-
 /*
  * A GEM buffer's dma-buf mapped read-write: exactly its bytes, coherent
  * both ways with another mmap of it, a hole again after UNMAP; a range
@@ -712,7 +690,7 @@ TEST_F(vgem, rw)
 
 	ASSERT_LE(0, buf);
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, buf, 0, 2 * PG, 8 * PG, VHOST_SHMEM_MAP_F_RW));
-	TH_LOG("installed: %s", maps_line(r + 2 * PG));
+	TH_LOG("installed: %s", vs_maps_line(r + 2 * PG));
 	ASSERT_PAT(r + 2 * PG, 8 * PG, 71, 0);
 	ASSERT_ZERO(r, 2 * PG);
 	ASSERT_ZERO(r + 10 * PG, 6 * PG);

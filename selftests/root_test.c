@@ -1113,4 +1113,273 @@ TEST(killed_set_owner_while_owner_holds_mmap_lock)
 	close(fd);
 }
 
+/*
+ * A viewer killed in its own attach, in an mm another process shares
+ * (clone(CLONE_VM) without CLONE_THREAD): the mm outlives the killed
+ * task, and what the attach had installed there must not stay mapped
+ * where the device does not know it. The viewer, a CLONE_VM child of
+ * this process, mmaps the view while the device is busy (vs_busy, in the
+ * owner), so its attach waits for the device with no lock held; then this
+ * process stalls the shared mm's mmap_lock (reader 1), the device lets go,
+ * and the attach waits for that lock to install the owner's mapping (a
+ * writer queued). Reader 2 queues behind it; reader 1 lets go: the
+ * rwsem grants the writer, which maps the mapping's memfd, then reader 2,
+ * so the attach waits again, to seal the new vma. Killed there, it can
+ * neither seal nor take the vma out (killable waits on a held lock): the
+ * viewer must stay listed, detached, so that the worker's reap evicts the
+ * vma once reader 2 lets go. The parent then has no vma of the memfd in
+ * the view, the rest of it reads zeros, and the device, the viewer put,
+ * is released when its files are closed (module refcount back).
+ */
+struct cv_child {
+	int vfd;
+	void *at;		/* where it mmaps the view, MAP_FIXED */
+	uint64_t size;
+	volatile long addr;	/* mmap()'s result, if it ever returned */
+};
+
+/* The CLONE_VM child: raw system calls only (it shares our TLS). */
+static int cv_child_fn(void *arg)
+{
+	struct cv_child *c = arg;
+
+	c->addr = syscall(SYS_mmap, c->at, c->size, PROT_READ,
+			  MAP_SHARED | MAP_FIXED, c->vfd, 0);
+	for (;;)
+		syscall(SYS_pause);
+	return 0;
+}
+
+/*
+ * Wait up to @ms for @pid in D with @what in its wchan ("": anywhere).
+ * The wchan is the first function that is no lock's or scheduler's: the
+ * caller of mmap_write_lock_killable() (vm_mmap_pgoff) for a writer.
+ */
+static bool wait_blocked_in(pid_t pid, const char *what, int ms)
+{
+	char w[64];
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		wchan(pid, w, sizeof(w));
+		if (vs_proc_state(pid) == 'D' && strstr(w, what))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * "tid:state:wchan" of each of our threads into @out, without allocating
+ * (safe while stalled): for the log of a test that went wrong.
+ */
+static void snap_threads(char *out, size_t len)
+{
+	char buf[4096], w[64];
+	size_t used = 0;
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n, off;
+
+	out[0] = 0;
+	if (fd < 0)
+		return;
+	while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n;) {
+			struct dirent64 *d = (void *)(buf + off);
+			pid_t tid = atoi(d->d_name);
+
+			off += d->d_reclen;
+			if (tid <= 0 || used + 100 > len)
+				continue;
+			wchan(tid, w, sizeof(w));
+			used += snprintf(out + used, len - used, "%d:%c:%s ", tid,
+					 vs_proc_state(tid), w);
+		}
+	}
+	close(fd);
+}
+
+/* The owner: maps page 0, holds the device busy and lets go as told. */
+static void __attribute__((noreturn)) cv_owner(int sock)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG } };
+	struct vhost_shmem_view_req vr = { .shmid = 0 };
+	struct vs_busy b;
+	struct vs_dev d;
+	int mfd, vfd;
+	char c;
+
+	mfd = vs_memfd("cv-m1", PG, 71);
+	if (mfd < 0 || vs_dev_setup(&d, l, 1, true) ||
+	    vs_map(d.fd, 0, mfd, 0, 0, PG, 0))
+		_exit(2);
+	vfd = ioctl(d.fd, VHOST_SHMEM_GET_VIEW, &vr);
+	if (vfd < 0 || vs_busy_start(&b, d.fd, 0, 16 * PG, 15 * PG) ||
+	    vs_send_fd(sock, vfd, "v", 1) < 0)
+		_exit(3);
+	close(vfd);
+	while (read(sock, &c, 1) == 1) {
+		if (c == 'h')
+			c = vs_busy_hold(&b) ? 'E' : 'H';
+		else if (c == 'g')
+			c = vs_busy_release(&b) ? 'E' : 'G';
+		else
+			break;
+		if (write(sock, &c, 1) != 1)
+			break;
+	}
+	vs_busy_stop(&b);
+	vs_dev_close(&d);
+	close(mfd);
+	_exit(0);
+}
+
+TEST(clone_vm_viewer_killed_in_attach_leaves_nothing)
+{
+	struct vs_stall *st1 = NULL, *st2 = NULL;
+	struct cv_child cv = { .size = 16 * PG };
+	bool waited = false, asked = false, queued = false, sealing = false;
+	bool undone = false;
+	long ref0 = -1, ref = -1;
+	char cw[64] = "", rw[64] = "", threads[1024] = "", c, cs = '?', *stack;
+	int sv[2], status = 0, i, seen_ms = -1;
+	const char *line;
+	pid_t owner, child = -1;
+
+	vs_prefault_stack(256 * 1024);
+	if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref0))
+		SKIP(return, "no /sys/module/vhost_shmem/refcnt");
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	/* The devices of earlier tests may still be on their way out. */
+	for (i = 0; i < 300 && ref0 > 0; i++) {
+		usleep(10000);
+		if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref0))
+			break;
+	}
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (!owner) {
+		close(sv[0]);
+		cv_owner(sv[1]);
+	}
+	close(sv[1]);
+	/*
+	 * The stalls after the fork: a FUSE server's first write to a page
+	 * fork() left copy-on-write would fault, and wait for our mmap_lock
+	 * behind the writer it must not wait for.
+	 */
+	ASSERT_EQ(0, vs_stall_setup(&st1, "/tmp/vs-cv-fuse-1"));
+	ASSERT_EQ(0, vs_stall_setup(&st2, "/tmp/vs-cv-fuse-2"));
+	ASSERT_EQ(0, vs_stall_arm(st2));
+	ASSERT_EQ(1, vs_recv_fd(sv[0], &cv.vfd, &c, 1));
+	ASSERT_LE(0, cv.vfd);
+	cv.at = mmap(NULL, cv.size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cv.at);
+	stack = mmap(NULL, 256 * 1024, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stack);
+	for (i = 0; i < 256 * 1024; i += 256)
+		stack[i] = 0;
+	/* Everything used while stalled, run once before (6.1 faults text in). */
+	wait_blocked_in(getpid(), "none", 10);
+	snap_threads(threads, sizeof(threads));
+	threads[0] = 0;
+	vs_stall_let_go(st1);
+	kill(getpid(), 0);
+	ASSERT_FALSE(vs_stall_seen(st2));
+	ASSERT_LT(0, vs_stall_reader(st2));
+
+	ASSERT_EQ(1, write(sv[0], "h", 1));
+	ASSERT_EQ(1, read(sv[0], &c, 1));
+	ASSERT_EQ('H', c);
+	child = clone(cv_child_fn, stack + 256 * 1024, CLONE_VM | SIGCHLD, &cv);
+	ASSERT_LT(0, child);
+	/* Its attach waits for the device (no lock held: nothing else). */
+	waited = wait_blocked_in(child, "", 5000);
+	if (waited && !vs_stall_begin(st1)) {
+		/* From here on no fault in this mm until reader 2 lets go. */
+		asked = write(sv[0], "g", 1) == 1;
+		if (asked)
+			queued = wait_blocked_in(child, "vm_mmap", 5000);
+		/* Reader 2 in D: queued behind that writer, as reader 1 holds. */
+		if (queued && !vs_stall_fire(st2))
+			queued = wait_blocked_in(vs_stall_reader(st2), "", 5000);
+		if (queued) {
+			vs_stall_let_go(st1);
+			for (i = 0; i < 500 && !vs_stall_seen(st2); i++)
+				usleep(10000);
+			seen_ms = i * 10;
+			/*
+			 * Reader 2 has the lock, so the writer is done: the
+			 * memfd's vma is there, and the attach waits to seal it.
+			 */
+			sealing = vs_stall_seen(st2) &&
+				  wait_blocked_in(child, "", 5000);
+		}
+		cs = vs_proc_state(child);
+		if (!sealing)
+			snap_threads(threads, sizeof(threads));
+		wchan(child, cw, sizeof(cw));
+		wchan(vs_stall_reader(st2), rw, sizeof(rw));
+		kill(child, SIGKILL);
+		/* Its undo cannot wait: done once it exits (or waits to). */
+		for (i = 0; i < 300 && !undone; i++) {
+			char st = vs_proc_state(child);
+
+			undone = st == 'Z' || st == 'D';
+			usleep(10000);
+		}
+	} else {
+		kill(child, SIGKILL);
+	}
+	vs_stall_let_go(st1);
+	vs_stall_let_go(st2);
+	EXPECT_TRUE(reaped_within(child, 5000, &status));
+	TH_LOG("attach waited for the device: %s; for the lock: %s; to seal: %s",
+	       waited ? "yes" : "no", queued ? "yes" : "no", sealing ? "yes" : "no");
+	TH_LOG("attach %c in %s; reader 2 had the lock after %d ms, in %s",
+	       cs, cw, seen_ms, rw);
+	if (threads[0])
+		TH_LOG("our threads then: %s", threads);
+	ASSERT_TRUE(waited);
+	ASSERT_TRUE(queued);
+	ASSERT_TRUE(sealing);
+	EXPECT_TRUE(undone);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_EQ(0, cv.addr);
+	/* Up to 3 s for the reap: no vma of the memfd left in the view. */
+	for (i = 0; i < 300; i++) {
+		line = vs_maps_line(cv.at);
+		if (!strstr(line, "cv-m1"))
+			break;
+		usleep(10000);
+	}
+	TH_LOG("view page 0 after the kill: %s", *line ? line : "(no vma)");
+	EXPECT_EQ(NULL, strstr(line, "cv-m1"));
+	EXPECT_EQ(-1, vs_check_zero((uint8_t *)cv.at + PG, 15 * PG, NULL));
+	/* The owner's release of the device, asked for in the stall. */
+	if (asked) {
+		EXPECT_EQ(1, read(sv[0], &c, 1));
+		EXPECT_EQ('G', c);
+	}
+	/* No view file left here: the owner's close releases the device. */
+	munmap(cv.at, cv.size);
+	close(cv.vfd);
+	close(sv[0]);
+	waitpid(owner, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < 300; i++) {
+		if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref) ||
+		    ref == ref0)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(ref0, ref);
+	vs_stall_end(st1);
+	vs_stall_end(st2);
+	munmap(stack, 256 * 1024);
+}
+
 TEST_HARNESS_MAIN

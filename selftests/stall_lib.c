@@ -36,6 +36,9 @@ struct vs_stall {
 	long delay_us;			/* ... and this much later */
 	volatile uint64_t pending[8];	/* unanswered READs (readahead too) */
 	volatile int npending;
+	int go[2];			/* an armed reader waits for a byte */
+	int memfd;			/* its /proc/self/mem, opened before */
+	volatile pid_t rd_tid;		/* the reader's thread id, once it runs */
 	char buf[1 << 17];		/* the server's read buffer */
 	char data[4096];		/* what a READ returns */
 };
@@ -158,6 +161,19 @@ static void *stall_reader(void *arg)
 	return NULL;
 }
 
+/* Armed (vs_stall_arm()): waits for vs_stall_fire(), then reads. */
+static void *stall_armed_reader(void *arg)
+{
+	struct vs_stall *st = arg;
+	char c;
+
+	st->rd_tid = gettid();
+	if (read(st->go[0], &c, 1) == 1 &&
+	    pread(st->memfd, &c, 1, (off_t)(uintptr_t)st->fm) < 0)
+		c = 0;	/* the answer does not matter, only the wait */
+	return NULL;
+}
+
 /*
  * Mount the server and map its file; *@out is set even on failure (for
  * vs_stall_end()). Heap, not stack: the server thread may outlive the test
@@ -183,6 +199,7 @@ int vs_stall_setup(struct vs_stall **out, const char *mnt)
 		((volatile char *)st)[i] = 0;
 	st->ffd = -1;
 	st->fm = MAP_FAILED;
+	st->go[0] = st->go[1] = st->memfd = -1;
 	st->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (st->fuse_fd < 0)
 		return -1;
@@ -238,6 +255,48 @@ int vs_stall_wait(struct vs_stall *st)
 	return st->read_seen ? 0 : -1;
 }
 
+int vs_stall_arm(struct vs_stall *st)
+{
+	st->memfd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	if (st->memfd < 0 || pipe2(st->go, O_CLOEXEC))
+		return -1;
+	st->block = 1;
+	if (pthread_create(&st->rd, NULL, stall_armed_reader, st))
+		return -1;
+	st->rd_up = true;
+	while (!st->rd_tid)
+		usleep(1000);
+	return 0;
+}
+
+int vs_stall_fire(struct vs_stall *st)
+{
+	char c = 'g';
+
+	return write(st->go[1], &c, 1) == 1 ? 0 : -1;
+}
+
+bool vs_stall_seen(const struct vs_stall *st)
+{
+	return st->read_seen;
+}
+
+pid_t vs_stall_reader(const struct vs_stall *st)
+{
+	return st->rd_tid;
+}
+
+void vs_stall_let_go(struct vs_stall *st)
+{
+	int i, n;
+
+	st->block = 0;
+	n = st->npending;
+	for (i = 0; i < n; i++)
+		stall_reply(st, st->pending[i], 0, st->data, sizeof(st->data));
+	st->npending = 0;
+}
+
 /*
  * Let go (answer the READ) and take everything down. The server's read()
  * ends with the mount; if it did not within 2 s, @st is left to it.
@@ -249,13 +308,19 @@ void vs_stall_end(struct vs_stall *st)
 	if (!st)
 		return;
 	if (st->rd_up) {
-		int i;
-
-		st->block = 0;
-		for (i = 0; i < st->npending; i++)
-			stall_reply(st, st->pending[i], 0, st->data, sizeof(st->data));
+		vs_stall_let_go(st);
+		/* An armed reader never fired: it reads nothing now. */
+		if (st->go[1] >= 0)
+			close(st->go[1]);
+		st->go[1] = -1;
 		pthread_join(st->rd, NULL);
 	}
+	if (st->go[0] >= 0)
+		close(st->go[0]);
+	if (st->go[1] >= 0)
+		close(st->go[1]);
+	if (st->memfd >= 0)
+		close(st->memfd);
 	if (st->fm != MAP_FAILED)
 		munmap(st->fm, 4096);
 	if (st->ffd >= 0)

@@ -45,6 +45,27 @@ int vs_stall_wait(struct vs_stall *st);
 /* Lets go (answers the READ), unmounts and frees @st. NULL: a no-op. */
 void vs_stall_end(struct vs_stall *st);
 
+/*
+ * A stall in steps, for a test that orders a stalled reader against a
+ * writer of the same mm (the rwsem grants the lock in queue order):
+ * vs_stall_arm() starts a reader thread that waits; vs_stall_fire() lets
+ * it read, which needs nothing mapped or allocated (safe while another
+ * stall holds the lock and a writer waits behind it: the reader then
+ * queues behind that writer, in D); vs_stall_seen() tells that its READ
+ * arrived (it holds the mmap_lock from then on); vs_stall_let_go()
+ * answers it and unmaps nothing. vs_stall_end() still takes it down.
+ * 0 or -1 with errno; vs_stall_reader() is the reader's thread id. Set
+ * up after the caller's last fork(): the server's first write to a page
+ * fork() left copy-on-write faults, and then waits for the mmap_lock
+ * behind the writer (seen: 5 s, until that writer was killed).
+ */
+int vs_stall_arm(struct vs_stall *st);
+int vs_stall_fire(struct vs_stall *st);
+bool vs_stall_seen(const struct vs_stall *st);
+pid_t vs_stall_reader(const struct vs_stall *st);
+/* Answers the READ (the lock is let go), unlike vs_stall_end() no more. */
+void vs_stall_let_go(struct vs_stall *st);
+
 /* State letter of /proc/<pid>/stat ('D', 'S', 'Z'...), '?' once reaped. */
 char vs_proc_state(pid_t pid);
 /* The worker kthread of the newest device @owner set up, or -1. */

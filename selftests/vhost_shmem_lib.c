@@ -458,6 +458,27 @@ int vs_maps_count(const void *start, size_t len)
 	return c;
 }
 
+const char *vs_maps_line(const void *addr)
+{
+	static char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	line[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 &&
+		    s <= (unsigned long)addr && (unsigned long)addr < e) {
+			line[strcspn(line, "\n")] = 0;
+			break;
+		}
+		line[0] = 0;
+	}
+	if (f)
+		fclose(f);
+	return line;
+}
+
 int vs_maps_total(void)
 {
 	struct vma_range *v = NULL;

@@ -134,6 +134,8 @@ int vs_probe_copy(volatile void *dst, const volatile void *src, size_t len);
 bool vs_maps_covered(const void *start, size_t len);
 /* Number of vmas intersecting [start, end), -1 on error. */
 int vs_maps_count(const void *start, size_t len);
+/* The line of /proc/self/maps of the vma at @addr, "" if none (static). */
+const char *vs_maps_line(const void *addr);
 /* Number of vmas of this process. */
 int vs_maps_total(void);
 

@@ -1543,6 +1543,12 @@ static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	ret = fz_view_cmd(&c->vp[v], VC_ATTACH, prot, reg->size / PG, vfd);
 	close(vfd);
 	exp_only(&e, c->m->dev[dev].owner == OWN_DEAD ? ESRCH : 0);
+	/*
+	 * vm.max_map_count is global: lowered to the runner's vmas
+	 * (K_MAXMAP), a viewer with as many vmas has no room for its view.
+	 */
+	if (c->m->maxmap_low)
+		exp_add(&e, ENOMEM);
 	got = ret < 0 ? (int)-ret : (int)ret;
 	if (!check(c, "mmap of a view", &e, got))
 		return;
@@ -1553,11 +1559,11 @@ static void op_view(struct ctx *c, int dev, int fd, const struct fz_op *op)
 	mdl_view_attach(c->m, v, dev, ri, rw);
 	if (mdl_view_drops(c->m, dev, ri, rw)) {
 		w->st = VW_ZEROS;
-	} else if (w->tight) {
+	} else if (w->tight || c->m->maxmap_low) {
 		/*
-		 * Population may hit its vm.max_map_count: then it is dropped
-		 * (netlink does not list it) and its view reads zeros
-		 * (documented: no gap).
+		 * Population may hit its vm.max_map_count (its own, or the
+		 * runner's lowered one): then it is dropped (netlink does not
+		 * list it) and its view reads zeros (documented: no gap).
 		 */
 		ret = fz_nl_viewer(c->m->dev[dev].nl_id, op->shmid, (uint32_t)c->vp[v].pid);
 		if (ret < 0)

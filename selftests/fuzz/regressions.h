@@ -464,6 +464,19 @@ FZ_REGRESSION(seed_60a5fda62aaf300a, FZ_SOLO, 0, 0,
 )
 
 /*
+ * Model: vm.max_map_count is global. Lowered to the runner's vmas
+ * (K_MAXMAP), a viewer with as many cannot mmap its view (ENOMEM); the
+ * model expected 0 (6.12, sessions 6 and 7, now and then).
+ */
+FZ_REGRESSION(seed_47cf259bc764e5d2, FZ_SOLO, 0, 0,
+	{ .kind = K_OPEN },
+	{ .kind = K_SET_OWNER },
+	{ .kind = K_SET_CONFIG, .shmid = 7, .a = 0xe },
+	{ .kind = K_MAXMAP, .a = 0x1 },
+	{ .kind = K_VIEW, .var = 1, .shmid = 7 },
+)
+
+/*
  * Module bugs the fuzzer found that kmod/ (as of the last commit these
  * were checked against, named on each) still has: none at 6c18ad1. They
  * fail every run; build with -DFZ_KNOWN_BUGS to run them (e.g. make -C

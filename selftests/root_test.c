@@ -548,19 +548,25 @@ TEST_F(root, module_unload)
  */
 #define STALL_MNT	"/tmp/vs-stall-fuse"
 
-/* Where @pid sleeps (/proc/<pid>/wchan) into @buf: for the logs. */
-static void wchan(pid_t pid, char *buf, size_t len)
+/* /proc/<pid>/@what (wchan, stack) into @buf, "" if unreadable. */
+static void proc_read(pid_t pid, const char *what, char *buf, size_t len)
 {
 	char path[64];
 	int fd, n = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, len - 1);
 		close(fd);
 	}
 	buf[n > 0 ? n : 0] = 0;
+}
+
+/* Where @pid sleeps, for the logs. */
+static void wchan(pid_t pid, char *buf, size_t len)
+{
+	proc_read(pid, "wchan", buf, len);
 }
 
 /* Reap @pid within @ms. Return: true if it exited (or died) in time. */
@@ -948,21 +954,6 @@ static int attach_mmap(void *arg)
 	return 0;
 }
 
-/* /proc/<pid>/stack into @buf (@len bytes), "" if unreadable. */
-static void kernel_stack(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	int fd, n = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, len - 1);
-		close(fd);
-	}
-	buf[n > 0 ? n : 0] = 0;
-}
-
 /*
  * Waits up to @ms for @pid's kernel stack to name @a and not @not (NULL:
  * anything); the last one read is left in @buf. The sleeping functions
@@ -975,7 +966,7 @@ static bool stack_shows(pid_t pid, const char *a, const char *not, int ms,
 	int i;
 
 	for (i = 0; i < ms / 10; i++) {
-		kernel_stack(pid, buf, len);
+		proc_read(pid, "stack", buf, len);
 		if (strstr(buf, a) && (!not || !strstr(buf, not)))
 			return true;
 		usleep(10000);

@@ -111,10 +111,7 @@ struct bench {
 	struct vu_path vu;
 	struct runner viewer[BENCH_MAX_VIEWERS];
 	int viewers;		/* attached: viewer[0 .. viewers - 1] */
-	struct {
-		pid_t pid;	/* the cold floor's partner process */
-		int to, from;	/* pipes to and from it */
-	} cold;
+	struct runner cold;	/* the cold floor's partner (cold.c) */
 	bool have_vu;
 	char why_no_vu[160];
 };

@@ -8,52 +8,25 @@
  * pays in a foreign mm is measured here, not guessed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
 
-/* In the partner: answer every byte, until the pipe closes. */
-static void partner_loop(int in, int out)
+/* In the partner (a runner, runner.c): answer every byte, until EOF. */
+static void partner_loop(void *ctx, int sock)
 {
 	char c;
 
-	while (read(in, &c, 1) == 1)
-		if (write(out, &c, 1) != 1)
+	(void)ctx;
+	while (read(sock, &c, 1) == 1)
+		if (write(sock, &c, 1) != 1)
 			break;
 }
 
 int cold_start(struct bench *b)
 {
-	int to[2], from[2];
-
-	if (pipe2(to, O_CLOEXEC))
-		return -errno;
-	if (pipe2(from, O_CLOEXEC)) {
-		close(to[0]);
-		close(to[1]);
-		return -errno;
-	}
-	b->cold.pid = fork();
-	if (b->cold.pid == 0) {
-		close(to[1]);
-		close(from[0]);
-		partner_loop(to[0], from[1]);
-		_exit(0);
-	}
-	close(to[0]);
-	close(from[1]);
-	if (b->cold.pid < 0) {
-		close(to[1]);
-		close(from[0]);
-		return -errno;
-	}
-	b->cold.to = to[1];
-	b->cold.from = from[0];
-	return 0;
+	return runner_start(&b->cold, partner_loop, NULL);
 }
 
 /* One round trip through the partner: this CPU ran its mm, then ours. */
@@ -61,7 +34,7 @@ static int bounce(struct bench *b)
 {
 	char c = 0;
 
-	if (write(b->cold.to, &c, 1) != 1 || read(b->cold.from, &c, 1) != 1)
+	if (write(b->cold.cmd, &c, 1) != 1 || read(b->cold.cmd, &c, 1) != 1)
 		return -EPIPE;
 	return 0;
 }
@@ -114,13 +87,5 @@ int cold_floor_run(struct bench *b, int iters, uint64_t *ns)
 
 void cold_stop(struct bench *b)
 {
-	int st;
-
-	if (b->cold.pid <= 0)
-		return;
-	close(b->cold.to);
-	close(b->cold.from);
-	kill(b->cold.pid, SIGKILL);
-	waitpid(b->cold.pid, &st, 0);
-	b->cold.pid = 0;
+	runner_stop(&b->cold);
 }

@@ -927,31 +927,47 @@ TEST(killed_requester_while_viewer_holds_mmap_lock)
  * task before mmap() returns (view.c): that registers the viewer's mmu
  * notifier, which takes the viewer's mmap_lock for writing, and must wait
  * for it killably, as mmap() itself does, while another thread of the
- * viewer holds it (here a read of /proc/self/mem stalled on the FUSE
+ * viewer holds it (here a read of /proc/self/mem stalled on a FUSE
  * server). The mmapping task is a CLONE_VM child, in the test process's
- * mm; it maps the view over a large populated range, whose zap holds
- * mmap_lock long enough for the stalled reader to queue behind it, so
- * the reader takes the lock between mmap() and the task work. SIGKILL
- * must end the child at once; the view then reads zeros.
+ * mm. The order is the rwsem's, not a race: reader 1 stalls, the child's
+ * mmap() queues behind it (a writer), reader 2 queues behind the child;
+ * reader 1 lets go, so the child maps and reader 2 has the lock next,
+ * and the attach waits for reader 2. SIGKILL must end the child at once;
+ * the view then reads zeros.
  */
-#define ATTACH_LEN	(32UL << 20)
+#define ATTACH_LEN	(16 * PG)
 
 struct attach_act {
 	int vfd;
 	uint8_t *at;
-	volatile int go;
-	volatile int in_mmap;
 };
 
 static int attach_mmap(void *arg)
 {
 	struct attach_act *a = arg;
 
-	while (!a->go)
-		;
-	a->in_mmap = 1;
-	mmap(a->at, ATTACH_LEN, PROT_READ, MAP_SHARED | MAP_FIXED, a->vfd, 0);
+	syscall(SYS_mmap, a->at, ATTACH_LEN, PROT_READ, MAP_SHARED | MAP_FIXED,
+		a->vfd, 0);
 	return 0;
+}
+
+/*
+ * Wait up to @ms for @pid in D with @what in its wchan ("": anywhere).
+ * The wchan is the first function that is no lock's or scheduler's: the
+ * caller of mmap_write_lock_killable() (vm_mmap_pgoff) for a writer.
+ */
+static bool wait_blocked_in(pid_t pid, const char *what, int ms)
+{
+	char w[64];
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		wchan(pid, w, sizeof(w));
+		if (vs_proc_state(pid) == 'D' && strstr(w, what))
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 /*
@@ -978,12 +994,12 @@ TEST(killed_viewer_attaching_while_its_mmap_lock_is_held)
 {
 	const struct vs_layout l[] = { { .shmid = 0, .size = ATTACH_LEN } };
 	static char stack[64 * 1024], kst[4096];
+	struct vs_stall *st1 = NULL, *st2 = NULL;
 	struct attach_act a = { .vfd = -1 };
-	bool stalled, hit = false, gone = false;
+	bool stalled, queued = false, hit = false, gone = false;
 	int status = 0, mfd, i;
-	struct vs_stall *st;
 	struct vs_dev d;
-	pid_t child;
+	pid_t child = -1;
 
 	vs_prefault_stack(256 * 1024);
 	/* Touched now: a fault while stalled waits behind the child. */
@@ -991,44 +1007,62 @@ TEST(killed_viewer_attaching_while_its_mmap_lock_is_held)
 	memset(kst, 1, sizeof(kst));
 	if (access("/dev/fuse", F_OK))
 		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
-	ASSERT_EQ(0, vs_stall_setup(&st, STALL_MNT));
 	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
 	mfd = vs_memfd("stall-attach", PG, 64);
 	ASSERT_LE(0, mfd);
 	ASSERT_EQ(0, vs_map(d.fd, 0, mfd, 0, 0, PG, 0));
 	a.vfd = vs_get_view(d.fd, 0, 0);
 	ASSERT_LE(0, a.vfd);
-	a.at = mmap(NULL, ATTACH_LEN, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a.at = mmap(NULL, ATTACH_LEN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
 	ASSERT_NE(MAP_FAILED, a.at);
-	/* Small pages: 8192 to zap under the child's mmap_lock. */
-	madvise(a.at, ATTACH_LEN, MADV_NOHUGEPAGE);
-	for (i = 0; i < ATTACH_LEN / PG; i++)
-		a.at[i * PG] = 1;
-	/* The reader reads 2 ms into the child's mmap(). */
-	ASSERT_EQ(0, vs_stall_begin_after(st, &a.in_mmap, 2000));
-	child = clone(attach_mmap, stack + sizeof(stack), CLONE_VM | SIGCHLD, &a);
-	ASSERT_LT(0, child);
-	/* From here until vs_stall_end(): no fault, no allocation. */
-	a.go = 1;
-	stalled = !vs_stall_wait(st);
-	if (stalled) {
-		hit = vs_wait_state(child, 'D', 3000) &&
-		      stack_shows(child, "viewer_attach_work", NULL, 3000,
-				  kst, sizeof(kst));
+	ASSERT_EQ(0, vs_stall_setup(&st1, STALL_MNT));
+	ASSERT_EQ(0, vs_stall_setup(&st2, STALL_MNT "-2"));
+	ASSERT_EQ(0, vs_stall_arm(st2));
+	/* Everything used while stalled, run once before (6.1 faults text in). */
+	wait_blocked_in(getpid(), "none", 10);
+	stack_shows(getpid(), "none", NULL, 10, kst, sizeof(kst));
+	reaped_within(getpid(), 10, &status);
+	syscall(SYS_getpid);
+	status = 0;
+	kill(getpid(), 0);
+	stalled = !vs_stall_begin(st1);
+	/* From here until reader 2 lets go: no fault, no allocation. */
+	if (stalled)
+		child = clone(attach_mmap, stack + sizeof(stack),
+			      CLONE_VM | SIGCHLD, &a);
+	if (child > 0) {
+		/* Its mmap() waits for reader 1; reader 2 queues behind. */
+		queued = wait_blocked_in(child, "vm_mmap", 5000) &&
+			 !vs_stall_fire(st2) &&
+			 wait_blocked_in(vs_stall_reader(st2), "", 5000);
+		if (queued) {
+			vs_stall_let_go(st1);
+			for (i = 0; i < 500 && !vs_stall_seen(st2); i++)
+				usleep(10000);
+			/* Reader 2 has the lock: the attach waits for it. */
+			hit = vs_stall_seen(st2) &&
+			      vs_wait_state(child, 'D', 5000) &&
+			      stack_shows(child, "viewer_attach_work", NULL,
+					  5000, kst, sizeof(kst));
+		}
 		kill(child, SIGKILL);
 		gone = reaped_within(child, 3000, &status);
-	} else {
-		kill(child, SIGKILL);
 	}
-	vs_stall_end(st);
-	if (!gone)
+	/* Reader 2 first: ending stall 1 unmaps its file (mmap_lock). */
+	vs_stall_let_go(st2);
+	vs_stall_end(st1);
+	vs_stall_end(st2);
+	if (child > 0 && !gone)
 		waitpid(child, &status, 0);
-	TH_LOG("reader stalled: %s; child in the attach: %s; gone within 3 s of SIGKILL: %s",
-	       stalled ? "yes" : "no", hit ? "yes" : "no", gone ? "yes" : "no");
-	if (!hit)
+	TH_LOG("reader 1 stalled: %s; child's mmap() and reader 2 queued: %s; child in the attach: %s; gone within 3 s of SIGKILL: %s",
+	       stalled ? "yes" : "no", queued ? "yes" : "no",
+	       hit ? "yes" : "no", gone ? "yes" : "no");
+	if (queued && !hit)
 		TH_LOG("child's stack: %s", kst);
 	ASSERT_TRUE(stalled);
+	ASSERT_LT(0, child);
+	ASSERT_TRUE(queued);
 	ASSERT_TRUE(hit);
 	EXPECT_TRUE(gone);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
@@ -1139,25 +1173,6 @@ static int cv_child_fn(void *arg)
 	for (;;)
 		syscall(SYS_pause);
 	return 0;
-}
-
-/*
- * Wait up to @ms for @pid in D with @what in its wchan ("": anywhere).
- * The wchan is the first function that is no lock's or scheduler's: the
- * caller of mmap_write_lock_killable() (vm_mmap_pgoff) for a writer.
- */
-static bool wait_blocked_in(pid_t pid, const char *what, int ms)
-{
-	char w[64];
-	int i;
-
-	for (i = 0; i < ms / 10; i++) {
-		wchan(pid, w, sizeof(w));
-		if (vs_proc_state(pid) == 'D' && strstr(w, what))
-			return true;
-		usleep(10000);
-	}
-	return false;
 }
 
 /*

@@ -32,8 +32,6 @@ struct vs_stall {
 	bool srv_up, rd_up;
 	volatile int block;		/* READs go unanswered */
 	volatile int read_seen;		/* the reader's READ arrived */
-	volatile int *when;		/* vs_stall_begin_after(): read once set */
-	long delay_us;			/* ... and this much later */
 	volatile uint64_t pending[8];	/* unanswered READs (readahead too) */
 	volatile int npending;
 	int go[2];			/* an armed reader waits for a byte */
@@ -147,13 +145,6 @@ static void *stall_reader(void *arg)
 	int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 	char c;
 
-	if (st->when) {
-		struct timespec ts = { 0, st->delay_us * 1000 };
-
-		while (!*st->when)
-			;
-		nanosleep(&ts, NULL);
-	}
 	if (fd >= 0 && pread(fd, &c, 1, (off_t)(uintptr_t)st->fm) < 0)
 		c = 0;	/* the answer does not matter, only the wait */
 	if (fd >= 0)
@@ -226,33 +217,27 @@ int vs_stall_setup(struct vs_stall **out, const char *mnt)
 	return st->fm == MAP_FAILED ? -1 : 0;
 }
 
-/*
- * Take the mmap_lock: from here until vs_stall_end(), the calling process
- * must not fork or fault. Return: 0, or -1 if the READ never came (5 s).
- */
-int vs_stall_begin(struct vs_stall *st)
-{
-	return vs_stall_begin_after(st, NULL, 0) ? -1 : vs_stall_wait(st);
-}
-
-int vs_stall_begin_after(struct vs_stall *st, volatile int *when, long delay_us)
-{
-	st->block = 1;
-	st->when = when;
-	st->delay_us = delay_us;
-	if (pthread_create(&st->rd, NULL, stall_reader, st))
-		return -1;
-	st->rd_up = true;
-	return 0;
-}
-
-int vs_stall_wait(struct vs_stall *st)
+/* 0 once the server saw the READ, -1 if not within 5 s. */
+static int stall_wait(struct vs_stall *st)
 {
 	int i;
 
 	for (i = 0; i < 500 && !st->read_seen; i++)
 		usleep(10000);
 	return st->read_seen ? 0 : -1;
+}
+
+/*
+ * Take the mmap_lock: from here until vs_stall_end(), the calling process
+ * must not fork or fault. Return: 0, or -1 if the READ never came (5 s).
+ */
+int vs_stall_begin(struct vs_stall *st)
+{
+	st->block = 1;
+	if (pthread_create(&st->rd, NULL, stall_reader, st))
+		return -1;
+	st->rd_up = true;
+	return stall_wait(st);
 }
 
 int vs_stall_arm(struct vs_stall *st)

@@ -33,15 +33,6 @@ struct vs_stall;
 int vs_stall_setup(struct vs_stall **out, const char *mnt);
 /* Takes the mmap_lock. 0, or -1 if the server saw no READ within 5 s. */
 int vs_stall_begin(struct vs_stall *st);
-/*
- * The same, but the reading thread (made now) waits until *@when is
- * nonzero, and @delay_us more, before it reads: to take the lock right
- * after another thread's hold of it. Returns at once: 0, or -1 with
- * errno; then vs_stall_wait().
- */
-int vs_stall_begin_after(struct vs_stall *st, volatile int *when, long delay_us);
-/* 0 once the server saw the READ of a stall begun, -1 if not within 5 s. */
-int vs_stall_wait(struct vs_stall *st);
 /* Lets go (answers the READ), unmounts and frees @st. NULL: a no-op. */
 void vs_stall_end(struct vs_stall *st);
 

@@ -1241,9 +1241,13 @@ TEST_F_TIMEOUT(nl, failed_map_events_while_busy, 120)
 	ASSERT_EQ(0, pthread_create(&mapper, NULL, fb_remote_map_fn, &rm));
 	EXPECT_TRUE(vs_wait_state(r.pid, 'D', 5000));
 	ASSERT_EQ(0, pthread_create(&releaser, NULL, fb_release_fn, &b1));
-	/* All 64 events within 3 s, while the second MAP holds the device. */
+	/*
+	 * All 64 events while the second MAP holds the device: it does until
+	 * the test lets it go, so the bound is only for when they never come
+	 * (they came after 35 ms on 6.12, 346 ms on the debug kernel).
+	 */
 	t0 = now_us();
-	while (!f_seen && now_us() - t0 < 3000000) {
+	while (!f_seen && now_us() - t0 < 20000000) {
 		struct nl_rec e;
 
 		if (next_event(&ev, self->id, 100, &e) ||

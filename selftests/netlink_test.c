@@ -1402,53 +1402,60 @@ TEST_F(nl, tracepoints)
 
 /*
  * Dumps while a device is busy (issue 9: netlink dumps never block on a
- * busy device, nor hold up other generic netlink families). The device is
- * held busy as long as the test wants (stall_lib.h): its worker holds the
- * device's mutex while it waits for the mmap_lock of a viewer, which a
- * stalled FUSE READ holds; BUSY_HOLDS times BUSY_HOLD_MS, free for
- * BUSY_GAP_MS in between. Meanwhile one thread dumps our family (the
- * device list, then the busy device's mappings) and another the generic
- * netlink controller's family list (nlctrl).
+ * busy device, nor hold up other generic netlink families, nor open() and
+ * close() of the device). The device is held busy as long as the test
+ * wants (stall_lib.h): its worker holds the device's mutex while it waits
+ * for the mmap_lock of a viewer, which a stalled FUSE READ holds. One
+ * thread dumps our family over and over (the device list, then the busy
+ * device's mappings); a probe thread, each time it sees one of those
+ * dumps asleep in its send() (the first dump callback, which waits up to
+ * 100 ms for the busy device, then gives up with EBUSY), runs a probe (an
+ * nlctrl request, or open() + close() of the device) and tells whether the
+ * probe was over before that send() returned.
  *
- * A dump gives up after 100 ms; one that began in the first
- * BUSY_HOLD_MS - BUSY_BOUND_MS of a hold must have ended, with EBUSY,
- * while the hold lasted: BUSY_BOUND_MS of slack for a loaded host, where
- * a thread of a TCG guest can wait hundreds of ms for a CPU (nlctrl's
- * dumps took up to 253 ms on the debug kernel so, ours 724 ms).
+ * Nothing here depends on how long things take, only on what happened
+ * before what: a hold lasts until BUSY_IN_HOLD dumps of each kind began
+ * and ended EBUSY in it and BUSY_PROBES probes ran in it (BUSY_WAIT_MS at
+ * most: then the hold failed), the gap after it until a dump of each kind
+ * began and completed in it. A probe that waits on our dump (nlctrl behind
+ * genl_mutex, open() behind the registry lock) cannot be over before our
+ * send() returns; one that does not is over in a few ms, while our send()
+ * sleeps for about 100 ms: at least half of them must be.
  */
-#define BUSY_BOUND_MS	600	/* a dump: 100 ms give-up + TCG/debug/load slack */
-#define BUSY_HOLD_MS	1200	/* one hold, well past the bound */
+#define BUSY_WAIT_MS	20000	/* a hold's or gap's bound; ~1 s is needed */
+#define BUSY_CALL_MS	5000	/* a dump call: ~100 ms; ~20 s if it waits out a hold */
 #define BUSY_HOLDS	3
-#define BUSY_GAP_MS	100	/* the device free between holds */
+#define BUSY_IN_HOLD	3	/* dumps of each kind that end EBUSY in one hold */
+#define BUSY_PROBES	8	/* probes begun in one hold */
+#define BUSY_GAP_MS	100	/* at least, the device free between holds */
 #define BUSY_PAGES	16	/* the busy device's region */
-#define BUSY_SAMPLES	4096	/* nlctrl's dump times kept, in and out of holds */
 
-/* The holds: whether one is on, how many began, when the last began. */
+/* The holds: whether one is on, how many began. */
 struct busy_window {
 	atomic_bool on;
 	atomic_int n;
-	_Atomic int64_t since_us;
 };
 
-/* What one dumping thread saw, per kind of dump. */
+/* What the dumping thread saw, per kind of dump. */
 struct busy_kind {
 	int dumps, done, ebusy;
 	int inside, inside_done;	/* dumps all in one hold; complete ones */
-	int early, early_ebusy;		/* begun early in a hold; ended EBUSY in it */
+	atomic_int in_ebusy;	/* dumps all in one hold that ended EBUSY */
+	atomic_int out_done;	/* dumps all between holds that completed */
 	int64_t dump_max_us;	/* a whole dump, all its callbacks */
 	int64_t ebusy_min_us;	/* a dump that ended in EBUSY */
-	int n_in, n_out;	/* nlctrl: its dumps' times in and out of holds */
-	int64_t in_us[BUSY_SAMPLES], out_us[BUSY_SAMPLES];
 };
 
 struct busy_dumper {
-	uint32_t dev;		/* the busy device; 0: dump nlctrl instead */
+	uint32_t dev;		/* the busy device */
 	atomic_bool *stop;
 	struct busy_window *w;
 	atomic_bool started;	/* its first dump is done */
-	int err;		/* first result neither 0 nor EBUSY (nlctrl: not 0) */
+	atomic_int tid;		/* its thread, for the probe */
+	atomic_uint seq;	/* odd while in a send() */
+	int err;		/* first result neither 0 nor EBUSY */
 	int64_t call_max_us;	/* longest send() or recv(): one callback */
-	struct busy_kind k[2];	/* ours: [0] DEV_GET, [1] MAP_GET; nlctrl: [0] */
+	struct busy_kind k[2];	/* [0] DEV_GET, [1] MAP_GET */
 };
 
 static void on_count(struct nlmsghdr *nh, void *arg)
@@ -1462,46 +1469,42 @@ static void *busy_dump_fn(void *arg)
 	struct nl n;
 	int i, ret;
 
+	atomic_store(&b->tid, gettid());
 	ret = nl_open(&n);
 	for (i = 0; !ret && !atomic_load(b->stop); i++) {
-		struct busy_kind *k = &b->k[b->dev ? i % 2 : 0];
+		struct busy_kind *k = &b->k[i % 2];
 		int64_t t0 = now_us(), us;
-		bool on = atomic_load(&b->w->on), in;
+		bool on = atomic_load(&b->w->on), in, out;
 		int hold = atomic_load(&b->w->n);
-		bool early = on && t0 - atomic_load(&b->w->since_us) <
-				   (BUSY_HOLD_MS - BUSY_BOUND_MS) * 1000LL;
 		int msgs = 0;
 
-		if (!b->dev)
-			ret = nl_send(&n, GENL_ID_CTRL, NLM_F_DUMP, CTRL_CMD_GETFAMILY,
-				      0, NULL, 0);
-		else if (i % 2)
+		atomic_fetch_add(&b->seq, 1);
+		if (i % 2)
 			ret = nl_send(&n, n.family, NLM_F_DUMP, VHOST_SHMEM_CMD_MAP_GET,
 				      VHOST_SHMEM_A_DEV_ID, &b->dev, sizeof(b->dev));
 		else
 			ret = nl_send(&n, n.family, NLM_F_DUMP, VHOST_SHMEM_CMD_DEV_GET,
 				      0, NULL, 0);
+		atomic_fetch_add(&b->seq, 1);
 		if (!ret)
 			ret = nl_recv(&n, true, on_count, &msgs);
 		us = now_us() - t0;
 		/* Begun and ended in the same hold: the device was busy throughout. */
 		in = on && atomic_load(&b->w->on) && hold == atomic_load(&b->w->n);
+		/* Begun and ended in the same gap: the device was free throughout. */
+		out = !on && !atomic_load(&b->w->on) && hold == atomic_load(&b->w->n);
 		if (in) {
 			k->inside++;
 			k->inside_done += !ret;
+			if (ret == -EBUSY)
+				atomic_fetch_add(&k->in_ebusy, 1);
 		}
-		if (early) {
-			k->early++;
-			k->early_ebusy += in && ret == -EBUSY;
-		}
-		if (in && k->n_in < BUSY_SAMPLES)
-			k->in_us[k->n_in++] = us;
-		else if (!on && !in && k->n_out < BUSY_SAMPLES)
-			k->out_us[k->n_out++] = us;
+		if (out && !ret)
+			atomic_fetch_add(&k->out_done, 1);
 		k->dumps++;
 		if (us > k->dump_max_us)
 			k->dump_max_us = us;
-		if (ret == -EBUSY && b->dev) {
+		if (ret == -EBUSY) {
 			k->ebusy++;
 			if (!k->ebusy_min_us || us < k->ebusy_min_us)
 				k->ebusy_min_us = us;
@@ -1510,9 +1513,6 @@ static void *busy_dump_fn(void *arg)
 			k->done++;
 		}
 		atomic_store(&b->started, true);
-		/* A probe, not a load: our dumps get the CPUs. */
-		if (!b->dev)
-			usleep(5000);
 	}
 	b->err = ret;
 	b->call_max_us = n.call_max_us;
@@ -1521,12 +1521,117 @@ static void *busy_dump_fn(void *arg)
 	return NULL;
 }
 
+/* A probe run while our dump sleeps in its send(); 0 or -errno. */
+struct busy_probe {
+	struct busy_dumper *d;	/* ours */
+	atomic_bool *stop;
+	int (*fn)(struct busy_probe *p);
+	struct nl n;		/* the nlctrl probe's socket */
+	atomic_int tried;	/* probes begun in a hold while ours slept */
+	int within;		/* over before that send() of ours returned */
+	int err;
+	int64_t max_us, within_max_us;
+};
+
+/* nlctrl's GETFAMILY of our family: short, and under genl_mutex. */
+static int probe_nlctrl(struct busy_probe *p)
+{
+	int msgs = 0, ret;
+
+	ret = nl_send(&p->n, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY,
+		      CTRL_ATTR_FAMILY_NAME, VHOST_SHMEM_FAMILY_NAME,
+		      sizeof(VHOST_SHMEM_FAMILY_NAME));
+	if (!ret)
+		ret = nl_recv(&p->n, false, on_count, &msgs);
+	return ret ? ret : msgs == 1 ? 0 : -EPROTO;
+}
+
+static int probe_open_close(struct busy_probe *p)
+{
+	int fd = open("/dev/vhost-shmem", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return close(fd) ? -errno : 0;
+}
+
+static void *busy_probe_fn(void *arg)
+{
+	struct busy_probe *p = arg;
+	struct busy_window *w = p->d->w;
+	pid_t tid = atomic_load(&p->d->tid);
+
+	while (!atomic_load(p->stop)) {
+		unsigned int s = atomic_load(&p->d->seq);
+		int hold = atomic_load(&w->n), ret;
+		int64_t t0, us;
+
+		/* Our dump in a send() begun in a hold, asleep there (D). */
+		if (!(s & 1) || !atomic_load(&w->on) || vs_proc_state(tid) != 'D' ||
+		    atomic_load(&p->d->seq) != s) {
+			usleep(1000);
+			continue;
+		}
+		t0 = now_us();
+		ret = p->fn(p);
+		us = now_us() - t0;
+		if (ret) {
+			p->err = ret;
+			break;
+		}
+		if (atomic_load(&p->d->seq) == s && atomic_load(&w->on) &&
+		    hold == atomic_load(&w->n)) {
+			p->within++;
+			if (us > p->within_max_us)
+				p->within_max_us = us;
+		}
+		if (us > p->max_us)
+			p->max_us = us;
+		atomic_fetch_add(&p->tried, 1);
+		/* One probe per send() of ours. */
+		while (atomic_load(&p->d->seq) == s && !atomic_load(p->stop))
+			usleep(1000);
+	}
+	return NULL;
+}
+
+/* Counters and how much each must grow for a hold (or gap) to be done. */
+struct busy_goal {
+	atomic_int *c[3];
+	int need[3], base[3], n;
+};
+
+static void goal_start(struct busy_goal *g)
+{
+	for (int i = 0; i < g->n; i++)
+		g->base[i] = atomic_load(g->c[i]);
+}
+
+static bool goal_met(const struct busy_goal *g)
+{
+	for (int i = 0; i < g->n; i++)
+		if (atomic_load(g->c[i]) - g->base[i] < g->need[i])
+			return false;
+	return true;
+}
+
+/* Waits up to BUSY_WAIT_MS for @g; true if it was met. */
+static bool goal_wait(struct busy_goal *g)
+{
+	int64_t t0 = now_us();
+
+	while (!goal_met(g) && now_us() - t0 < BUSY_WAIT_MS * 1000LL)
+		usleep(10000);
+	return goal_met(g);
+}
+
 /*
- * One hold of @bs: the device busy (@w->on) for BUSY_HOLD_MS, then free
- * for BUSY_GAP_MS. *@held_us: from when the worker was seen asleep
- * holding the device's mutex to when it was let go. 0 or -errno.
+ * One hold of @bs: the device busy (@w->on) until @held was met, then
+ * free until @freed was met (BUSY_GAP_MS at least). *@held_us: how long
+ * it was held; *@met: both goals were met. 0 or -errno.
  */
-static int busy_hold(struct vs_busy *bs, struct busy_window *w, int64_t *held_us)
+static int busy_hold(struct vs_busy *bs, struct busy_window *w, struct busy_goal *held,
+		     struct busy_goal *freed, int64_t *held_us, bool *met)
 {
 	int64_t t0;
 	int ret;
@@ -1535,14 +1640,16 @@ static int busy_hold(struct vs_busy *bs, struct busy_window *w, int64_t *held_us
 	if (ret)
 		return ret;
 	t0 = now_us();
-	atomic_store(&w->since_us, t0);
+	goal_start(held);
 	atomic_fetch_add(&w->n, 1);
 	atomic_store(&w->on, true);
-	usleep(BUSY_HOLD_MS * 1000);
+	*met = goal_wait(held);
 	atomic_store(&w->on, false);
 	*held_us = now_us() - t0;
+	goal_start(freed);
 	ret = vs_busy_release(bs);
 	usleep(BUSY_GAP_MS * 1000);
+	*met = goal_wait(freed) && *met;
 	return ret;
 }
 
@@ -1572,205 +1679,139 @@ static void busy_log(struct __test_metadata *_metadata, const char *what,
 		     const struct busy_kind *k)
 {
 	TH_LOG("%s: %d dumps, %d complete, %d EBUSY (fastest %.0f ms), longest %.0f ms; "
-	       "%d all in a hold, %d of them complete; %d begun early in one, "
-	       "%d of them ended EBUSY in it",
+	       "%d all in a hold, %d of them complete, %d EBUSY; %d complete all between holds",
 	       what, k->dumps, k->done, k->ebusy, k->ebusy_min_us / 1e3,
-	       k->dump_max_us / 1e3, k->inside, k->inside_done, k->early,
-	       k->early_ebusy);
+	       k->dump_max_us / 1e3, k->inside, k->inside_done,
+	       atomic_load(&k->in_ebusy), atomic_load(&k->out_done));
 }
 
-static int cmp_i64(const void *a, const void *b)
+/*
+ * Holds the device BUSY_HOLDS times while @ours dumps and @p probes (@p
+ * NULL: no probe). Asserts what holds for both tests: each hold saw
+ * BUSY_IN_HOLD dumps of each kind begin and give up (EBUSY) in it, and
+ * none complete; each gap a dump of each kind complete; no dump call
+ * waited out a hold (BUSY_WAIT_MS) or came near it.
+ */
+static void busy_run(struct __test_metadata *_metadata, struct vs_busy *bs,
+		     struct busy_dumper *ours, struct busy_probe *p)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	struct busy_goal held = { .n = 2 }, freed = { .n = 2 };
+	int64_t start, held_us = 0, held_max_us = 0;
+	struct busy_window w = {};
+	atomic_bool stop = false;
+	int i, ret = 0, met = 0;
+	bool ok = true;
+	pthread_t t[2];
 
-	return x < y ? -1 : x > y;
+	ours->stop = &stop;
+	ours->w = &w;
+	for (i = 0; i < 2; i++) {
+		held.c[i] = &ours->k[i].in_ebusy;
+		held.need[i] = BUSY_IN_HOLD;
+		freed.c[i] = &ours->k[i].out_done;
+		freed.need[i] = 1;
+	}
+	if (p) {
+		p->stop = &stop;
+		p->d = ours;
+		held.c[held.n] = &p->tried;
+		held.need[held.n++] = BUSY_PROBES;
+	}
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, busy_dump_fn, ours));
+	while (!atomic_load(&ours->started))
+		usleep(1000);
+	if (p && pthread_create(&t[1], NULL, busy_probe_fn, p)) {
+		ret = -EAGAIN;
+		p = NULL;
+	}
+	start = now_us();
+	/* A hold not met (a dump waited it out): no more of them. */
+	for (i = 0; !ret && ok && i < BUSY_HOLDS; i++) {
+		ret = busy_hold(bs, &w, &held, &freed, &held_us, &ok);
+		met += ok;
+		if (held_us > held_max_us)
+			held_max_us = held_us;
+	}
+	atomic_store(&stop, true);
+	pthread_join(t[0], NULL);
+	if (p)
+		pthread_join(t[1], NULL);
+	vs_busy_stop(bs);
+
+	TH_LOG("%d holds in %.1f s, %d met, the longest %.0f ms", i,
+	       (now_us() - start) / 1e6, met, held_max_us / 1e3);
+	busy_log(_metadata, "device list", &ours->k[0]);
+	busy_log(_metadata, "map list", &ours->k[1]);
+	TH_LOG("longest dump callback of ours: %.0f ms", ours->call_max_us / 1e3);
+	ASSERT_EQ(0, ret) TH_LOG("hold %d: %s", i, strerror(-ret));
+	/*
+	 * Every hold: dumps of each kind began and gave up (EBUSY) in it,
+	 * the probes ran; every gap: dumps of each kind completed.
+	 */
+	EXPECT_EQ(BUSY_HOLDS, met);
+	/* None that ran all in a hold completed. */
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, ours->k[i].inside_done);
+	/* Every dump ended complete or with EBUSY. */
+	EXPECT_EQ(0, ours->err) TH_LOG("our dump: %s", strerror(-ours->err));
+	/* No dump callback waited out a hold. */
+	EXPECT_GT(BUSY_CALL_MS * 1000LL, ours->call_max_us);
 }
 
-/* The 90th percentile of @n times (sorted in place), 0 if none. */
-static int64_t p90(int64_t *us, int n)
+/* The probe's verdict: at least half of its runs were over in our send(). */
+static void probe_log_check(struct __test_metadata *_metadata, const char *what,
+			    struct busy_probe *p)
 {
-	qsort(us, n, sizeof(*us), cmp_i64);
-	return n ? us[n * 9 / 10] : 0;
+	int tried = atomic_load(&p->tried);
+
+	TH_LOG("%s while a dump of ours slept in its send(): %d, %d over before it "
+	       "returned (the longest of those %.1f ms); the longest of all %.1f ms",
+	       what, tried, p->within, p->within_max_us / 1e3, p->max_us / 1e3);
+	EXPECT_EQ(0, p->err) TH_LOG("%s: %s", what, strerror(-p->err));
+	EXPECT_LE(BUSY_PROBES * BUSY_HOLDS, tried);
+	EXPECT_LE(tried, 2 * p->within);
 }
 
 TEST_F_TIMEOUT(nl, dump_while_busy, 120)
 {
-	struct busy_dumper ours = {}, ctrl = {};
-	struct busy_window w = {};
-	int64_t start, held_us = 0, held_min_us = INT64_MAX, in_p90, out_p90;
-	int i, ret = 0;
-	atomic_bool stop = false;
+	struct busy_dumper ours = {};
+	struct busy_probe ctrl = { .fn = probe_nlctrl };
 	struct vs_busy bs;
 	struct vs_dev bd;
-	pthread_t t[2];
 
 	if (access("/dev/fuse", F_OK))
 		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
 	ASSERT_EQ(0, busy_setup(_metadata, &self->n, &bd, &bs, &ours.dev));
 	ASSERT_NE(self->id, ours.dev);
-
-	ours.stop = ctrl.stop = &stop;
-	ours.w = ctrl.w = &w;
-	ASSERT_EQ(0, pthread_create(&t[0], NULL, busy_dump_fn, &ours));
-	ASSERT_EQ(0, pthread_create(&t[1], NULL, busy_dump_fn, &ctrl));
-	while (!atomic_load(&ours.started) || !atomic_load(&ctrl.started))
-		usleep(1000);
-	start = now_us();
-	for (i = 0; !ret && i < BUSY_HOLDS; i++) {
-		ret = busy_hold(&bs, &w, &held_us);
-		if (held_us < held_min_us)
-			held_min_us = held_us;
-	}
-	atomic_store(&stop, true);
-	pthread_join(t[0], NULL);
-	pthread_join(t[1], NULL);
-	vs_busy_stop(&bs);
-
-	TH_LOG("%d holds in %.1f s, the shortest %.0f ms", i,
-	       (now_us() - start) / 1e6, held_min_us / 1e3);
-	busy_log(_metadata, "device list", &ours.k[0]);
-	busy_log(_metadata, "map list", &ours.k[1]);
-	busy_log(_metadata, "nlctrl", &ctrl.k[0]);
-	TH_LOG("longest dump callback: ours %.0f ms, nlctrl %.0f ms",
-	       ours.call_max_us / 1e3, ctrl.call_max_us / 1e3);
-	in_p90 = p90(ctrl.k[0].in_us, ctrl.k[0].n_in);
-	out_p90 = p90(ctrl.k[0].out_us, ctrl.k[0].n_out);
-	TH_LOG("nlctrl dumps, 90th percentile: %.1f ms in holds (%d), %.1f ms out (%d)",
-	       in_p90 / 1e3, ctrl.k[0].n_in, out_p90 / 1e3, ctrl.k[0].n_out);
-
-	ASSERT_EQ(0, ret) TH_LOG("hold %d: %s", i, strerror(-ret));
-	/* The device stayed busy longer than a dump may wait... */
-	EXPECT_LT(BUSY_BOUND_MS * 1000LL, held_min_us);
+	ASSERT_EQ(0, nl_open(&ctrl.n));
+	busy_run(_metadata, &bs, &ours, &ctrl);
 	/*
-	 * ...and every dump of it that began early in a hold gave up
-	 * (EBUSY) while the device was still busy; none that ran all in a
-	 * hold completed.
+	 * nlctrl never waits on us: its requests are answered while our
+	 * dump waits for the busy device (not with parallel_ops off: our
+	 * dump would hold genl_mutex, which nlctrl's requests take).
 	 */
-	for (i = 0; i < 2; i++) {
-		EXPECT_LT(0, ours.k[i].early);
-		EXPECT_EQ(ours.k[i].early, ours.k[i].early_ebusy);
-		EXPECT_EQ(0, ours.k[i].inside_done);
-	}
-	/* Every dump ended complete or with EBUSY; nlctrl's always complete. */
-	EXPECT_EQ(0, ours.err) TH_LOG("our dump: %s", strerror(-ours.err));
-	EXPECT_EQ(0, ctrl.err) TH_LOG("nlctrl dump: %s", strerror(-ctrl.err));
-	/* No dump callback waited out a hold. */
-	EXPECT_GT(BUSY_HOLD_MS * 1000LL, ours.call_max_us);
-	EXPECT_GT(BUSY_HOLD_MS * 1000LL, ctrl.call_max_us);
-	/*
-	 * nlctrl never waits on us: it kept dumping through the holds, and
-	 * no slower than between them (our dumps wait 100 ms each there).
-	 */
-	EXPECT_LE(10 * BUSY_HOLDS, ctrl.k[0].n_in);
-	EXPECT_GT(out_p90 + 50000, in_p90);
-	/* Between holds, dumps of the device complete. */
-	EXPECT_LT(0, ours.k[0].done);
-	EXPECT_LT(0, ours.k[1].done);
+	probe_log_check(_metadata, "nlctrl GETFAMILY", &ctrl);
+	nl_close(&ctrl.n);
 	vs_dev_close(&bd);
 }
 
 /*
  * open() and close() of the device while a dump waits on a busy one
  * (issue 9: a dump waits for a busy device holding only a reference on
- * it, not the registry lock). One thread dumps the device list over and
- * over, each dump waiting up to 100 ms on the busy device; another opens
- * and closes /dev/vhost-shmem meanwhile and times each open() + close()
- * that ran entirely during a hold.
+ * it, not the registry lock, which open() and close() take).
  */
-#define OPEN_SAMPLES	400
-#define OPEN_SLOW_MS	80	/* most of the 100 ms a dump waits */
-
-struct opener {
-	atomic_bool *stop;
-	struct busy_window *w;
-	int n, err;
-	int64_t us[OPEN_SAMPLES];
-};
-
-static void *opener_fn(void *arg)
-{
-	struct opener *o = arg;
-
-	while (!atomic_load(o->stop) && o->n < OPEN_SAMPLES) {
-		int64_t t0;
-		int fd, hold;
-
-		if (!atomic_load(&o->w->on)) {
-			usleep(1000);
-			continue;
-		}
-		hold = atomic_load(&o->w->n);
-		t0 = now_us();
-		fd = open("/dev/vhost-shmem", O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			o->err = -errno;
-			break;
-		}
-		close(fd);
-		if (atomic_load(&o->w->on) && hold == atomic_load(&o->w->n))
-			o->us[o->n++] = now_us() - t0;
-		usleep(2000);
-	}
-	return NULL;
-}
-
 TEST_F_TIMEOUT(nl, open_close_while_dump_waits, 120)
 {
-	atomic_bool stop = false;
-	struct busy_window w = {};
 	struct busy_dumper ours = {};
-	struct opener op = {};
-	int64_t held_us = 0, held_min_us = INT64_MAX;
-	int i, slow = 0, holds, ret = 0;
+	struct busy_probe op = { .fn = probe_open_close };
 	struct vs_busy bs;
 	struct vs_dev bd;
-	pthread_t t[2];
 
 	if (access("/dev/fuse", F_OK))
 		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
 	ASSERT_EQ(0, busy_setup(_metadata, &self->n, &bd, &bs, &ours.dev));
-	ours.stop = op.stop = &stop;
-	ours.w = op.w = &w;
-	ASSERT_EQ(0, pthread_create(&t[0], NULL, busy_dump_fn, &ours));
-	while (!atomic_load(&ours.started))
-		usleep(1000);
-	ASSERT_EQ(0, pthread_create(&t[1], NULL, opener_fn, &op));
-	for (holds = 0; !ret && holds < BUSY_HOLDS; holds++) {
-		ret = busy_hold(&bs, &w, &held_us);
-		if (held_us < held_min_us)
-			held_min_us = held_us;
-	}
-	atomic_store(&stop, true);
-	pthread_join(t[0], NULL);
-	pthread_join(t[1], NULL);
-	vs_busy_stop(&bs);
-	ASSERT_EQ(0, ret) TH_LOG("hold %d: %s", holds, strerror(-ret));
-	ASSERT_EQ(0, op.err) TH_LOG("open: %s", strerror(-op.err));
-	busy_log(_metadata, "device list", &ours.k[0]);
-	ASSERT_LE(10, op.n);
-	qsort(op.us, op.n, sizeof(op.us[0]), cmp_i64);
-	for (i = 0; i < op.n; i++)
-		slow += op.us[i] >= OPEN_SLOW_MS * 1000LL;
-	TH_LOG("%d holds, the shortest %.0f ms; open()+close() during them: "
-	       "%d, median %.1f ms, 90th %.1f ms, longest %.1f ms, %d took %d ms or more",
-	       holds, held_min_us / 1e3, op.n, op.us[op.n / 2] / 1e3,
-	       op.us[op.n * 9 / 10] / 1e3, op.us[op.n - 1] / 1e3, slow, OPEN_SLOW_MS);
-	/* The device was busy for the dumps: they waited and gave up. */
-	EXPECT_LT(BUSY_BOUND_MS * 1000LL, held_min_us);
-	EXPECT_LT(0, ours.k[0].early);
-	EXPECT_EQ(ours.k[0].early, ours.k[0].early_ebusy);
-	EXPECT_EQ(0, ours.k[0].inside_done);
-	EXPECT_EQ(0, ours.err) TH_LOG("our dump: %s", strerror(-ours.err));
-	/*
-	 * And open()/close() did not wait behind them: fewer than 1 in 20
-	 * took most of a dump's wait. Measured: none on 6.1, 6.12 and sid
-	 * (the longest 5, 6 and 10 ms), none on the debug kernel (the
-	 * longest 57 ms, the 90th percentile 25 ms: it is that slow); with
-	 * the registry lock held through the wait, more than 1 in 10 on
-	 * 6.12 (the 90th percentile 194 ms, the longest 391 ms; measured
-	 * with a long RESET as the busy device).
-	 */
-	EXPECT_GT(op.n / 20, slow);
+	busy_run(_metadata, &bs, &ours, &op);
+	probe_log_check(_metadata, "open()+close()", &op);
 	vs_dev_close(&bd);
 }
 

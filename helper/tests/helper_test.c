@@ -1455,9 +1455,10 @@ TEST_F(h, share_add_mem_reg_ack_bounded_wait)
 
 	ASSERT_LE(0, ram);
 	slots_session(_metadata, self, 8);
+	/* Before the send: the helper's wait cannot begin before it. */
+	t0 = mono_ms();
 	ASSERT_EQ(0, vuc_send(self->fe, VU_ADD_MEM_REG, VU_FLAG_NEED_REPLY, &reg,
 			      sizeof(reg), &ram, 1));
-	t0 = mono_ms();
 	recv_share_req(_metadata, self, VU_ADD_MEM_REG, -2);
 	self->status = wait_exit(self->pid, PROXY_SEND_TIMEOUT_MS + 3000);
 	EXPECT_EQ(1, self->status);

@@ -67,89 +67,6 @@ FIXTURE_VARIANT_ADD(content, hugetlbfs) { .kind = B_HUGETLB, .size_checked = tru
 FIXTURE_VARIANT_ADD(content, ext4) { .kind = B_EXT4, .size_checked = true };
 FIXTURE_VARIANT_ADD(content, udmabuf) { .kind = B_UDMABUF, .size_checked = false };
 
-/* The DRM uapi vgem needs (include/uapi/drm/drm.h and drm_mode.h). */
-struct vs_drm_version {
-	int version_major, version_minor, version_patchlevel;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-struct vs_drm_create_dumb {
-	uint32_t height, width, bpp, flags;
-	uint32_t handle, pitch;	/* out */
-	uint64_t size;		/* out */
-};
-
-struct vs_drm_map_dumb {
-	uint32_t handle, pad;
-	uint64_t offset;	/* out */
-};
-
-struct vs_drm_prime_handle {
-	uint32_t handle, flags;
-	int32_t fd;		/* out */
-};
-
-#define VS_DRM_IOCTL_VERSION		_IOWR('d', 0x00, struct vs_drm_version)
-#define VS_DRM_IOCTL_PRIME_HANDLE_TO_FD	_IOWR('d', 0x2d, struct vs_drm_prime_handle)
-#define VS_DRM_IOCTL_MODE_CREATE_DUMB	_IOWR('d', 0xB2, struct vs_drm_create_dumb)
-#define VS_DRM_IOCTL_MODE_MAP_DUMB	_IOWR('d', 0xB3, struct vs_drm_map_dumb)
-
-/* The DRM device of the vgem module (/dev/dri/cardN), or -1. */
-static int vgem_open(void)
-{
-	for (int i = 0; i < 16; i++) {
-		char path[32], name[16] = "";
-		struct vs_drm_version v = { .name_len = sizeof(name) - 1, .name = name };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VS_DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
-/*
- * A vgem GEM buffer of @size bytes filled with pattern @seed (through the
- * DRM device's own mmap), exported as a dma-buf open read-write or
- * read-only. The dma-buf fd, or -errno.
- */
-static int vgem_dmabuf(int card, uint64_t size, unsigned int seed, bool rw)
-{
-	struct vs_drm_create_dumb c = { .height = size / PG, .width = PG, .bpp = 8 };
-	struct vs_drm_prime_handle h = { .flags = O_CLOEXEC | (rw ? O_RDWR : 0) };
-	struct vs_drm_map_dumb m = { 0 };
-	uint8_t *p;
-
-	if (ioctl(card, VS_DRM_IOCTL_MODE_CREATE_DUMB, &c))
-		return -errno;
-	if (c.size != size)
-		return -EPROTO;
-	m.handle = c.handle;
-	if (ioctl(card, VS_DRM_IOCTL_MODE_MAP_DUMB, &m))
-		return -errno;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, card, (off_t)m.offset);
-	if (p == MAP_FAILED)
-		return -errno;
-	for (uint64_t i = 0; i < size; i++)
-		p[i] = vs_pat(seed, i);
-	munmap(p, size);
-	/* The buffer lives on in the dma-buf when the DRM fd is closed. */
-	h.handle = c.handle;
-	if (ioctl(card, VS_DRM_IOCTL_PRIME_HANDLE_TO_FD, &h))
-		return -errno;
-	return h.fd;
-}
-
 /* Fills a file through a shared mapping (hugetlbfs has no write()). */
 static int fill_mapped(int fd, uint64_t size, unsigned int seed)
 {
@@ -661,7 +578,7 @@ FIXTURE_SETUP(vgem)
 
 	self->d.fd = -1;
 	VS_REQUIRE_DEV_IN_SETUP();
-	self->card = vgem_open();
+	self->card = vs_vgem_open();
 	if (self->card < 0)
 		VS_SETUP_SKIP("no vgem DRM device in /dev/dri (load the vgem module)");
 	ret = vs_dev_setup(&self->d, l, 1, true);
@@ -686,7 +603,7 @@ TEST_F(vgem, rw)
 {
 	uint8_t *r = self->d.r[0].addr, *other;
 	struct vs_snap snap;
-	int buf = vgem_dmabuf(self->card, 8 * PG, 71, true);
+	int buf = vs_vgem_dmabuf(self->card, 8 * PG, 71, true);
 
 	ASSERT_LE(0, buf);
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, buf, 0, 2 * PG, 8 * PG, VHOST_SHMEM_MAP_F_RW));
@@ -724,7 +641,7 @@ TEST_F(vgem, rw)
 TEST_F(vgem, offset_like_mmap)
 {
 	uint8_t *r = self->d.r[0].addr, *ref;
-	int buf = vgem_dmabuf(self->card, 8 * PG, 72, true);
+	int buf = vs_vgem_dmabuf(self->card, 8 * PG, 72, true);
 
 	ASSERT_LE(0, buf);
 	ASSERT_EQ(0, vs_map(self->d.fd, 0, buf, 3 * PG, 4 * PG, 2 * PG, VHOST_SHMEM_MAP_F_RW));
@@ -751,8 +668,8 @@ TEST_F(vgem, offset_like_mmap)
 TEST_F(vgem, ro)
 {
 	uint8_t *r = self->d.r[0].addr;
-	int rw = vgem_dmabuf(self->card, 4 * PG, 73, true);
-	int ro = vgem_dmabuf(self->card, 4 * PG, 74, false);
+	int rw = vs_vgem_dmabuf(self->card, 4 * PG, 73, true);
+	int ro = vs_vgem_dmabuf(self->card, 4 * PG, 74, false);
 	int sig;
 
 	ASSERT_LE(0, rw);
@@ -795,9 +712,9 @@ TEST_F(vgem, references)
 	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
 	nfds = vs_count_fds();
 	base = vs_meminfo_kb("Shmem");
-	card = vgem_open();
+	card = vs_vgem_open();
 	ASSERT_LE(0, card);
-	buf = vgem_dmabuf(card, sz, 75, true);
+	buf = vs_vgem_dmabuf(card, sz, 75, true);
 	ASSERT_LE(0, buf);
 	close(card);	/* the dma-buf alone keeps the buffer */
 	ASSERT_EQ(0, vs_map(d.fd, 0, buf, 0, 0, sz, VHOST_SHMEM_MAP_F_RW));

@@ -1058,3 +1058,86 @@ int vs_dmesg_bad_since(int since, char *first, size_t firstlen)
 		first[0] = 0;
 	return kmsg_scan(since, &last, first, firstlen);
 }
+
+/* The DRM uapi vgem needs (include/uapi/drm/drm.h and drm_mode.h). */
+struct vs_drm_version {
+	int version_major, version_minor, version_patchlevel;
+	size_t name_len;
+	char *name;
+	size_t date_len;
+	char *date;
+	size_t desc_len;
+	char *desc;
+};
+
+struct vs_drm_create_dumb {
+	uint32_t height, width, bpp, flags;
+	uint32_t handle, pitch;	/* out */
+	uint64_t size;		/* out */
+};
+
+struct vs_drm_map_dumb {
+	uint32_t handle, pad;
+	uint64_t offset;	/* out */
+};
+
+struct vs_drm_prime_handle {
+	uint32_t handle, flags;
+	int32_t fd;		/* out */
+};
+
+#define VS_DRM_IOCTL_VERSION		_IOWR('d', 0x00, struct vs_drm_version)
+#define VS_DRM_IOCTL_PRIME_HANDLE_TO_FD	_IOWR('d', 0x2d, struct vs_drm_prime_handle)
+#define VS_DRM_IOCTL_MODE_CREATE_DUMB	_IOWR('d', 0xB2, struct vs_drm_create_dumb)
+#define VS_DRM_IOCTL_MODE_MAP_DUMB	_IOWR('d', 0xB3, struct vs_drm_map_dumb)
+
+/* The DRM device of the vgem module (/dev/dri/cardN), or -1. */
+int vs_vgem_open(void)
+{
+	for (int i = 0; i < 16; i++) {
+		char path[32], name[16] = "";
+		struct vs_drm_version v = { .name_len = sizeof(name) - 1, .name = name };
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, VS_DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/*
+ * A vgem GEM buffer of @size bytes filled with pattern @seed (through the
+ * DRM device's own mmap), exported as a dma-buf open read-write or
+ * read-only. The dma-buf fd, or -errno.
+ */
+int vs_vgem_dmabuf(int card, uint64_t size, unsigned int seed, bool rw)
+{
+	struct vs_drm_create_dumb c = { .height = size / PG, .width = PG, .bpp = 8 };
+	struct vs_drm_prime_handle h = { .flags = O_CLOEXEC | (rw ? O_RDWR : 0) };
+	struct vs_drm_map_dumb m = { 0 };
+	uint8_t *p;
+
+	if (ioctl(card, VS_DRM_IOCTL_MODE_CREATE_DUMB, &c))
+		return -errno;
+	if (c.size != size)
+		return -EPROTO;
+	m.handle = c.handle;
+	if (ioctl(card, VS_DRM_IOCTL_MODE_MAP_DUMB, &m))
+		return -errno;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, card, (off_t)m.offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	for (uint64_t i = 0; i < size; i++)
+		p[i] = vs_pat(seed, i);
+	munmap(p, size);
+	/* The buffer lives on in the dma-buf when the DRM fd is closed. */
+	h.handle = c.handle;
+	if (ioctl(card, VS_DRM_IOCTL_PRIME_HANDLE_TO_FD, &h))
+		return -errno;
+	return h.fd;
+}

@@ -120,6 +120,15 @@ long vs_check_zero(const uint8_t *p, uint64_t len, int *got);
 	ASSERT_EQ(-1, __bad); \
 } while (0)
 
+/* The DRM device of the vgem module (/dev/dri/cardN), or -1. */
+int vs_vgem_open(void);
+/*
+ * A vgem GEM buffer of @size bytes filled with pattern @seed, exported as
+ * a dma-buf open read-write or read-only: the one dma-buf exporter every
+ * kernel the tests boot has. The dma-buf fd, or -errno.
+ */
+int vs_vgem_dmabuf(int card, uint64_t size, unsigned int seed, bool rw);
+
 /* Same for a file read with pread. */
 long vs_check_file_pat(int fd, uint64_t off, uint64_t len, unsigned int seed,
 		       uint64_t pat_off, int *got);

@@ -241,17 +241,23 @@ static bool is_hole(struct vhost_shmem_space *space, struct vm_area_struct *vma)
  * failed, or the owner unmapped or replaced the whole range since (which
  * detached it already): the space is detached, so the device never maps
  * into, nor refills, address space the region does not own. dev->mutex
- * held, in the space's mm.
+ * held, in the space's mm: the owner's own thread for its first request,
+ * which waits killable (another of its threads may hold the lock as long
+ * as it likes). Not inlined: root_test names its wait.
+ *
+ * Return: 0 (confirmed), -ENXIO (no placeholder: now detached), or -EINTR
+ * (killed before it could look: nothing changed, it is asked again).
  */
-static bool space_confirmed(struct vhost_shmem_space *space)
+static noinline int space_confirmed(struct vhost_shmem_space *space)
 {
 	unsigned long end = space->addr + space->len;
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 
 	if (space->confirmed)
-		return true;
-	mmap_read_lock(mm);
+		return 0;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
 	for (vma = find_vma(mm, space->addr); vma && vma->vm_start < end;
 	     vma = find_vma(mm, vma->vm_end)) {
 		if (vma->vm_ops == &vhost_shmem_hole_ops &&
@@ -264,7 +270,7 @@ static bool space_confirmed(struct vhost_shmem_space *space)
 	if (!space->confirmed)
 		WRITE_ONCE(space->detached, true);
 	mmap_read_unlock(mm);
-	return space->confirmed;
+	return space->confirmed ? 0 : -ENXIO;
 }
 
 /*
@@ -731,16 +737,22 @@ static bool in_live_space(struct vhost_shmem_dev *dev, struct mm_struct *mm,
  * the walk sees the whole mm at one instant, and nothing but fork() can
  * copy a mapping's vma (VM_DONTEXPAND refuses mremap()'s duplicates).
  * The device's own mappings of the same pages (another region, a viewer
- * in this mm) are not copies. dev->mutex held.
+ * in this mm) are not copies. dev->mutex held; in a caller's own thread
+ * (a viewer's attach, the owner's RESET) the wait for the lock is
+ * killable, and a killed search says "copied": the answer that promises
+ * nothing (EBUSY, the mapping treated as shared). Not inlined: root_test
+ * names its wait.
  */
-static bool mm_maps_file(struct vhost_shmem_dev *dev, struct file *file,
-			 unsigned long pgoff, unsigned long npages)
+static noinline bool mm_maps_file(struct vhost_shmem_dev *dev,
+				  struct file *file, unsigned long pgoff,
+				  unsigned long npages)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	bool found = false;
 
-	mmap_read_lock(mm);
+	if (mmap_read_lock_killable(mm))
+		return true;
 	for (vma = find_vma(mm, 0); vma && !found;
 	     vma = find_vma(mm, vma->vm_end)) {
 		found = vma->vm_file == file && vma->vm_pgoff < pgoff + npages &&
@@ -752,6 +764,11 @@ static bool mm_maps_file(struct vhost_shmem_dev *dev, struct file *file,
 	return found;
 }
 
+/*
+ * Region @shmid if MAP and UNMAP may use it. Return: the region, or NULL
+ * with *@err: -ESRCH, -ENXIO (not mmapped, detached), or -EINTR (killed
+ * confirming it, see space_confirmed()). dev->mutex held.
+ */
 static struct vhost_shmem_region *
 live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 {
@@ -759,13 +776,13 @@ live_region(struct vhost_shmem_dev *dev, u32 shmid, int *err)
 
 	if (READ_ONCE(dev->mm_dead))
 		*err = -ESRCH;
-	else if (!smp_load_acquire(&region->owner.addr) ||	/* pairs with ->mmap */
-		 !space_confirmed(&region->owner) ||
-		 READ_ONCE(region->owner.detached))
+	else if (!smp_load_acquire(&region->owner.addr))	/* pairs with ->mmap */
 		*err = -ENXIO;
 	else
-		return region;
-	return NULL;
+		*err = space_confirmed(&region->owner);
+	if (!*err && READ_ONCE(region->owner.detached))
+		*err = -ENXIO;
+	return *err ? NULL : region;
 }
 
 /*
@@ -1924,7 +1941,7 @@ static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
 		struct vhost_shmem_space *space = &region->owner;
 		bool restore = how == VHOST_SHMEM_CLEAR_RESTORE && space->addr &&
 			       !READ_ONCE(space->detached) &&
-			       space_confirmed(space);
+			       !space_confirmed(space);
 		unsigned long index = 0;
 		bool whole = false;
 
@@ -1956,12 +1973,14 @@ static unsigned int clear_mappings(struct vhost_shmem_dev *dev,
  * @dev: the device, in the owner's mm
  * @arg: unused
  *
- * Return: 0, or -EBUSY if the owner still maps some (see clear_mappings()
- * and the uapi).
+ * Return: 0, -EBUSY if the owner still maps some (see clear_mappings()
+ * and the uapi), or -EINTR when killed confirming a region in the owner's
+ * own thread (space_confirmed(); nothing changed).
  */
 int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
 {
-	unsigned int kept;
+	unsigned int kept, i;
+	bool dead;
 	u64 n;
 
 	if (mutex_lock_killable(&dev->mutex))
@@ -1970,9 +1989,22 @@ int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
 		mutex_unlock(&dev->mutex);
 		return VHOST_SHMEM_REQUEUE;
 	}
+	dead = READ_ONCE(dev->mm_dead);
+	/* Killed confirming a region: nothing changed yet, anywhere. */
+	for (i = 0; !dead && i < VHOST_SHMEM_MAX_REGIONS; i++) {
+		struct vhost_shmem_space *space = &dev->regions[i].owner;
+
+		/* Pairs with ->mmap, as in live_region(). */
+		if (smp_load_acquire(&space->addr) &&
+		    !READ_ONCE(space->detached) &&
+		    space_confirmed(space) == -EINTR) {
+			mutex_unlock(&dev->mutex);
+			return -EINTR;
+		}
+	}
 	n = dev->nr_mappings;
-	kept = clear_mappings(dev, READ_ONCE(dev->mm_dead) ? VHOST_SHMEM_CLEAR_DROP :
-							    VHOST_SHMEM_CLEAR_RESTORE);
+	kept = clear_mappings(dev, dead ? VHOST_SHMEM_CLEAR_DROP :
+					  VHOST_SHMEM_CLEAR_RESTORE);
 	vhost_shmem_nl_reset(dev, n);
 	mutex_unlock(&dev->mutex);
 	return kept ? -EBUSY : 0;

@@ -1139,6 +1139,25 @@ TEST(killed_set_owner_while_owner_holds_mmap_lock)
 }
 
 /*
+ * The module's reference count once it is @want, waiting up to 3 s
+ * (devices on their way out), else the last one read; -1 if unreadable.
+ */
+static long module_refs(long want)
+{
+	long ref = -1;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref))
+			return -1;
+		if (ref == want)
+			break;
+		usleep(10000);
+	}
+	return ref;
+}
+
+/*
  * A viewer killed in its own attach, in an mm another process shares
  * (clone(CLONE_VM) without CLONE_THREAD): the mm outlives the killed
  * task, and what the attach had installed there must not stay mapped
@@ -1246,23 +1265,19 @@ TEST(clone_vm_viewer_killed_in_attach_leaves_nothing)
 	struct cv_child cv = { .size = 16 * PG };
 	bool waited = false, asked = false, queued = false, sealing = false;
 	bool undone = false;
-	long ref0 = -1, ref = -1;
+	long ref0 = -1;
 	char cw[64] = "", rw[64] = "", threads[1024] = "", c, cs = '?', *stack;
 	int sv[2], status = 0, i, seen_ms = -1;
 	const char *line;
 	pid_t owner, child = -1;
 
 	vs_prefault_stack(256 * 1024);
-	if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref0))
+	/* The devices of earlier tests may still be on their way out. */
+	ref0 = module_refs(0);
+	if (ref0 < 0)
 		SKIP(return, "no /sys/module/vhost_shmem/refcnt");
 	if (access("/dev/fuse", F_OK))
 		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
-	/* The devices of earlier tests may still be on their way out. */
-	for (i = 0; i < 300 && ref0 > 0; i++) {
-		usleep(10000);
-		if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref0))
-			break;
-	}
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
 	owner = fork();
 	ASSERT_LE(0, owner);
@@ -1376,16 +1391,319 @@ TEST(clone_vm_viewer_killed_in_attach_leaves_nothing)
 	close(sv[0]);
 	waitpid(owner, &status, 0);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	for (i = 0; i < 300; i++) {
-		if (vs_read_long("/sys/module/vhost_shmem/refcnt", &ref) ||
-		    ref == ref0)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(ref0, ref);
+	EXPECT_EQ(ref0, module_refs(ref0));
 	vs_stall_end(st1);
 	vs_stall_end(st2);
 	munmap(stack, 256 * 1024);
+}
+
+/*
+ * The owner's own waits for its mmap_lock in the device's code, in a
+ * CLONE_VM child of a process whose other thread holds that lock (reader
+ * 1, stalled), with a writer queued behind it (another CLONE_VM child's
+ * mmap()), so that every new reader queues too. Both children are made
+ * before the stall and wait on pipes: once a writer is queued, no thread
+ * of this mm may fault. Killed, the child must leave the module at once;
+ * it then waits to exit (exit_mm() takes mmap_lock for reading,
+ * uninterruptibly), which ends once the writer had the lock.
+ */
+struct ow_child {
+	int go;			/* read end: a byte means act */
+	int devfd;
+	struct vhost_shmem_map map;	/* MAP's argument (act 'm') */
+	char act;		/* 'm' MAP, 'r' RESET, 'w' mmap() (the writer) */
+	volatile long ret;	/* the system call's result, if it returned */
+};
+
+/* A CLONE_VM child: raw system calls only (it shares our TLS). */
+static int ow_child_fn(void *arg)
+{
+	struct ow_child *c = arg;
+	char b;
+
+	if (syscall(SYS_read, c->go, &b, 1) != 1)
+		return 2;
+	if (c->act == 'm')
+		c->ret = syscall(SYS_ioctl, c->devfd, VHOST_SHMEM_MAP, &c->map);
+	else if (c->act == 'r')
+		c->ret = syscall(SYS_ioctl, c->devfd, VHOST_SHMEM_RESET);
+	else
+		c->ret = syscall(SYS_mmap, NULL, 4096, PROT_READ,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return 0;
+}
+
+/* Clone @c (its stack at @stack, touched) waiting on a new pipe. */
+static pid_t ow_start(struct ow_child *c, char *stack, size_t size, int *go)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	c->go = p[0];
+	*go = p[1];
+	pid = clone(ow_child_fn, stack + size, CLONE_VM | SIGCHLD, c);
+	/* Asleep on the pipe before anything stalls. */
+	if (pid > 0 && !vs_wait_state(pid, 'S', 5000))
+		return -1;
+	return pid;
+}
+
+/*
+ * Up to @ms for @pid to leave the module after SIGKILL: a zombie, or in
+ * do_exit() with no frame of the module (module frames end in
+ * "[vhost_shmem]"). The last stack read is left in @buf.
+ */
+static bool left_module(pid_t pid, int ms, char *buf, size_t len)
+{
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		buf[0] = 0;
+		if (vs_proc_state(pid) == 'Z')
+			return true;
+		proc_read(pid, "stack", buf, len);
+		if (strstr(buf, "do_exit") && !strstr(buf, "vhost_shmem"))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* A test's child (its act set by the test) and writer. */
+struct ow_pair {
+	struct ow_child c, w;
+	pid_t child, writer;
+	int cgo, wgo;
+	bool told_w;		/* the writer was let go */
+	char cstack[64 * 1024], wstack[64 * 1024];
+};
+
+/*
+ * Start both, and run once what is used while stalled (6.1 faults text
+ * in). @kst: the buffer for stacks. Return: 0 or -1.
+ */
+static int ow_pair_start(struct ow_pair *p, char *kst, size_t len)
+{
+	memset(p->cstack, 1, sizeof(p->cstack));
+	memset(p->wstack, 1, sizeof(p->wstack));
+	p->w.act = 'w';
+	p->cgo = p->wgo = -1;
+	p->child = ow_start(&p->c, p->cstack, sizeof(p->cstack), &p->cgo);
+	p->writer = ow_start(&p->w, p->wstack, sizeof(p->wstack), &p->wgo);
+	wait_blocked_in(getpid(), "none", 10);
+	left_module(getpid(), 10, kst, len);
+	kill(getpid(), 0);
+	return p->child > 0 && p->writer > 0 ? 0 : -1;
+}
+
+/* Let the writer queue for mmap_lock. Return: true once it is in D there. */
+static bool ow_writer_queues(struct ow_pair *p)
+{
+	p->told_w = write(p->wgo, "w", 1) == 1;
+	return p->told_w && wait_blocked_in(p->writer, "vm_mmap", 5000);
+}
+
+/* Once the stalls let go: the child, killed, and the writer reaped. */
+static void ow_pair_end(struct __test_metadata *_metadata, struct ow_pair *p)
+{
+	int status = 0;
+
+	if (!p->told_w && write(p->wgo, "w", 1) != 1)
+		kill(p->writer, SIGKILL);
+	EXPECT_TRUE(reaped_within(p->child, 5000, &status));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_TRUE(reaped_within(p->writer, 5000, &status));
+	close(p->cgo);
+	close(p->wgo);
+	close(p->c.go);
+	close(p->w.go);
+}
+
+/*
+ * The owner's first request confirms its region's placeholder under its
+ * own mmap_lock (space_confirmed()): a MAP in the CLONE_VM child waits
+ * there, behind the writer, while reader 1 holds the lock. SIGKILL must
+ * end that wait (EINTR, the MAP counted as failed), and change nothing:
+ * the region is not taken for unconfirmed (detached), the owner's next
+ * MAP confirms it and maps.
+ */
+TEST(clone_vm_owner_killed_confirming_its_region)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG } };
+	bool stalled, queued = false, waiting = false, left = false;
+	static struct ow_pair p = { .c.act = 'm' };
+	struct vhost_shmem_stats s1 = {}, s2 = {};
+	char cw[64] = "", ww[64] = "";
+	static char kst[4096];
+	struct vs_stall *st;
+	struct vs_dev d;
+	int mfd;
+
+	vs_prefault_stack(256 * 1024);
+	memset(kst, 1, sizeof(kst));
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	ASSERT_EQ(0, vs_stall_setup(&st, STALL_MNT));
+	/* The region is mmapped; no request confirmed it yet. */
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 1, true));
+	mfd = vs_memfd("ow-confirm", PG, 81);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, vs_stats(d.fd, &s1));
+	p.c.devfd = d.fd;
+	p.c.map = (struct vhost_shmem_map) { .shmid = 0, .fd = mfd, .len = PG };
+	ASSERT_EQ(0, ow_pair_start(&p, kst, sizeof(kst)));
+	vs_stall_let_go(st);
+
+	stalled = !vs_stall_begin(st);
+	/* From here until reader 1 lets go: no fault in this mm. */
+	queued = stalled && ow_writer_queues(&p);
+	if (queued)
+		waiting = write(p.cgo, "c", 1) == 1 &&
+			  wait_blocked_in(p.child, "space_confirmed", 5000);
+	wchan(p.child, cw, sizeof(cw));
+	wchan(p.writer, ww, sizeof(ww));
+	kill(p.child, SIGKILL);
+	if (waiting)
+		left = left_module(p.child, 3000, kst, sizeof(kst));
+	vs_stall_let_go(st);
+	ow_pair_end(_metadata, &p);
+	TH_LOG("reader 1 stalled: %s; writer queued: %s (in %s); MAP waiting to confirm: %s (in %s); out of the module within 3 s of SIGKILL: %s",
+	       stalled ? "yes" : "no", queued ? "yes" : "no", ww,
+	       waiting ? "yes" : "no", cw, left ? "yes" : "no");
+	if (!left)
+		TH_LOG("child's stack: %s", kst);
+	ASSERT_TRUE(stalled);
+	ASSERT_TRUE(queued);
+	ASSERT_TRUE(waiting);
+	EXPECT_TRUE(left);
+	/* The MAP failed (EINTR, counted) and changed nothing. */
+	ASSERT_EQ(0, vs_stats(d.fd, &s2));
+	EXPECT_EQ(s1.failures + 1, s2.failures);
+	EXPECT_EQ(0, s2.mappings);
+	EXPECT_EQ(s1.maps, s2.maps);
+	EXPECT_EQ(-1, vs_check_zero(d.r[0].addr, 16 * PG, NULL));
+	/* Not taken for detached: the owner's MAP confirms it now. */
+	ASSERT_EQ(0, vs_map(d.fd, 0, mfd, 0, 0, PG, 0));
+	EXPECT_EQ(-1, vs_check_pat(d.r[0].addr, PG, 81, 0, NULL));
+	EXPECT_EQ(0, vs_unmap(d.fd, 0, 0, PG));
+	close(mfd);
+	vs_dev_close(&d);
+	vs_stall_end(st);
+}
+
+/*
+ * RESET of a detached region with a dma-buf mapping (its references
+ * cannot be counted) evicts the mapping and then searches the owner's
+ * whole mm for a vma of it moved out (mm_maps_file()), under the owner's
+ * own mmap_lock. A RESET in the CLONE_VM child takes the lock once to
+ * check (reader 1 holds it, no writer yet: granted), then for writing to
+ * munmap the buffer (queued behind reader 1); reader 2 queues behind it,
+ * the writer behind reader 2; reader 1 lets go: the munmap runs, reader 2
+ * has the lock, and the search waits behind the writer. SIGKILL must end
+ * that wait (the mapping counted as copied: EBUSY, dropped from the
+ * table), and the device works on: its other region maps, RESET says 0,
+ * and its release drops every module reference.
+ */
+TEST(clone_vm_owner_killed_searching_for_a_moved_dmabuf)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = 16 * PG },
+				       { .shmid = 1, .size = 16 * PG } };
+	bool unmapping = false, queued = false, searching = false, left = false;
+	char cw[64] = "", rw[64] = "", ww[64] = "";
+	struct vs_stall *st1 = NULL, *st2 = NULL;
+	static struct ow_pair p = { .c.act = 'r' };
+	int card, buf, mfd, i, seen_ms = -1;
+	struct vhost_shmem_stats s = {};
+	long ref0 = -1;
+	static char kst[4096];
+	struct vs_dev d;
+
+	vs_prefault_stack(256 * 1024);
+	memset(kst, 1, sizeof(kst));
+	/* The devices of earlier tests may still be on their way out. */
+	ref0 = module_refs(0);
+	if (ref0 < 0)
+		SKIP(return, "no /sys/module/vhost_shmem/refcnt");
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	card = vs_vgem_open();
+	ASSERT_LE(0, card) TH_LOG("no vgem DRM device in /dev/dri (load the vgem module)");
+	buf = vs_vgem_dmabuf(card, PG, 82, true);
+	ASSERT_LE(0, buf);
+	mfd = vs_memfd("ow-search", PG, 83);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, vs_stall_setup(&st1, "/tmp/vs-ow-fuse-1"));
+	ASSERT_EQ(0, vs_stall_setup(&st2, "/tmp/vs-ow-fuse-2"));
+	ASSERT_EQ(0, vs_stall_arm(st2));
+	ASSERT_EQ(0, vs_dev_setup(&d, l, 2, true));
+	ASSERT_EQ(0, vs_map(d.fd, 0, buf, 0, 0, PG, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-1, vs_check_pat(d.r[0].addr, PG, 82, 0, NULL));
+	/* Region 1 confirmed: the RESET takes no lock for it before. */
+	ASSERT_EQ(0, vs_map(d.fd, 1, mfd, 0, 0, PG, 0));
+	ASSERT_EQ(0, vs_unmap(d.fd, 1, 0, PG));
+	/* The owner unmaps a hole of region 0: detached. */
+	ASSERT_EQ(0, munmap(d.r[0].addr + 8 * PG, PG));
+	EXPECT_EQ(-ENXIO, vs_unmap(d.fd, 0, 0, PG));
+	p.c.devfd = d.fd;
+	ASSERT_EQ(0, ow_pair_start(&p, kst, sizeof(kst)));
+	vs_stall_let_go(st1);
+	ASSERT_FALSE(vs_stall_seen(st2));
+	ASSERT_LT(0, vs_stall_reader(st2));
+
+	ASSERT_EQ(0, vs_stall_begin(st1));
+	/* Its check had the lock beside reader 1; its munmap waits. */
+	unmapping = write(p.cgo, "c", 1) == 1 &&
+		    wait_blocked_in(p.child, "vm_munmap", 5000);
+	/* From here until reader 2 lets go: no fault in this mm. */
+	if (unmapping && !vs_stall_fire(st2))
+		queued = wait_blocked_in(vs_stall_reader(st2), "", 5000) &&
+			 ow_writer_queues(&p);
+	if (queued) {
+		vs_stall_let_go(st1);
+		for (i = 0; i < 500 && !vs_stall_seen(st2); i++)
+			usleep(10000);
+		seen_ms = i * 10;
+		/* Reader 2 has the lock: the munmap is done, the search waits. */
+		searching = vs_stall_seen(st2) &&
+			    wait_blocked_in(p.child, "mm_maps_file", 5000);
+	}
+	wchan(p.child, cw, sizeof(cw));
+	wchan(vs_stall_reader(st2), rw, sizeof(rw));
+	wchan(p.writer, ww, sizeof(ww));
+	kill(p.child, SIGKILL);
+	if (searching)
+		left = left_module(p.child, 3000, kst, sizeof(kst));
+	vs_stall_let_go(st1);
+	vs_stall_let_go(st2);
+	ow_pair_end(_metadata, &p);
+	TH_LOG("RESET waited to munmap: %s; reader 2 and the writer queued: %s (in %s, %s); reader 2 had the lock after %d ms",
+	       unmapping ? "yes" : "no", queued ? "yes" : "no", rw, ww, seen_ms);
+	TH_LOG("RESET waiting to search: %s (in %s); out of the module within 3 s of SIGKILL: %s",
+	       searching ? "yes" : "no", cw, left ? "yes" : "no");
+	if (!left)
+		TH_LOG("child's stack: %s", kst);
+	ASSERT_TRUE(unmapping);
+	ASSERT_TRUE(queued);
+	ASSERT_TRUE(searching);
+	EXPECT_TRUE(left);
+	/* Taken out of the owner and dropped (counted as copied). */
+	EXPECT_EQ(0, vs_maps_count(d.r[0].addr, PG));
+	ASSERT_EQ(0, vs_stats(d.fd, &s));
+	EXPECT_EQ(0, s.mappings);
+	/* The device works on. */
+	EXPECT_EQ(0, vs_reset(d.fd));
+	ASSERT_EQ(0, vs_map(d.fd, 1, mfd, 0, 0, PG, 0));
+	EXPECT_EQ(-1, vs_check_pat(d.r[1].addr, PG, 83, 0, NULL));
+	EXPECT_EQ(0, vs_unmap(d.fd, 1, 0, PG));
+	close(mfd);
+	close(buf);
+	close(card);
+	vs_dev_close(&d);
+	EXPECT_EQ(ref0, module_refs(ref0));
+	vs_stall_end(st1);
+	vs_stall_end(st2);
 }
 
 TEST_HARNESS_MAIN

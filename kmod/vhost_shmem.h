@@ -35,9 +35,14 @@
  *   release             a close() waits, killable, for the worker to take
  *                       the mappings out (vhost_shmem_worker_release()).
  *   vm_mmap/vm_munmap   the backend's ->mmap and page table teardown.
- *                       Never the owner's userfaultfd reader: a range
+ *                       Not the owner's userfaultfd reader: a range
  *                       registered with userfaultfd is refused (EBUSY)
- *                       before anything in it is replaced.
+ *                       before anything in it is replaced, except what a
+ *                       thread of the owner maps there between that check
+ *                       and vm_mmap() (uapi doc, Known gaps).
+ *   dentry_open         a read-only viewer's copy of a read-write MAP's
+ *                       file, opened by the worker: the file system's
+ *                       ->open (a FUSE server's answer; Known gaps).
  */
 #ifndef _VHOST_SHMEM_H
 #define _VHOST_SHMEM_H

@@ -1028,6 +1028,13 @@ static struct file *viewer_vm_file(struct vhost_shmem_viewer *v,
 	return viewer_ro_copy(v, m) ? m->ro_vm_file : m->vm_file;
 }
 
+/* vm_pgoff of @v's vmas of @m at the mapping's start. */
+static unsigned long viewer_vm_pgoff(struct vhost_shmem_viewer *v,
+				     struct vhost_shmem_mapping *m)
+{
+	return viewer_ro_copy(v, m) ? m->ro_vm_pgoff : m->vm_pgoff;
+}
+
 /*
  * Install @m (fields set, listed or about to be) in viewer @v, in the
  * viewer's mm, with protection min(view, mapping). A read-only view of a
@@ -1047,6 +1054,7 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 {
 	struct vhost_shmem_map a = { .flags = m->flags };
 	struct file *file = m->file, **want = &m->vm_file;
+	unsigned long *pgoff = &m->vm_pgoff;
 	long *refs = &m->vm_refs;
 	struct vhost_shmem_seen seen;
 	unsigned long start;
@@ -1080,6 +1088,7 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 		file = m->ro_file;
 		want = &m->ro_vm_file;
 		refs = &m->ro_vm_refs;
+		pgoff = &m->ro_vm_pgoff;
 		a.flags &= ~VHOST_SHMEM_MAP_F_RW;
 	}
 	ret = space_install(dev, &v->space, file, &a, &seen);
@@ -1088,6 +1097,7 @@ static int viewer_install(struct vhost_shmem_dev *dev,
 	if (!*want) {
 		*want = seen.vm_file;	/* space_install()'s reference */
 		*refs = vm_file_refs(file, true, &seen);
+		*pgoff = seen.pgoff - ((s - m->shm_offset) >> PAGE_SHIFT);
 		return 0;
 	}
 	if (seen.vm_file != *want) {
@@ -1122,9 +1132,11 @@ enum vhost_shmem_remove {
  *
  * Return: 0; -EBUSY when the viewer still maps it in its view, where the
  * device may not replace it (sealed, userfaultfd: a reap keeps such a
- * viewer listed to try again); -EXDEV when the viewer put something of its
- * own over part of it (what is left of it there is left alone); 1 when it
- * was moved out of the detached view (see clear_mapping()).
+ * viewer listed to try again), or, for a rollback, anywhere in its mm
+ * (moved, or partly covered by a vma of its own); -EXDEV when the viewer
+ * put something of its own over part of it (what is left of it there is
+ * left alone); 1 when it was moved out of the detached view (see
+ * clear_mapping()).
  */
 static int viewer_remove(struct vhost_shmem_dev *dev,
 			 struct vhost_shmem_viewer *v,
@@ -1160,8 +1172,21 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 		vhost_shmem_viewer_detach(v);
 	if (ret > 0)
 		ret = 0;
+	/*
+	 * A rollback in a view its own threads changed since the install
+	 * (detached by that) may find nothing of the new vmas in the range
+	 * (moved: VM_DONTEXPAND allows a move of the same size) or a vma of
+	 * the viewer's own first (-EXDEV: the range is left alone). Whatever
+	 * of them the mm still maps, outside the device's live spaces, it
+	 * keeps: the copy check of UNMAP, for this mm.
+	 */
+	if (how == VHOST_SHMEM_REMOVE_ROLLBACK && (!ret || ret == -EXDEV) &&
+	    READ_ONCE(v->space.detached) &&
+	    mm_maps_file(dev, expect, viewer_vm_pgoff(v, m) +
+			 ((s - m->shm_offset) >> PAGE_SHIFT), (e - s) >> PAGE_SHIFT))
+		ret = -EBUSY;
 	/* Moved out of a detached view: see clear_mapping(). */
-	if (!ret && expect == m->vm_file &&
+	if (!ret && how != VHOST_SHMEM_REMOVE_ROLLBACK && expect == m->vm_file &&
 	    m->vm_refs == VHOST_SHMEM_REFS_SHARED &&
 	    READ_ONCE(v->space.detached) &&
 	    mm_maps_file(dev, expect, m->vm_pgoff, m->len >> PAGE_SHIFT))

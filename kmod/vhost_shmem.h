@@ -118,7 +118,9 @@ struct vhost_shmem_frag {
  *	by the MAP, immutable
  * @ro_vm_refs: the same for @ro_vm_file, set with it
  * @vm_pgoff: vm_pgoff of the mapping's first vma, where @vm_file's pages
- *	start (a GEM exporter's ->mmap moves it); immutable
+ *	start (a GEM exporter's ->mmap moves it), from the first space that
+ *	took it; immutable
+ * @ro_vm_pgoff: the same for @ro_vm_file, set with it
  * @shm_offset: offset in the region
  * @len: length in bytes
  * @fd_offset: offset in @file
@@ -141,6 +143,7 @@ struct vhost_shmem_mapping {
 	long vm_refs;
 	long ro_vm_refs;
 	unsigned long vm_pgoff;
+	unsigned long ro_vm_pgoff;
 	u64 shm_offset;
 	u64 len;
 	u64 fd_offset;

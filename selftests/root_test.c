@@ -1706,4 +1706,111 @@ TEST(clone_vm_owner_killed_searching_for_a_moved_dmabuf)
 	vs_stall_end(st2);
 }
 
+/*
+ * A MAP's rollback must not trust the range of a viewer whose own thread
+ * changed the new vma between its install there and the rollback: moved
+ * it out of the view (mremap(): VM_DONTEXPAND allows a move of the same
+ * size), or mapped a page of its own over part of it. That viewer still
+ * maps the buffer, so the MAP is kept: EBUSY, the mapping listed, as for a
+ * sealed one (views_test's map_kept_by_viewer_stays_listed). Before, the
+ * rollback found nothing there (or the viewer's page first), and the MAP
+ * returned ENOMEM with the mapping gone from the table.
+ *
+ * Viewers install last attached first: v[1] (A) takes the MAP, then the
+ * busy viewer (vs_busy, B), whose mmap_lock a stalled reader holds: its
+ * check passed (readers share the lock), its install waits for the write
+ * lock, in vm_mmap_pgoff(), the only place the worker can wait there
+ * (A's lock is free). Meanwhile A moves or covers the new vma; then B
+ * lets go and v[0] (C), past vm.max_map_count, refuses the MAP (ENOMEM).
+ */
+struct kept_map {
+	int devfd, mfd;
+	int ret;
+};
+
+static void *kept_map_fn(void *arg)
+{
+	struct kept_map *k = arg;
+
+	k->ret = vs_map(k->devfd, 0, k->mfd, 20 * PG, 20 * PG, 2 * PG, 0);
+	return NULL;
+}
+
+static void rollback_after_viewer_changed_it(struct __test_metadata *_metadata,
+					     FIXTURE_DATA(root_views) *self,
+					     bool cover)
+{
+	struct kept_map k = { .devfd = self->d.fd, .mfd = self->mfd };
+	struct vhost_shmem_stats st;
+	bool blocked = false;
+	long mmc, lim, a_vmas = -1, changed = -1;
+	struct vs_busy b;
+	pthread_t mapper;
+
+	if (access("/dev/fuse", F_OK))
+		SKIP(return, "no /dev/fuse (CONFIG_FUSE_FS)");
+	ASSERT_EQ(0, start_view(self, 0, 0, PROT_READ));
+	ASSERT_EQ(0, vs_busy_start(&b, self->d.fd, 0, SZ, 63 * PG));
+	ASSERT_EQ(0, start_view(self, 1, VHOST_SHMEM_VIEW_F_RW,
+				PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, vs_read_long(MMC, &mmc));
+	lim = vs_maps_total() + 64;
+	self->orig_mmc = mmc;
+	ASSERT_EQ(0, vs_write_long(MMC, lim));
+	ASSERT_LE(lim, vs_vcall(&self->v[0], V_INFLATE, 0, 0, 0, lim + 16));
+	ASSERT_EQ(0, vs_busy_stall(&b));
+	if (pthread_create(&mapper, NULL, kept_map_fn, &k)) {
+		vs_busy_stop(&b);
+		ASSERT_TRUE(false);
+	}
+	/* Nothing below may return before B lets go and the MAP is joined. */
+	blocked = wait_blocked_in(b.worker, "vm_mmap_pgoff", 10000);
+	if (blocked) {
+		a_vmas = vs_vcall(&self->v[1], V_VMAS, 0, 0, 0, 0);
+		changed = cover ? vs_vcall(&self->v[1], V_COVER, 20 * PG, PG, 0, 0) :
+				  vs_vcall(&self->v[1], V_MOVE, 20 * PG, 2 * PG, 0, 0);
+	}
+	EXPECT_EQ(0, vs_busy_unstall(&b));
+	pthread_join(mapper, NULL);
+	vs_busy_stop(&b);
+	ASSERT_EQ(0, vs_write_long(MMC, mmc));
+	self->orig_mmc = -1;
+	ASSERT_TRUE(blocked);
+	/* A had the MAP when the worker waited for B: hole, mapping, hole. */
+	ASSERT_EQ(3, a_vmas);
+	ASSERT_EQ(0, changed);
+	EXPECT_EQ(-EBUSY, k.ret);
+	/* Listed: counted, and the same range is taken. */
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(1, st.mappings);
+	EXPECT_EQ(-EEXIST, vs_map(self->d.fd, 0, self->mfd, 0, 20 * PG, PG, 0));
+	/* Gone from the owner and from C; A still maps it. */
+	EXPECT_EQ(0, vs_check_zero(R(self), SZ, NULL) + 1);
+	EXPECT_EQ(1, vs_maps_count(R(self), SZ));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, SZ, 0, 0));
+	if (cover) {
+		EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_PAT, 21 * PG, PG, 1, 21 * PG));
+	} else {
+		EXPECT_EQ(0, vs_vcall(&self->v[1], V_CHECK_MOVED, 0, 0, 1, 20 * PG));
+	}
+	/* UNMAP: a copy still mapped (EBUSY), and the mapping forgotten. */
+	EXPECT_EQ(-EBUSY, vs_unmap(self->d.fd, 0, 20 * PG, 2 * PG));
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(0, st.mappings);
+	/* Without A, the range takes a MAP again. */
+	vs_viewer_stop(&self->v[1]);
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 20 * PG, 20 * PG, 2 * PG, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 20 * PG, 2 * PG, 1, 20 * PG));
+}
+
+TEST_F(root_views, rollback_finds_new_vma_moved_out_of_view)
+{
+	rollback_after_viewer_changed_it(_metadata, self, false);
+}
+
+TEST_F(root_views, rollback_finds_own_page_over_new_vma)
+{
+	rollback_after_viewer_changed_it(_metadata, self, true);
+}
+
 TEST_HARNESS_MAIN

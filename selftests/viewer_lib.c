@@ -28,10 +28,12 @@ struct vcmd {
 #define MADV_POPULATE_READ	22
 #endif
 
-/* The viewer's state between commands: what V_GRAB got. */
+/* The viewer's state between commands: what V_GRAB got, what V_MOVE moved. */
 struct vgrab {
 	int uffd;	/* V_GRAB's userfaultfd, or -1 */
 	int grabbed;
+	uint8_t *moved;	/* where V_MOVE put its pages, or NULL */
+	uint64_t moved_len;
 };
 
 long vs_grab_mode(void)
@@ -90,19 +92,26 @@ static int next_cmd(int sock)
 	return recv(sock, &c, sizeof(c), MSG_PEEK | MSG_DONTWAIT) >= 0;
 }
 
+/* V_GRAB's userfaultfd, made on first need: 0 or -errno. */
+static long grab_uffd(long mode, struct vgrab *g)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+
+	if (mode != VGRAB_UFFD || g->uffd >= 0)
+		return 0;
+	g->uffd = syscall(__NR_userfaultfd,
+			  O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (g->uffd < 0 || ioctl(g->uffd, UFFDIO_API, &api))
+		return -errno;
+	return 0;
+}
+
 /* V_GRAB: replies, then tries until the test sends its next command. */
 static void grab(int sock, uint8_t *p, uint64_t len, long mode, struct vgrab *g)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	long ret = 0;
+	long ret = grab_uffd(mode, g);
 
 	g->grabbed = 0;
-	if (mode == VGRAB_UFFD && g->uffd < 0) {
-		g->uffd = syscall(__NR_userfaultfd,
-				  O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-		if (g->uffd < 0 || ioctl(g->uffd, UFFDIO_API, &api))
-			ret = -errno;
-	}
 	if (write(sock, &ret, sizeof(ret)) != sizeof(ret) || ret)
 		return;
 	while (!g->grabbed && !next_cmd(sock))
@@ -157,6 +166,35 @@ static long viewer_op(const struct vcmd *c, uint8_t *p, uint8_t *r, int vfd,
 		return (long)(uintptr_t)p;
 	case V_GRABBED:
 		return g->grabbed;
+	case V_GRAB_NOW:
+		st = (int)grab_uffd(c->n, g);
+		if (st)
+			return st;
+		g->grabbed = grab_once(r + c->off, c->len, c->n, g);
+		return g->grabbed;
+	case V_MOVE:
+		/* A move of the same size needs a place: it is no move otherwise. */
+		g->moved = mmap(NULL, c->len, PROT_NONE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (g->moved == MAP_FAILED ||
+		    mremap(r + c->off, c->len, c->len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   g->moved) != g->moved) {
+			g->moved = NULL;
+			return -errno;
+		}
+		g->moved_len = c->len;
+		return 0;
+	case V_CHECK_MOVED:
+		if (!g->moved)
+			return -EINVAL;
+		return vs_check_pat(g->moved, g->moved_len, c->seed, c->n, NULL) + 1;
+	case V_COVER:
+		return mmap(r + c->off, c->len, PROT_READ,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		       r + c->off ? 0 : -errno;
+	case V_REMAP_PART:
+		return mmap(r + c->off, c->len, prot, MAP_SHARED | MAP_FIXED, vfd,
+			    c->off) == r + c->off ? 0 : -errno;
 	case V_UNGRAB:
 		if (g->uffd >= 0)
 			close(g->uffd);

@@ -27,6 +27,11 @@ enum vs_vop {
 	V_GRABBED,		/* 1 if the V_GRAB before got its range, else 0 */
 	V_UNGRAB,		/* close V_GRAB's userfaultfd: 0 */
 	V_BUSY,			/* n bytes: 0, then see below */
+	V_GRAB_NOW,		/* off, len, n = VGRAB_*: one try of V_GRAB, 1 if got */
+	V_MOVE,			/* off, len: mremap() it out of the view: 0 or -errno */
+	V_CHECK_MOVED,		/* seed, n = file offset: V_CHECK_PAT of V_MOVE's pages */
+	V_COVER,		/* off, len: own anonymous mmap(MAP_FIXED) there: 0 or -errno */
+	V_REMAP_PART,		/* off, len: mmap that part of the view fd, MAP_FIXED, there */
 };
 
 /*

@@ -637,61 +637,6 @@ out:
 	return ret;
 }
 
-/*
- * Take [start, end) out of the owner's mm without putting a hole back, if
- * it still holds only @expect's vmas: at release (a new placeholder would
- * map a file being freed), in a detached region (a placeholder there would
- * pin the device in address space the owner gave up), or when the hole
- * cannot come back (out of vmas). The check and the munmap are two lock
- * holds (do_munmap is not exported); the window can only remove memory
- * from the owner's own address space, in a range of a live region the
- * owner itself unmapped meanwhile. Only [first, last) of @expect's vmas
- * found is unmapped: nothing when the range holds none.
- *
- * Return: 0, or -EXDEV (a vma of another file) or -EBUSY (one of
- * @expect's registered with userfaultfd) or -EINTR (killed) with the
- * range left alone, or vm_munmap()'s error (-EPERM: mseal()ed).
- */
-static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
-		       unsigned long start, unsigned long end)
-{
-	struct mm_struct *mm = current->mm;
-	struct vm_area_struct *vma;
-	unsigned long addr, lo = end, hi = start;
-	int ret = 0;
-
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	for (addr = start; addr < end; addr = vma->vm_end) {
-		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start >= end)
-			break;
-		/* Another file first: anything else is not ours to judge. */
-		if (vma->vm_file != expect) {
-			ret = -EXDEV;
-			break;
-		}
-		if (userfaultfd_armed(vma)) {
-			ret = -EBUSY;
-			break;
-		}
-		lo = min(lo, max(vma->vm_start, start));
-		hi = min(vma->vm_end, end);
-	}
-	mmap_read_unlock(mm);
-	/*
-	 * Only the part @expect's vmas were in: the rest of the range may be
-	 * the mm's own again by now (a viewer's new view mmapped where its
-	 * old one was, while the worker reaps the old one).
-	 */
-	if (ret || lo >= hi)
-		return ret;
-	WRITE_ONCE(dev->installer, current);
-	ret = vm_munmap(lo, hi - lo);
-	WRITE_ONCE(dev->installer, NULL);
-	return ret;
-}
-
 /* Does @vma lie in @space, which nothing was moved into (not detached)? */
 static bool space_holds(const struct vhost_shmem_space *space,
 			const struct vm_area_struct *vma)
@@ -728,6 +673,65 @@ static bool in_live_space(struct vhost_shmem_dev *dev, struct mm_struct *mm,
 				return true;
 	}
 	return false;
+}
+
+/*
+ * Take [start, end) out of the owner's mm without putting a hole back, if
+ * it still holds only @expect's vmas: at release (a new placeholder would
+ * map a file being freed), in a detached region (a placeholder there would
+ * pin the device in address space the owner gave up), or when the hole
+ * cannot come back (out of vmas). The check and the munmap are two lock
+ * holds (do_munmap is not exported); the window can only remove memory
+ * from the owner's own address space, in a range of a live region the
+ * owner itself unmapped meanwhile. Only [first, last) of @expect's vmas
+ * found is unmapped: nothing when the range holds none. @spare_live (the
+ * reap of a detached viewer): a vma of @expect in a live space of @dev in
+ * this mm is another's, as a vma of another file is (a view the viewer's
+ * process mmapped over the old one's range since; dev->mutex held).
+ *
+ * Return: 0, or -EXDEV (a vma of another file, or a spared one) or -EBUSY
+ * (one of @expect's registered with userfaultfd) or -EINTR (killed) with
+ * the range left alone, or vm_munmap()'s error (-EPERM: mseal()ed).
+ */
+static int evict_range(struct vhost_shmem_dev *dev, struct file *expect,
+		       unsigned long start, unsigned long end, bool spare_live)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr, lo = end, hi = start;
+	int ret = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for (addr = start; addr < end; addr = vma->vm_end) {
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end)
+			break;
+		/* Another file first: anything else is not ours to judge. */
+		if (vma->vm_file != expect ||
+		    (spare_live && in_live_space(dev, mm, vma))) {
+			ret = -EXDEV;
+			break;
+		}
+		if (userfaultfd_armed(vma)) {
+			ret = -EBUSY;
+			break;
+		}
+		lo = min(lo, max(vma->vm_start, start));
+		hi = min(vma->vm_end, end);
+	}
+	mmap_read_unlock(mm);
+	/*
+	 * Only the part @expect's vmas were in: the rest of the range may be
+	 * the mm's own again by now (a viewer's new view mmapped where its
+	 * old one was, while the worker reaps the old one).
+	 */
+	if (ret || lo >= hi)
+		return ret;
+	WRITE_ONCE(dev->installer, current);
+	ret = vm_munmap(lo, hi - lo);
+	WRITE_ONCE(dev->installer, NULL);
+	return ret;
 }
 
 /*
@@ -832,7 +836,7 @@ static int put_hole_back(struct vhost_shmem_dev *dev,
 		return 0;
 	if (!expect)
 		return range_has_gap(start, end) ? 1 : 0;
-	ret = evict_range(dev, expect, start, end);
+	ret = evict_range(dev, expect, start, end, false);
 	if (ret)
 		return ret;
 	if (!READ_ONCE(space->detached) &&
@@ -1163,8 +1167,15 @@ static int viewer_remove(struct vhost_shmem_dev *dev,
 		return 0;
 	start = space_addr(&v->space, s);
 	end = start + (e - s);
+	/*
+	 * A detached viewer's reap spares the live views of its mm: a viewer
+	 * kept listed is reaped again on every request, and a view its
+	 * process mmapped over the old range since has the same files there.
+	 * Its retries evict only what it keeps.
+	 */
 	if (how == VHOST_SHMEM_REMOVE_EVICT)
-		ret = evict_range(dev, expect, start, end);
+		ret = evict_range(dev, expect, start, end,
+				  READ_ONCE(v->space.detached));
 	else
 		ret = put_hole_back(dev, &v->space, expect, start, end);
 	if (ret > 0 && how == VHOST_SHMEM_REMOVE_ROLLBACK &&
@@ -1863,7 +1874,7 @@ static int clear_mapping(struct vhost_shmem_dev *dev,
 		ret = install_hole(dev, space, m->vm_file, start, end);
 	/* Release, a detached region, or no vma left for a hole. */
 	if (ret == -ENXIO || ret == -ENOMEM)
-		ret = evict_range(dev, m->vm_file, start, end);
+		ret = evict_range(dev, m->vm_file, start, end, false);
 	/* Not where it was, but no vma maps its file any more: gone. */
 	if (ret && m->vm_refs > 0 && file_count(m->vm_file) == m->vm_refs)
 		ret = 0;

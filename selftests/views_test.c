@@ -490,6 +490,54 @@ TEST_F(views, remap_over_own_view_keeps_mappings)
 	EXPECT_EQ(1, vs_vcall(&self->v[0], V_VMAS, 0, 0, 0, 0));
 }
 
+/*
+ * A viewer kept listed (it keeps a mapping it sealed, or registered with
+ * userfaultfd) is reaped again on every request; its process may have
+ * mmapped a new view over the rest of its old range meanwhile, where the
+ * new viewer gets the same mappings (the same files at the same places).
+ * The retries must evict only what the old viewer keeps, never the new
+ * view's mappings. Before, the first request after the new view attached
+ * unmapped its mapping (a gap: SIGSEGV in the process's own new view).
+ */
+TEST_F(views, kept_viewer_retries_spare_new_view)
+{
+	long mode = vs_grab_mode();
+	struct vhost_shmem_stats st;
+
+	ASSERT_EQ(0, start_view(self, 0, VHOST_SHMEM_VIEW_F_RW, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 4 * PG, 4 * PG, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	/* Read-write: userfaultfd registers only vmas that may be written. */
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 40 * PG, 40 * PG, 2 * PG,
+			    VHOST_SHMEM_MAP_F_RW));
+	/* The viewer keeps the second mapping, where the device cannot take it. */
+	ASSERT_EQ(1, vs_vcall(&self->v[0], V_GRAB_NOW, 40 * PG, 2 * PG, 0, mode));
+	/*
+	 * A view of [0, 16) over the old one's first pages: that detaches the
+	 * old viewer, which its reap keeps listed (it keeps the mapping at
+	 * 40); the new one gets the first mapping at 4.
+	 */
+	ASSERT_EQ(0, vs_vcall(&self->v[0], V_REMAP_PART, 0, 16 * PG, 0, 0));
+	ASSERT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 4 * PG, 2 * PG, 1, 4 * PG));
+	/* Each request reaps the kept viewer again first. */
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, 0, 50 * PG, PG));
+	EXPECT_EQ(-ENOENT, vs_unmap(self->d.fd, 0, 50 * PG, PG));
+	/* The new view still has its mapping: no gap, the file's bytes. */
+	ASSERT_LE(0, vs_vcall(&self->v[0], V_READ32, 4 * PG, 0, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 4 * PG, 2 * PG, 1, 4 * PG));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, 4 * PG, 0, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 6 * PG, 10 * PG, 0, 0));
+	/* The kept one is still kept: UNMAP says EBUSY and forgets it. */
+	ASSERT_EQ(0, vs_stats(self->d.fd, &st));
+	EXPECT_EQ(2, st.mappings);
+	EXPECT_EQ(-EBUSY, vs_unmap(self->d.fd, 0, 40 * PG, 2 * PG));
+	/* The new viewer is the one the device keeps in step. */
+	EXPECT_EQ(0, vs_unmap(self->d.fd, 0, 4 * PG, 2 * PG));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_ZERO, 0, 16 * PG, 0, 0));
+	ASSERT_EQ(0, vs_map(self->d.fd, 0, self->mfd, 0, 8 * PG, PG, 0));
+	EXPECT_EQ(0, vs_vcall(&self->v[0], V_CHECK_PAT, 8 * PG, PG, 1, 0));
+}
+
 /* A viewer's fork child gets neither the view nor its mappings. */
 TEST_F(views, fork_does_not_inherit)
 {

@@ -151,6 +151,14 @@ static int kmsg_check(int excerpt)
 
 /* ---- module and leaks ---- */
 
+/*
+ * How long a finished program's leftovers may take to go (devices
+ * unlisted, Shmem given back, the module free to unload): the releases
+ * a program's exit queues run soon, in ms; the bound is only for a leak,
+ * which never goes.
+ */
+#define POST_WAIT_MS	10000
+
 static int wait_no_devices(int timeout_ms)
 {
 	struct fz_nl_dev devs[16];
@@ -171,7 +179,7 @@ static int reload_module(char *why, size_t len)
 
 	if (!opts.ko)
 		return 0;
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < POST_WAIT_MS / 10; i++) {
 		ret = syscall(SYS_delete_module, "vhost_shmem", O_NONBLOCK);
 		if (!ret || (errno != EBUSY && errno != EAGAIN))
 			break;
@@ -205,16 +213,17 @@ static int post_checks(char *why, size_t len, bool reload)
 	long shmem;
 	int n, i;
 
-	n = wait_no_devices(3000);
+	n = wait_no_devices(POST_WAIT_MS);
 	if (n > 0) {
-		snprintf(why, len, "%d device(s) still listed by netlink 3 s after the program ended", n);
+		snprintf(why, len, "%d device(s) still listed by netlink %d s after the program ended",
+			 n, POST_WAIT_MS / 1000);
 		return -1;
 	}
 	if (n < 0) {
 		snprintf(why, len, "netlink dev-get dump: %s", strerror(-n));
 		return -1;
 	}
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < POST_WAIT_MS / 10; i++) {
 		shmem = vs_meminfo_kb("Shmem");
 		if (shmem <= st.shmem0 + SHMEM_SLACK_KB)
 			break;

@@ -1924,8 +1924,11 @@ static void solo_cleanup(struct ctx *c)
 		if (c->m->file_kind[i] != FK_MEMFD || c->filefd[i] < 0)
 			continue;
 		got = fcntl(c->filefd[i], F_ADD_SEALS, F_SEAL_WRITE) ? errno : 0;
-		/* A device its views held is released by the reaper, soon. */
-		for (int k = 0; got == EBUSY && c->views_used && k < 200; k++) {
+		/*
+		 * A device its views held is released by the reaper, soon:
+		 * 10 s is only for a leak (the count never given back).
+		 */
+		for (int k = 0; got == EBUSY && c->views_used && k < 1000; k++) {
 			usleep(10000);
 			got = fcntl(c->filefd[i], F_ADD_SEALS, F_SEAL_WRITE) ? errno : 0;
 		}

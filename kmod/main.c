@@ -104,6 +104,8 @@ static void vhost_shmem_drain(struct work_struct *work)
 		container_of(work, struct vhost_shmem_dev, drain_work);
 
 	vhost_shmem_drop_all(dev);
+	/* Wakes every RESET waiting for a drain (vhost_shmem_reset()). */
+	complete_all(&dev->drained);
 }
 
 /*
@@ -152,6 +154,7 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 	}
 	mutex_init(&dev->mutex);
 	init_completion(&dev->released);
+	init_completion(&dev->drained);
 	INIT_WORK(&dev->drain_work, vhost_shmem_drain);
 	INIT_WORK(&dev->reap_work, vhost_shmem_reap_work);
 	dev->file = file;
@@ -443,12 +446,20 @@ static long vhost_shmem_reset(struct vhost_shmem_dev *dev)
 	if (!vhost_shmem_owner_mm(dev))
 		return -EBADFD;
 	ret = vhost_shmem_run_in_owner(dev, &reset_call, NULL);
-	/* With the owner gone, its mm teardown removed the files already. */
-	if (ret == -ESRCH) {
-		vhost_shmem_drop_all(dev);
-		ret = 0;
-	}
-	return ret;
+	if (ret != -ESRCH)
+		return ret;
+	/*
+	 * The owner's mm has no user left: nothing maps anything into it any
+	 * more, whether or not its teardown reached the notifier yet. Only the
+	 * drain (a kthread) may drop the table while viewers are listed, and it
+	 * may wait for a viewer's mmap_lock as long as the viewer holds it:
+	 * have it run, and wait for it killable.
+	 */
+	WRITE_ONCE(dev->mm_dead, true);
+	schedule_work(&dev->drain_work);
+	if (wait_for_completion_killable(&dev->drained))
+		return -EINTR;
+	return 0;
 }
 
 static long vhost_shmem_get_stats(struct vhost_shmem_dev *dev,

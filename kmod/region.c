@@ -2047,19 +2047,23 @@ int vhost_shmem_do_reset(struct vhost_shmem_dev *dev, void *arg)
 }
 
 /**
- * vhost_shmem_drop_all() - forget every mapping without touching any mm
+ * vhost_shmem_drop_all() - forget every mapping without touching the owner's mm
  * @dev: the device
  *
- * For when the owner's mm is gone: its teardown already unmapped the files;
- * drop the table's file references.
+ * For when the owner's mm has no user left: its teardown unmaps (or already
+ * unmapped) the files; drop the table's file references, after taking every
+ * mapping out of every viewer. Only kthreads call it (the drain, the worker
+ * ending a release): no one can be killed for it, and only a kthread can
+ * adopt a viewer's mm (clear_mappings()). It waits for dev->mutex and for
+ * each viewer's mmap_lock as long as they are held; a requester waits for
+ * it killable (vhost_shmem_reset()).
  */
 void vhost_shmem_drop_all(struct vhost_shmem_dev *dev)
 {
 	u64 n;
 
-	/* Viewers are emptied by the drain, a kthread: let it go first. */
-	if (!(current->flags & PF_KTHREAD))
-		flush_work(&dev->drain_work);
+	if (WARN_ON_ONCE(!(current->flags & PF_KTHREAD)))
+		return;
 	mutex_lock(&dev->mutex);
 	n = dev->nr_mappings;
 	clear_mappings(dev, VHOST_SHMEM_CLEAR_DROP);

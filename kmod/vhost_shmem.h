@@ -34,6 +34,11 @@
  *                       requester does not.
  *   release             a close() waits, killable, for the worker to take
  *                       the mappings out (vhost_shmem_worker_release()).
+ *   the drain           a RESET after the owner's death waits, killable,
+ *                       for @drained; the drain (a kworker) holds
+ *                       dev->mutex as long as a viewer holds its own
+ *                       mmap_lock. No requester flushes drain_work or
+ *                       calls vhost_shmem_drop_all() (kthreads only).
  *   vm_mmap/vm_munmap   the backend's ->mmap and page table teardown.
  *                       Not the owner's userfaultfd reader: a range
  *                       registered with userfaultfd is refused (EBUSY)
@@ -275,13 +280,25 @@ struct vhost_shmem_worker {
  * @mm: the owner's mm, pinned with mmgrab() (never mmget(): the region vmas
  *	hold @file, so holding mm_users would keep the mm alive forever).
  *	Written once under @mutex by SET_OWNER; read locklessly after.
- * @mm_dead: set by the mmu notifier when the owner's mm is torn down
+ * @mm_dead: the owner's mm is dead for the device: set by the mmu notifier
+ *	when the mm is torn down, or by a RESET the worker answered ESRCH
+ *	(no user left, teardown maybe not reached yet). Never cleared; each
+ *	setter then schedules @drain_work. Read locklessly; MAP and attach
+ *	test it under @mutex, so the drain (which takes @mutex after it is
+ *	set) sees every mapping there will ever be.
  * @mn: the notifier that reports the owner's mm going away
  * @memcg: the owner's memcg; the worker charges page tables to it
  * @owner_uid: the owner's real uid at SET_OWNER; its live mappings count
  *	against max_user_mappings (main.c). Set with @memcg.
  * @worker: executes requests of non-owner callers in @mm
- * @drain_work: drops the mapping table once @mm is dead
+ * @drain_work: drops the mapping table once @mm is dead, after taking
+ *	every mapping out of every viewer (vhost_shmem_drop_all()); it
+ *	holds @mutex while it waits for a viewer's mmap_lock
+ * @drained: completed (for good) at the end of every run of @drain_work,
+ *	each of which started after @mm_dead was set: the table is then empty
+ *	and stays so. A RESET after the owner's death waits for it, killable,
+ *	instead of flushing @drain_work or taking @mutex uninterruptibly.
+ *	No one waits for it once the file is released.
  * @installer: the task currently changing the owner's mm for the device
  *	(vm_mmap/vm_munmap); ->mmap and ->get_unmapped_area trust only that
  *	task, the notifier ignores it. Written under @mutex.
@@ -320,6 +337,7 @@ struct vhost_shmem_dev {
 	kuid_t owner_uid;
 	struct vhost_shmem_worker worker;
 	struct work_struct drain_work;
+	struct completion drained;
 	struct task_struct *installer;
 	struct vhost_shmem_space *inst_space;
 	struct file *inst_expect;

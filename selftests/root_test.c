@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/aio_abi.h>
 #include <linux/fuse.h>
 
 #include "kselftest_harness.h"
@@ -1811,6 +1812,411 @@ TEST_F(root_views, rollback_finds_new_vma_moved_out_of_view)
 TEST_F(root_views, rollback_finds_own_page_over_new_vma)
 {
 	rollback_after_viewer_changed_it(_metadata, self, true);
+}
+
+/*
+ * The owner dies while a viewer holds its own mmap_lock: the drain (a
+ * kworker) holds dev->mutex and waits for that lock as long as the viewer
+ * holds it. A RESET by another fd holder (the worker answers ESRCH) waits
+ * for the drain, killable: SIGKILL ends it at once.
+ */
+#define OD_PAGES	64
+
+/* One byte to a child, one byte back. */
+static int od_cmd(int sock, char c)
+{
+	char r;
+
+	if (write(sock, &c, 1) != 1 || read(sock, &r, 1) != 1)
+		return -1;
+	return r;
+}
+
+/* The owner: sets up, MAPs one page (seed 7), sends the fd, exits when told. */
+static void __attribute__((noreturn)) od_owner(int sock)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = OD_PAGES * PG } };
+	struct vs_dev d;
+	int mfd;
+	char c;
+
+	if (vs_dev_setup(&d, l, 1, true))
+		_exit(1);
+	mfd = vs_memfd("od", PG, 7);
+	if (mfd < 0 || vs_map(d.fd, 0, mfd, 0, 0, PG, 0))
+		_exit(2);
+	if (vs_send_fd(sock, d.fd, "d", 1))
+		_exit(3);
+	(void)!read(sock, &c, 1);
+	_exit(0);
+}
+
+/*
+ * The viewer: mmaps the view; 'h' holds its mmap_lock (stall), 'g' lets
+ * go, 'z' answers 'Z' if its first page reads zeros ('N' if not).
+ */
+static void __attribute__((noreturn)) od_viewer(int sock, int vfd)
+{
+	struct vs_stall *st = NULL;
+	const volatile uint8_t *view;
+	char mnt[64], c;
+	void *p;
+	long i;
+
+	vs_prefault_stack(256 * 1024);
+	snprintf(mnt, sizeof(mnt), "/tmp/od-fuse-%d", (int)getpid());
+	p = mmap(NULL, OD_PAGES * PG, PROT_READ, MAP_SHARED, vfd, 0);
+	c = p == MAP_FAILED ? 'E' : 'R';
+	if (write(sock, &c, 1) != 1 || c == 'E')
+		_exit(1);
+	view = p;
+	while (read(sock, &c, 1) == 1) {
+		if (c == 'h') {
+			c = vs_stall_setup(&st, mnt) || vs_stall_begin(st) ?
+			    'E' : 'H';
+		} else if (c == 'g') {
+			vs_stall_end(st);
+			st = NULL;
+			c = 'F';
+		} else {
+			for (i = 0; i < PG && !view[i]; i++)
+				;
+			c = i == PG ? 'Z' : 'N';
+		}
+		if (write(sock, &c, 1) != 1)
+			break;
+	}
+	vs_stall_end(st);
+	rmdir(mnt);
+	_exit(0);
+}
+
+/* The resetter: RESET when told (its result is not awaited: it is killed). */
+static void __attribute__((noreturn)) od_resetter(int sock, int devfd)
+{
+	char c;
+
+	vs_prefault_stack(64 * 1024);
+	if (read(sock, &c, 1) != 1)
+		_exit(1);
+	c = (char)-vs_reset(devfd);
+	(void)!write(sock, &c, 1);
+	_exit(0);
+}
+
+TEST(killed_reset_while_the_drain_waits_for_a_viewer)
+{
+	static char kst[4096];
+	int os[2], vs[2], rs[2], devfd = -1, vfd, status;
+	pid_t owner, viewer, resetter;
+	bool waits, gone;
+	char c;
+
+	if (!vs_have_dev() || geteuid())
+		SKIP(return, "needs root and the device");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, os));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (!owner) {
+		close(os[0]);
+		od_owner(os[1]);
+	}
+	close(os[1]);
+	ASSERT_EQ(1, vs_recv_fd(os[0], &devfd, &c, 1));
+	ASSERT_LE(0, devfd);
+	vfd = vs_get_view(devfd, 0, 0);
+	ASSERT_LE(0, vfd);
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, vs));
+	viewer = fork();
+	ASSERT_LE(0, viewer);
+	if (!viewer) {
+		close(vs[0]);
+		od_viewer(vs[1], vfd);
+	}
+	close(vs[1]);
+	close(vfd);
+	ASSERT_EQ(1, read(vs[0], &c, 1));
+	ASSERT_EQ('R', c);
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rs));
+	resetter = fork();
+	ASSERT_LE(0, resetter);
+	if (!resetter) {
+		close(rs[0]);
+		od_resetter(rs[1], devfd);
+	}
+	close(rs[1]);
+
+	/*
+	 * The viewer holds its mmap_lock, then the owner exits: its mm's
+	 * teardown schedules the drain, which cannot finish before the viewer
+	 * lets go (it puts a hole back in the viewer's mm), whenever it runs.
+	 */
+	ASSERT_EQ('H', od_cmd(vs[0], 'h'));
+	/* Not close(): the other children hold os[0] too. */
+	ASSERT_EQ(1, write(os[0], "x", 1));
+	ASSERT_EQ(owner, waitpid(owner, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/*
+	 * RESET: the worker answers ESRCH; then it waits for the drain, in
+	 * the module but no longer for the worker (run_in_owner's frame).
+	 */
+	ASSERT_EQ(1, write(rs[0], "r", 1));
+	waits = stack_shows(resetter, "vhost_shmem", "run_in_owner", 10000,
+			    kst, sizeof(kst)) &&
+		vs_wait_state(resetter, 'D', 10000);
+	if (!waits)
+		TH_LOG("resetter %d (state %c) stack:\n%s", resetter,
+		       vs_proc_state(resetter), kst);
+	kill(resetter, SIGKILL);
+	gone = left_module(resetter, 3000, kst, sizeof(kst));
+	if (!gone)
+		TH_LOG("3 s after SIGKILL the resetter is still in the module:\n%s",
+		       kst);
+	/* Let go: the drain finishes, and the resetter with it if it was stuck. */
+	EXPECT_EQ('F', od_cmd(vs[0], 'g'));
+	EXPECT_EQ(resetter, waitpid(resetter, &status, 0));
+	/* A RESET now waits for the drain, which took the buffer out of the view. */
+	EXPECT_EQ(0, vs_reset(devfd));
+	EXPECT_EQ('Z', od_cmd(vs[0], 'z'));
+	close(vs[0]);
+	EXPECT_EQ(viewer, waitpid(viewer, NULL, 0));
+	close(rs[0]);
+	close(os[0]);
+	close(devfd);
+	EXPECT_TRUE(waits);
+	EXPECT_TRUE(gone);
+}
+
+/*
+ * A FUSE file system of one file, "f", whose FSYNC it holds (the first
+ * one, until the test answers it): an aio fsync of it keeps the process
+ * that queued it in exit_aio(), its mm without users but not torn down.
+ */
+struct hfs {
+	int fuse_fd;
+	pthread_t srv;
+	volatile uint64_t fsync_pending;	/* the FSYNC held */
+	char buf[1 << 17];
+	char data[4096];
+};
+
+static void hfs_reply(struct hfs *o, uint64_t unique, int err, const void *p,
+		      size_t n)
+{
+	struct fuse_out_header h = { sizeof(h) + (err ? 0 : n), err, unique };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)p, err ? 0 : n } };
+
+	(void)!writev(o->fuse_fd, iov, 2);
+}
+
+static void hfs_attr(struct fuse_attr *a, uint64_t ino)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = ino;
+	a->mode = ino == 1 ? S_IFDIR | 0755 : S_IFREG | 0666;
+	a->nlink = 1;
+	a->size = ino == 1 ? 0 : 4096;
+	a->blocks = a->size / 512;
+	a->blksize = 4096;
+}
+
+static void *hfs_server(void *arg)
+{
+	struct hfs *o = arg;
+	ssize_t n;
+
+	while ((n = read(o->fuse_fd, o->buf, sizeof(o->buf))) > 0) {
+		struct fuse_in_header *in = (void *)o->buf;
+		void *body = in + 1;
+
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			struct fuse_init_in *ii = body;
+			struct fuse_init_out io = {
+				.major = FUSE_KERNEL_VERSION,
+				.minor = FUSE_KERNEL_MINOR_VERSION,
+				.max_readahead = ii->max_readahead,
+				.max_write = 4096,
+			};
+
+			hfs_reply(o, in->unique, 0, &io, sizeof(io));
+			break;
+		}
+		case FUSE_LOOKUP: {
+			struct fuse_entry_out e = {
+				.nodeid = 2, .generation = 1,
+				.entry_valid = 100, .attr_valid = 100,
+			};
+
+			if (strcmp(body, "f")) {
+				hfs_reply(o, in->unique, -ENOENT, NULL, 0);
+				break;
+			}
+			hfs_attr(&e.attr, 2);
+			hfs_reply(o, in->unique, 0, &e, sizeof(e));
+			break;
+		}
+		case FUSE_GETATTR: {
+			struct fuse_attr_out a = { .attr_valid = 100 };
+
+			hfs_attr(&a.attr, in->nodeid);
+			hfs_reply(o, in->unique, 0, &a, sizeof(a));
+			break;
+		}
+		case FUSE_OPEN: {
+			struct fuse_open_out oo = { .fh = 1 };
+
+			hfs_reply(o, in->unique, 0, &oo, sizeof(oo));
+			break;
+		}
+		case FUSE_READ: {
+			struct fuse_read_in *r = body;
+
+			hfs_reply(o, in->unique, 0, o->data,
+				  r->size < sizeof(o->data) ? r->size : sizeof(o->data));
+			break;
+		}
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+		case FUSE_INTERRUPT:
+			break;
+		case FUSE_FSYNC:
+			if (!o->fsync_pending) {
+				o->fsync_pending = in->unique;
+				break;
+			}
+			hfs_reply(o, in->unique, 0, NULL, 0);
+			break;
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+			hfs_reply(o, in->unique, 0, NULL, 0);
+			break;
+		default:
+			hfs_reply(o, in->unique, -ENOSYS, NULL, 0);
+		}
+	}
+	return NULL;
+}
+
+/* The owner: MAPs one page (seed 7), queues an aio fsync of @path, exits. */
+static void __attribute__((noreturn)) aio_owner(int sock, const char *path)
+{
+	const struct vs_layout l[] = { { .shmid = 0, .size = OD_PAGES * PG } };
+	struct iocb cb = { 0 }, *cbp = &cb;
+	aio_context_t ctx = 0;
+	struct vs_dev d;
+	int mfd, ffd;
+	char c;
+
+	if (vs_dev_setup(&d, l, 1, true))
+		_exit(1);
+	mfd = vs_memfd("od-aio", PG, 7);
+	if (mfd < 0 || vs_map(d.fd, 0, mfd, 0, 0, PG, 0))
+		_exit(2);
+	if (vs_send_fd(sock, d.fd, "d", 1))
+		_exit(3);
+	if (read(sock, &c, 1) != 1)
+		_exit(4);
+	ffd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ffd < 0 || syscall(SYS_io_setup, 1, &ctx))
+		_exit(5);
+	cb.aio_lio_opcode = IOCB_CMD_FSYNC;
+	cb.aio_fildes = ffd;
+	c = syscall(SYS_io_submit, ctx, 1, &cbp) == 1 ? 'A' : 'E';
+	(void)!write(sock, &c, 1);
+	(void)!read(sock, &c, 1);
+	_exit(0);	/* exit_aio() waits for the fsync, before exit_mmap() */
+}
+
+/*
+ * The owner's mm has no user left but its teardown has not reached
+ * exit_mmap() (exit_aio() waits for an aio fsync the FUSE server holds):
+ * the notifier has not run, no drain is scheduled. A RESET then gets
+ * ESRCH from the worker; it must not return 0 while a viewer still maps
+ * the owner's buffer: it has the drain run and waits for it, and the view
+ * reads zeros.
+ */
+TEST(reset_while_the_owners_mm_dies_drains_the_viewers)
+{
+	struct vs_viewer v = { .pid = -1 };
+	static struct hfs o;
+	static char kst[4096];
+	char mnt[64], opts[128], path[96], c;
+	struct fuse_out_header h;
+	struct iovec iov[1] = { { &h, sizeof(h) } };
+	int os[2], devfd = -1, vfd, i, ret;
+	long pat_after_reset, zero_after_reset;
+	pid_t owner;
+
+	if (!vs_have_dev() || geteuid())
+		SKIP(return, "needs root and the device");
+	o.fsync_pending = 0;
+	o.fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, o.fuse_fd);
+	snprintf(mnt, sizeof(mnt), "/tmp/od-aio-%d", (int)getpid());
+	mkdir(mnt, 0755);
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0",
+		 o.fuse_fd);
+	ASSERT_EQ(0, mount("od-aio", mnt, "fuse", MS_NOSUID | MS_NODEV, opts));
+	ASSERT_EQ(0, pthread_create(&o.srv, NULL, hfs_server, &o));
+	snprintf(path, sizeof(path), "%s/f", mnt);
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, os));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (!owner) {
+		close(os[0]);
+		aio_owner(os[1], path);
+	}
+	close(os[1]);
+	ASSERT_EQ(1, vs_recv_fd(os[0], &devfd, &c, 1));
+	ASSERT_LE(0, devfd);
+	vfd = vs_get_view(devfd, 0, 0);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, vs_viewer_start(&v, vfd, 0, OD_PAGES * PG, PROT_READ));
+	close(vfd);
+	ASSERT_EQ(0, vs_vcall(&v, V_CHECK_PAT, 0, PG, 7, 0));
+
+	/* The owner queues an aio fsync the server holds, then exits. */
+	ASSERT_EQ(1, write(os[0], "a", 1));
+	ASSERT_EQ(1, read(os[0], &c, 1));
+	ASSERT_EQ('A', c);
+	for (i = 0; i < 1000 && !o.fsync_pending; i++)
+		usleep(10000);
+	ASSERT_NE(0, o.fsync_pending);
+	ASSERT_EQ(1, write(os[0], "x", 1));
+	ASSERT_TRUE(vs_wait_state(owner, 'D', 10000));
+	ASSERT_TRUE(stack_shows(owner, "exit_aio", NULL, 10000, kst,
+				sizeof(kst)));
+
+	ret = vs_reset(devfd);
+	pat_after_reset = vs_vcall(&v, V_CHECK_PAT, 0, PG, 7, 0);
+	zero_after_reset = vs_vcall(&v, V_CHECK_ZERO, 0, PG, 0, 0);
+	TH_LOG("RESET with the owner in exit_aio(): %d; the view then %s", ret,
+	       !pat_after_reset ? "still shows the buffer" :
+	       !zero_after_reset ? "reads zeros" : "reads neither");
+
+	/* Let the owner's teardown go on: exit_mmap(), the notifier, the drain. */
+	h = (struct fuse_out_header){ sizeof(h), 0, o.fsync_pending };
+	ASSERT_LT(0, writev(o.fuse_fd, iov, 1));
+	ASSERT_EQ(owner, waitpid(owner, NULL, 0));
+	EXPECT_EQ(0, vs_reset(devfd));
+	EXPECT_EQ(0, vs_vcall(&v, V_CHECK_ZERO, 0, PG, 0, 0));
+	EXPECT_EQ(0, ret);
+	EXPECT_NE(0, pat_after_reset);
+	EXPECT_EQ(0, zero_after_reset);
+	vs_viewer_stop(&v);
+	close(os[0]);
+	close(devfd);
+	/* The unmount aborts the connection: the server's read() ends. */
+	umount2(mnt, MNT_DETACH);
+	pthread_join(o.srv, NULL);
+	close(o.fuse_fd);
+	rmdir(mnt);
 }
 
 TEST_HARNESS_MAIN

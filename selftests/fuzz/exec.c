@@ -1126,6 +1126,22 @@ static void op_nl(struct ctx *c, int dev, const struct fz_op *op)
 		}
 		if (n < 0 || c->m->chaos)
 			return;
+		/*
+		 * A device whose last fd went may stay listed a little: a
+		 * viewer's view file holds it until the viewer's put, which
+		 * runs after the reap and an SRCU grace period (view.c), and a
+		 * kthread's fput() is delayed. Up to 5 s for that, not more.
+		 */
+		for (i = 0; c->views_used && n > mdl_alive(c->m) && i < 500; i++) {
+			usleep(10000);
+			n = fz_nl_devs(devs, 64);
+			if (n < 0 && !nl_busy_ok(c, n)) {
+				fail(c, "netlink", "dev-get dump: %s", strerror(-n));
+				return;
+			}
+			if (n < 0)
+				return;
+		}
 		if (n != mdl_alive(c->m)) {
 			fail(c, "netlink", "dev-get dump lists %d devices, the program has %d", n,
 			     mdl_alive(c->m));

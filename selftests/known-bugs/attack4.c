@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Reproducers (attack4, session 8), each a "Known gaps" entry of
+ * Reproducers (attack4, session 8). Still a "Known gaps" entry of
  * Documentation/userspace-api/vhost-shmem.rst:
- *
- * reset_after_owner_death_unkillable: the owner dies while a viewer holds
- * its own mmap_lock; the drain (a kworker) holds dev->mutex and waits for
- * that lock; a RESET by another fd holder gets ESRCH from the worker and
- * then vhost_shmem_drop_all() waits in flush_work() (uninterruptible):
- * SIGKILL does not end it.
  *
  * ro_copy_open_stalls_worker: a read-write MAP of a FUSE file into a
  * region with a read-only viewer; the worker opens the viewer's read-only
  * copy (dentry_open()) after the commit point and waits for a FUSE_OPEN
  * the server never answers, holding dev->mutex.
  *
+ * Fixed by 0fb03f6, kept for the record (their regression tests are
+ * root_test's killed_reset_while_the_drain_waits_for_a_viewer and
+ * reset_while_the_owners_mm_dies_drains_the_viewers):
+ *
+ * reset_after_owner_death_unkillable: the owner dies while a viewer holds
+ * its own mmap_lock; the drain (a kworker) holds dev->mutex and waits for
+ * that lock; a RESET by another fd holder got ESRCH from the worker and
+ * then waited in vhost_shmem_drop_all()'s flush_work() (uninterruptible).
+ *
  * reset_while_owner_mm_dies_leaves_viewer_mapped: a RESET between the
  * owner mm's last user and its exit_mmap() (held open by an aio fsync a
- * FUSE server never answers) gets ESRCH, forgets the table and returns 0;
- * the drain then cannot take the viewer's vma out: the viewer still reads
- * the buffer.
+ * FUSE server never answers) got ESRCH, forgot the table and returned 0;
+ * the drain then could not take the viewer's vma out.
  *
  * (ro_dev_zero_with_viewer, disabled: the WARN it looked for does not
  * fire; a read-only /dev/zero MAP gets an anonymous vma.)
@@ -27,7 +29,8 @@
  *   cp selftests/known-bugs/attack4.c selftests/attack4_test.c
  *   make check KVERS=6.12.117+deb12-amd64 VM_FILTER=attack4
  * (and remove the copy again). Each fails (EXPECT) where the gap shows;
- * confirmed on 6.12 and its debug kernel at 4905fde.
+ * confirmed on 6.12 and its debug kernel at 4905fde (the fixed two pass
+ * since 0fb03f6).
  */
 #include <errno.h>
 #include <fcntl.h>
